@@ -1,0 +1,510 @@
+//! The certificate v1 domain model: a unit, its disks and what was done to each.
+//!
+//! docs/certificate.md is the normative description of every field; keep the two in step.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The value of `schema` in every v1 certificate.
+pub const SCHEMA_V1: &str = "seconde-vie/certificate/v1";
+
+/// A fact read from the hardware, or the reason it could not be read.
+///
+/// A certificate is a legal document: a field that could not be read says why, it never carries
+/// a made-up value. Serialized as `{"value": …}` or `{"unavailable": "reason"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Probed<T> {
+    /// The value as read.
+    Value(T),
+    /// Why the value is not known, in plain words (e.g. "permission denied reading
+    /// /sys/class/dmi/id/product_serial").
+    Unavailable(String),
+}
+
+impl<T> Probed<T> {
+    /// The value, if it was read.
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Probed::Value(v) => Some(v),
+            Probed::Unavailable(_) => None,
+        }
+    }
+
+    /// A field that could not be read, with its reason.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Probed::Unavailable(reason.into())
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Probed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Probed::Value(v) => v.fmt(f),
+            Probed::Unavailable(why) => write!(f, "unknown ({why})"),
+        }
+    }
+}
+
+/// An instant in RFC 3339 form, UTC, e.g. `2026-11-23T14:03:07.120Z`.
+///
+/// Kept as the text that was signed so a certificate re-serializes byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Timestamp(String);
+
+impl Timestamp {
+    /// The current time, to the millisecond.
+    pub fn now() -> Self {
+        Self::from(SystemTime::now())
+    }
+
+    /// Parses an RFC 3339 UTC time (ending in `Z`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        humantime::parse_rfc3339(text)
+            .map(|_| Timestamp(text.to_owned()))
+            .map_err(|e| format!("{text:?} is not an RFC 3339 UTC time: {e}"))
+    }
+
+    /// The instant as a `SystemTime`.
+    pub fn to_system_time(&self) -> SystemTime {
+        // Only constructed from valid text, so parsing again cannot fail.
+        humantime::parse_rfc3339(&self.0).unwrap_or(SystemTime::UNIX_EPOCH)
+    }
+
+    /// The RFC 3339 text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<SystemTime> for Timestamp {
+    fn from(t: SystemTime) -> Self {
+        Timestamp(humantime::format_rfc3339_millis(t).to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Timestamp::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One unit after one station run: what it is, what was done to its disks, and the outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    /// Always [`SCHEMA_V1`] for this version.
+    pub schema: String,
+    /// Certificate id, a UUIDv7 (RFC 9562 §5.7): unique and ordered by creation time.
+    pub id: Uuid,
+    /// The station that did the work and the key that signs.
+    pub station: StationRef,
+    /// Who ran the station (a name or a badge number, as the workshop chooses).
+    pub operator: String,
+    /// The donor's lot this unit came in, when known.
+    pub lot: Option<String>,
+    /// When the run started.
+    pub started_at: Timestamp,
+    /// When the run finished.
+    pub finished_at: Timestamp,
+    /// The software that produced the certificate.
+    pub tool: Tool,
+    /// The unit's identity.
+    pub unit: Unit,
+    /// Every disk the station was asked to sanitize, in order.
+    pub disks: Vec<DiskRecord>,
+    /// The operating system image written after the wipe (`null` until imaging exists).
+    pub image: Option<serde_json::Value>,
+    /// The unit's grade (`null` until grading exists).
+    pub grade: Option<serde_json::Value>,
+    /// The outcome over all disks; see [`Outcome::from_disks`].
+    pub result: Outcome,
+}
+
+/// The station that produced a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationRef {
+    /// The station's stable identifier (its key id unless the workshop names it).
+    pub id: String,
+    /// Hex SHA-256 of the raw 32-byte Ed25519 public key that signs this certificate.
+    pub key_id: String,
+}
+
+/// Name and version of the software that produced a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    /// e.g. `seconde-vie-station`.
+    pub name: String,
+    /// e.g. `0.1.0`.
+    pub version: String,
+}
+
+/// The unit's identity, from its DMI/SMBIOS tables (DMTF DSP0134, type 1 and 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    /// System manufacturer, e.g. "Dell Inc.".
+    pub vendor: Probed<String>,
+    /// Product name, e.g. "OptiPlex 780".
+    pub model: Probed<String>,
+    /// System serial number (the donor's asset registers use it).
+    pub serial: Probed<String>,
+    /// SMBIOS system UUID.
+    pub uuid: Probed<String>,
+    /// Chassis type in words (SMBIOS type 3), e.g. "desktop", "notebook".
+    pub chassis: Probed<String>,
+}
+
+/// How a disk is attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// SATA or PATA through libata.
+    Ata,
+    /// NVMe.
+    Nvme,
+    /// A USB mass-storage device.
+    Usb,
+    /// SD/eMMC.
+    Mmc,
+    /// SCSI/SAS.
+    Scsi,
+    /// A paravirtual disk (virtio) in a virtual machine.
+    Virtio,
+    /// A loop device.
+    Loop,
+    /// A regular file standing for a disk (tests and the demo).
+    File,
+    /// Not determined.
+    Unknown,
+}
+
+/// The drive's own SMART overall-health self-assessment (ATA SMART RETURN STATUS, NVMe critical
+/// warning), as reported by smartctl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmartVerdict {
+    /// The drive says it is healthy.
+    Passed,
+    /// The drive predicts its own failure.
+    Failed,
+}
+
+/// One disk of the unit and its sanitization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskRecord {
+    /// The device path on the station at the time, e.g. `/dev/sda` (not an identity: see serial).
+    pub path: String,
+    /// Model string.
+    pub model: Probed<String>,
+    /// Serial number: the key the registry indexes disks by.
+    pub serial: Probed<String>,
+    /// World Wide Name (NAA/EUI-64), when the disk has one.
+    pub wwn: Probed<String>,
+    /// Capacity in bytes as seen before the wipe.
+    pub capacity_bytes: u64,
+    /// How it is attached.
+    pub transport: Transport,
+    /// SMART overall-health verdict.
+    pub smart: Probed<SmartVerdict>,
+    /// What was done to it.
+    pub sanitization: SanitizeRecord,
+}
+
+/// NIST SP 800-88 Rev. 1 §2.5 sanitization categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Clear: logical techniques (overwrite) against simple recovery.
+    Clear,
+    /// Purge: physical or firmware techniques against laboratory recovery.
+    Purge,
+}
+
+/// The technique used (NIST SP 800-88 Rev. 1 Appendix A; IEEE 2883-2022 §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Technique {
+    /// Writing patterns over every addressable sector.
+    Overwrite,
+    /// ATA/NVMe block erase.
+    BlockErase,
+    /// Cryptographic erase (media encryption key changed).
+    CryptoErase,
+    /// ATA SECURITY ERASE UNIT.
+    SecureErase,
+}
+
+/// The data pattern of one overwrite pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Pattern {
+    /// A byte sequence repeated over the whole disk, in hex (e.g. `"00"`, `"ff"`, `"92 49 24"`
+    /// as `"924924"`).
+    Repeat {
+        /// The repeated bytes, lower-case hex.
+        hex: String,
+    },
+    /// A pseudo-random stream, reproducible from its algorithm and seed so it can be verified
+    /// without being stored.
+    Random {
+        /// e.g. `chacha20`.
+        algorithm: String,
+        /// The seed, hex.
+        seed: String,
+    },
+}
+
+impl Pattern {
+    /// The pattern of one repeated byte.
+    pub fn byte(b: u8) -> Self {
+        Pattern::Repeat { hex: format!("{b:02x}") }
+    }
+}
+
+/// One overwrite pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverwritePass {
+    /// 1-based pass number.
+    pub number: u32,
+    /// What was written.
+    pub pattern: Pattern,
+    /// Bytes written in this pass.
+    pub bytes_written: u64,
+    /// When the pass started.
+    pub started_at: Timestamp,
+    /// When the pass finished (or stopped).
+    pub finished_at: Timestamp,
+}
+
+/// Which passes are read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationMode {
+    /// Nothing read back: the disk cannot be certified sanitized.
+    None,
+    /// The last pass is read back.
+    LastPass,
+    /// Every pass is read back.
+    EveryPass,
+}
+
+/// How much of the disk is read back.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Coverage {
+    /// Every byte.
+    Full,
+    /// A stated share of the disk, in evenly spread random blocks plus the first and last MiB.
+    Sampled {
+        /// Share of the disk read, in percent.
+        percent: f64,
+    },
+}
+
+/// A half-open byte range `[start, end)` on a disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByteRange {
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+}
+
+impl ByteRange {
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// Whether the range is empty.
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+}
+
+/// What reading the disk back found (NIST SP 800-88 Rev. 1 §4.7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verification {
+    /// Which passes were read back.
+    pub mode: VerificationMode,
+    /// How much of the disk was read back.
+    pub coverage: Coverage,
+    /// Bytes read back and compared.
+    pub bytes_verified: u64,
+    /// Total bytes that did not match the expected pattern.
+    pub mismatched_bytes: u64,
+    /// Mismatching ranges, merged and sorted (at most the first 1000 are listed).
+    pub mismatches: Vec<ByteRange>,
+}
+
+/// An error during sanitization, with the byte range it concerns when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskError {
+    /// What happened, in plain words, naming the operation.
+    pub message: String,
+    /// The bytes affected, if the error concerns a range.
+    pub range: Option<ByteRange>,
+}
+
+/// The outcome for one disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SanitizeResult {
+    /// Every pass completed and the read-back matched: the only result that certifies.
+    Verified,
+    /// Every pass completed but nothing was read back.
+    NotVerified,
+    /// A write, read or verification failed; see `errors` and `verification.mismatches`.
+    Failed,
+    /// The run stopped before the end (operator, power loss, disk removed).
+    Interrupted,
+}
+
+/// What was done to one disk (NIST SP 800-88 Rev. 1 Appendix G's sanitization record fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanitizeRecord {
+    /// The standard followed, e.g. "NIST SP 800-88 Rev. 1".
+    pub standard: String,
+    /// Clear or Purge.
+    pub category: Category,
+    /// How.
+    pub technique: Technique,
+    /// The method's name, e.g. `zero`, `dod-3`.
+    pub method: String,
+    /// Each overwrite pass, in order.
+    pub passes: Vec<OverwritePass>,
+    /// The read-back.
+    pub verification: Verification,
+    /// Errors met, with their ranges.
+    pub errors: Vec<DiskError>,
+    /// When work on this disk started.
+    pub started_at: Timestamp,
+    /// When work on this disk finished.
+    pub finished_at: Timestamp,
+    /// The disk's outcome.
+    pub result: SanitizeResult,
+}
+
+impl SanitizeRecord {
+    /// Whether this record shows a disk sanitized and verified, consistently: result `verified`,
+    /// something actually read back, no mismatch, no error.
+    pub fn is_verified(&self) -> bool {
+        self.result == SanitizeResult::Verified
+            && self.verification.mode != VerificationMode::None
+            && self.verification.bytes_verified > 0
+            && self.verification.mismatched_bytes == 0
+            && self.verification.mismatches.is_empty()
+            && self.errors.is_empty()
+    }
+}
+
+/// The certificate's overall result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every disk was sanitized and verified.
+    Sanitized,
+    /// At least one disk failed.
+    Failed,
+    /// No disk failed, but at least one was not verified or was interrupted, or there was no disk.
+    Incomplete,
+}
+
+impl Outcome {
+    /// The only outcome the disks allow: `sanitized` requires at least one disk and every disk
+    /// verified; any failed disk makes it `failed`.
+    pub fn from_disks(disks: &[DiskRecord]) -> Outcome {
+        if disks.iter().any(|d| d.sanitization.result == SanitizeResult::Failed) {
+            Outcome::Failed
+        } else if !disks.is_empty() && disks.iter().all(|d| d.sanitization.is_verified()) {
+            Outcome::Sanitized
+        } else {
+            Outcome::Incomplete
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Outcome::Sanitized => "sanitized",
+            Outcome::Failed => "failed",
+            Outcome::Incomplete => "incomplete",
+        })
+    }
+}
+
+/// A rule of the v1 schema that a certificate breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct SchemaViolation {
+    /// JSON pointer of the field, e.g. `/disks/0/sanitization/result`.
+    pub field: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl Certificate {
+    /// Checks the rules serde cannot: schema version, UUIDv7 id, time order, and that `result`
+    /// and each disk's result agree with the evidence. Returns every violation found.
+    pub fn validate(&self) -> Vec<SchemaViolation> {
+        let mut v = Vec::new();
+        let mut bad = |field: &str, problem: String| {
+            v.push(SchemaViolation { field: field.to_owned(), problem })
+        };
+        if self.schema != SCHEMA_V1 {
+            bad("/schema", format!("expected {SCHEMA_V1:?}, found {:?}", self.schema));
+        }
+        if self.id.get_version_num() != 7 {
+            bad("/id", format!("{} is not a UUIDv7", self.id));
+        }
+        if self.finished_at.to_system_time() < self.started_at.to_system_time() {
+            bad("/finished_at", format!("{} is before started_at {}", self.finished_at, self.started_at));
+        }
+        if self.station.key_id.len() != 64 || !self.station.key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bad("/station/key_id", "must be 64 hex digits (SHA-256 of the public key)".into());
+        }
+        for (i, disk) in self.disks.iter().enumerate() {
+            let s = &disk.sanitization;
+            if s.result == SanitizeResult::Verified && !s.is_verified() {
+                bad(
+                    &format!("/disks/{i}/sanitization/result"),
+                    "says verified but the verification shows nothing read back, a mismatch or an error".into(),
+                );
+            }
+            if s.verification.mismatches.iter().any(|r| r.is_empty()) {
+                bad(&format!("/disks/{i}/sanitization/verification/mismatches"), "holds an empty range".into());
+            }
+            if let Coverage::Sampled { percent } = s.verification.coverage {
+                if !(percent > 0.0 && percent <= 100.0) {
+                    bad(&format!("/disks/{i}/sanitization/verification/coverage/percent"), format!("{percent} is not in (0, 100]"));
+                }
+            }
+        }
+        let expected = Outcome::from_disks(&self.disks);
+        if self.result != expected {
+            bad("/result", format!("says {} but the disks show {expected}", self.result));
+        }
+        v
+    }
+}

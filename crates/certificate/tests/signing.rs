@@ -1,0 +1,94 @@
+//! Signing round trip and every way a certificate file is refused.
+
+use certificate::{example, Outcome, SanitizeResult, SignedDocument, SigningIdentity, VerifyError};
+
+fn signed() -> (SigningIdentity, SignedDocument) {
+    let key = SigningIdentity::from_seed(&[42; 32]);
+    let cert = example::with_station_key(example::certificate("WD-WCAV12345678"), &key);
+    let doc = key.sign(&cert).expect("signs");
+    (key, doc)
+}
+
+#[test]
+fn round_trip_through_the_file_format() {
+    let (key, doc) = signed();
+    let bytes = doc.to_json_pretty();
+    let text = String::from_utf8(bytes.clone()).expect("utf-8");
+    assert!(text.starts_with("{\n  \"certificate\": {"), "{text}");
+    let parsed = SignedDocument::from_json(&bytes).expect("parses");
+    let verified = parsed.verify().expect("verifies");
+    assert_eq!(verified.signers, vec![key.key_id()]);
+    assert_eq!(verified.certificate.result, Outcome::Sanitized);
+    // The signed bytes are the canonical form: no whitespace, sorted members.
+    let canonical = String::from_utf8(verified.canonical).expect("utf-8");
+    assert!(canonical.starts_with("{\"disks\":[{\"capacity_bytes\":67108864,"), "{canonical}");
+}
+
+#[test]
+fn one_changed_field_breaks_the_signature() {
+    let (_, doc) = signed();
+    let mut tampered = doc.clone();
+    tampered.certificate["disks"][0]["serial"]["value"] = "OTHER".into();
+    assert!(matches!(tampered.verify(), Err(VerifyError::BadSignature { index: 0, .. })));
+
+    let mut added = doc.clone();
+    added.certificate["note"] = "added later".into();
+    assert!(matches!(added.verify(), Err(VerifyError::BadSignature { .. })));
+
+    // Reordering members and whitespace do not matter: the signature covers the canonical form.
+    let text = serde_json::to_string(&doc).expect("serializes");
+    let reparsed = SignedDocument::from_json(text.as_bytes()).expect("parses");
+    reparsed.verify().expect("still verifies");
+}
+
+#[test]
+fn signature_by_another_key_is_refused() {
+    let (_, doc) = signed();
+    let other = SigningIdentity::from_seed(&[1; 32]);
+    let cert: certificate::Certificate = serde_json::from_value(doc.certificate.clone()).expect("typed");
+    // Signed by a key that is not the one the certificate names as its station's.
+    let resigned = other.sign(&cert).expect("signs");
+    assert!(matches!(resigned.verify(), Err(VerifyError::NotSignedByStation { .. })));
+}
+
+#[test]
+fn a_certificate_cannot_claim_sanitized_without_verification() {
+    let key = SigningIdentity::from_seed(&[3; 32]);
+    let mut cert = example::with_station_key(example::certificate("S1"), &key);
+    cert.disks[0].sanitization.verification.bytes_verified = 0;
+    let err = key.sign(&cert).expect("signs").verify().expect_err("inconsistent");
+    let message = err.to_string();
+    assert!(message.contains("/disks/0/sanitization/result"), "{message}");
+    assert!(message.contains("/result"), "{message}");
+
+    cert.disks[0].sanitization.result = SanitizeResult::NotVerified;
+    cert.result = Outcome::from_disks(&cert.disks);
+    assert_eq!(cert.result, Outcome::Incomplete);
+    key.sign(&cert).expect("signs").verify().expect("consistent incomplete certificate verifies");
+}
+
+#[test]
+fn malformed_files_name_the_problem_and_place() {
+    let (_, doc) = signed();
+    let bytes = doc.to_json_pretty();
+    let truncated = &bytes[..bytes.len() / 2];
+    match SignedDocument::from_json(truncated) {
+        Err(e @ VerifyError::Json { .. }) => assert!(e.to_string().contains("line"), "{e}"),
+        other => panic!("expected a JSON error, got {other:?}"),
+    }
+    let err = SignedDocument::from_json(br#"{"certificate": {}}"#).expect_err("no signatures");
+    assert!(err.to_string().contains("signatures"), "{err}");
+
+    let mut unsigned = doc.clone();
+    unsigned.signatures.clear();
+    assert!(matches!(unsigned.verify(), Err(VerifyError::Unsigned)));
+
+    let mut wrong_id = doc.clone();
+    wrong_id.signatures[0].keyid = "00".repeat(32);
+    assert!(matches!(wrong_id.verify(), Err(VerifyError::KeyIdMismatch { .. })));
+
+    let mut short_sig = doc;
+    short_sig.signatures[0].sig = "AAAA".into();
+    let err = short_sig.verify().expect_err("short signature");
+    assert!(err.to_string().contains("64"), "{err}");
+}
