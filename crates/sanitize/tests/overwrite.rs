@@ -1,0 +1,198 @@
+//! Overwrite and verification on real files, and on a device that fails like a bad disk.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use certificate::{ByteRange, SanitizeResult, VerificationMode};
+use proptest::prelude::*;
+use sanitize::overwrite::CHUNK;
+use sanitize::{sanitize, verify_device, BlockDevice, DeviceFile, Method, WipeOptions};
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sv-sanitize-{name}-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("mkdir");
+        Scratch(dir)
+    }
+    /// A "donated disk": a file full of non-zero data.
+    fn disk(&self, size: usize) -> PathBuf {
+        let p = self.0.join("disk.img");
+        let data = vec![0xa5u8; size];
+        fs::write(&p, data).expect("write");
+        p
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn never() -> AtomicBool {
+    AtomicBool::new(false)
+}
+
+#[test]
+fn wiping_a_64_mib_file_leaves_only_zeros() {
+    let s = Scratch::new("64m");
+    let path = s.disk(64 << 20);
+    let mut dev = DeviceFile::open(&path).expect("open");
+    let mut reports = 0;
+    let record = sanitize(&mut dev, &WipeOptions::default(), &never(), |_| reports += 1);
+    assert_eq!(record.result, SanitizeResult::Verified, "{record:?}");
+    assert_eq!(record.passes.len(), 1);
+    assert_eq!(record.passes[0].bytes_written, 64 << 20);
+    assert_eq!(record.verification.bytes_verified, 64 << 20);
+    assert!(reports >= 32, "progress reported per chunk, got {reports}");
+    let content = fs::read(&path).expect("read");
+    assert_eq!(content.len(), 64 << 20);
+    assert!(content.iter().all(|&b| b == 0));
+}
+
+#[test]
+fn unaligned_size_and_one_pattern() {
+    let s = Scratch::new("odd");
+    let path = s.disk(3 * CHUNK + 4096 * 3 + 7);
+    let mut dev = DeviceFile::open(&path).expect("open");
+    let opts = WipeOptions { method: Method::One, verification: VerificationMode::EveryPass };
+    let record = sanitize(&mut dev, &opts, &never(), |_| {});
+    assert_eq!(record.result, SanitizeResult::Verified, "{record:?}");
+    assert!(fs::read(&path).expect("read").iter().all(|&b| b == 0xff));
+}
+
+#[test]
+fn no_verification_is_not_verified() {
+    let s = Scratch::new("nover");
+    let path = s.disk(1 << 20);
+    let mut dev = DeviceFile::open(&path).expect("open");
+    let opts = WipeOptions { method: Method::Zero, verification: VerificationMode::None };
+    let record = sanitize(&mut dev, &opts, &never(), |_| {});
+    assert_eq!(record.result, SanitizeResult::NotVerified);
+    assert!(!record.is_verified());
+}
+
+#[test]
+fn verification_catches_one_byte_at_every_boundary() {
+    let s = Scratch::new("boundaries");
+    let size = 2 * CHUNK + 12_345;
+    let path = s.disk(size);
+    let mut dev = DeviceFile::open(&path).expect("open");
+    assert!(sanitize(&mut dev, &WipeOptions::default(), &never(), |_| {}).is_verified());
+    for pos in [0, 1, 4095, 4096, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, size - 1] {
+        check_one_byte_caught(&path, pos as u64);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #[test]
+    fn verification_catches_one_byte_anywhere(pos in 0u64..(CHUNK as u64 * 2 + 999), value in 1u8..=255) {
+        let s = Scratch::new(&format!("prop-{pos}"));
+        let path = s.disk(CHUNK * 2 + 999);
+        let mut dev = DeviceFile::open(&path).expect("open");
+        let record = sanitize(&mut dev, &WipeOptions::default(), &never(), |_| ());
+        prop_assert!(record.is_verified());
+        fs::File::options().write(true).open(&path).expect("open").write_all_at(&[value], pos).expect("write");
+        let out = verify_device(&mut DeviceFile::open(&path).expect("open"), &[0], &never(), |_, _| {});
+        prop_assert_eq!(out.mismatched_bytes, 1);
+        let expected = vec![ByteRange { start: pos, end: pos + 1 }];
+        prop_assert_eq!(out.mismatches, expected);
+    }
+}
+
+fn check_one_byte_caught(path: &Path, pos: u64) {
+    let f = fs::File::options().write(true).open(path).expect("open");
+    f.write_all_at(&[0x5a], pos).expect("write");
+    drop(f);
+    let out = verify_device(&mut DeviceFile::open(path).expect("open"), &[0], &never(), |_, _| {});
+    assert_eq!(out.mismatches, vec![ByteRange { start: pos, end: pos + 1 }], "at {pos}");
+    assert_eq!(out.mismatched_bytes, 1);
+    let f = fs::File::options().write(true).open(path).expect("open");
+    f.write_all_at(&[0], pos).expect("write");
+}
+
+/// An in-memory disk with unwritable and vanishing ranges, standing for a failing drive.
+struct FaultyDisk {
+    data: Vec<u8>,
+    bad: ByteRange,
+    vanish_at: Option<u64>,
+}
+
+impl BlockDevice for FaultyDisk {
+    fn path(&self) -> &Path {
+        Path::new("/dev/faulty")
+    }
+    fn size(&self) -> u64 {
+        self.data.len() as u64
+    }
+    fn write_all_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
+        let end = offset + buf.len() as u64;
+        if self.vanish_at.is_some_and(|v| end > v) {
+            return Err(io::Error::from_raw_os_error(libc_enodev()));
+        }
+        if offset < self.bad.end && end > self.bad.start {
+            return Err(io::Error::from_raw_os_error(5)); // EIO
+        }
+        self.data[offset as usize..end as usize].copy_from_slice(buf);
+        Ok(())
+    }
+    fn read_exact_at(&mut self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let end = offset + buf.len() as u64;
+        buf.copy_from_slice(&self.data[offset as usize..end as usize]);
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn libc_enodev() -> i32 {
+    19
+}
+
+#[test]
+fn a_bad_sector_is_recorded_and_the_wipe_goes_on() {
+    let size = 3 * CHUNK;
+    let bad = ByteRange { start: CHUNK as u64 + 8192, end: CHUNK as u64 + 8192 + 512 };
+    let mut disk = FaultyDisk { data: vec![0xee; size], bad, vanish_at: None };
+    let record = sanitize(&mut disk, &WipeOptions::default(), &never(), |_| {});
+    assert_eq!(record.result, SanitizeResult::Failed);
+    // The whole 4 KiB block around the bad sector is reported, nothing else.
+    let err_ranges: Vec<_> = record.errors.iter().filter_map(|e| e.range).collect();
+    assert!(err_ranges.contains(&ByteRange { start: CHUNK as u64 + 8192, end: CHUNK as u64 + 12288 }), "{err_ranges:?}");
+    assert!(record.errors[0].message.contains("write failed"), "{:?}", record.errors);
+    // Everything but the bad block was written, including what follows it.
+    assert!(disk.data[..CHUNK + 8192].iter().all(|&b| b == 0));
+    assert!(disk.data[CHUNK + 12288..].iter().all(|&b| b == 0));
+    // The read-back sees the unwritten block as a mismatch too.
+    assert_eq!(record.verification.mismatched_bytes, 4096);
+}
+
+#[test]
+fn a_disk_that_disappears_is_interrupted_not_certified() {
+    let mut disk = FaultyDisk { data: vec![1; 4 * CHUNK], bad: ByteRange { start: 0, end: 0 }, vanish_at: Some(2 * CHUNK as u64 + 1) };
+    let record = sanitize(&mut disk, &WipeOptions::default(), &never(), |_| {});
+    assert_eq!(record.result, SanitizeResult::Interrupted);
+    assert_eq!(record.passes[0].bytes_written, 2 * CHUNK as u64);
+    assert!(record.errors.last().expect("error").message.contains("unplugged"));
+    assert!(!record.is_verified());
+}
+
+#[test]
+fn the_operator_can_stop_a_wipe() {
+    let mut disk = FaultyDisk { data: vec![1; 4 * CHUNK], bad: ByteRange { start: 0, end: 0 }, vanish_at: None };
+    let stop = AtomicBool::new(false);
+    let record = sanitize(&mut disk, &WipeOptions::default(), &stop, |p| {
+        if p.done >= CHUNK as u64 {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    assert_eq!(record.result, SanitizeResult::Interrupted);
+    assert_eq!(record.passes[0].bytes_written, CHUNK as u64);
+}
