@@ -1,0 +1,124 @@
+//! A disk's identity from /sys/class/block and its SMART verdict from smartctl.
+
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::Path;
+use std::process::Command;
+
+use certificate::{Probed, SmartVerdict, Transport};
+
+use crate::Root;
+
+/// What the certificate records about a disk before it is wiped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskFacts {
+    /// Model string.
+    pub model: Probed<String>,
+    /// Serial number.
+    pub serial: Probed<String>,
+    /// World Wide Name.
+    pub wwn: Probed<String>,
+    /// How it is attached.
+    pub transport: Transport,
+    /// SMART overall health.
+    pub smart: Probed<SmartVerdict>,
+}
+
+/// Inventories the disk at `path` (a block device, or a regular file standing for one).
+pub fn probe_disk(path: &Path, root: &Root) -> DiskFacts {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            let why = format!("cannot read {}: {e}", path.display());
+            return DiskFacts {
+                model: Probed::unavailable(why.clone()),
+                serial: Probed::unavailable(why.clone()),
+                wwn: Probed::unavailable(why.clone()),
+                transport: Transport::Unknown,
+                smart: Probed::unavailable(why),
+            };
+        }
+    };
+    if !meta.file_type().is_block_device() {
+        let why = "a regular file standing for a disk: it has no hardware identity";
+        return DiskFacts {
+            model: Probed::unavailable(why),
+            serial: Probed::unavailable(why),
+            wwn: Probed::unavailable(why),
+            transport: Transport::File,
+            smart: Probed::unavailable("a regular file has no SMART data"),
+        };
+    }
+    let rdev = meta.rdev();
+    let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
+    let minor = (rdev & 0xff) | ((rdev >> 12) & !0xff);
+    let sys = format!("/sys/dev/block/{major}:{minor}");
+    let resolved = std::fs::canonicalize(root.join(&sys)).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let transport = transport_from_sys_path(&resolved);
+    let model = root.attribute(&format!("{sys}/device/model"));
+    let serial = match root.attribute(&format!("{sys}/device/serial")) {
+        Probed::Value(v) => Probed::Value(v),
+        // SATA disks behind libata expose the serial only through the VPD page 0x80.
+        Probed::Unavailable(why) => match std::fs::read(root.join(&format!("{sys}/device/vpd_pg80"))) {
+            Ok(page) if page.len() > 4 => Probed::Value(String::from_utf8_lossy(&page[4..]).trim().to_owned()),
+            _ => Probed::Unavailable(why),
+        },
+    };
+    let wwn = match root.attribute(&format!("{sys}/wwid")) {
+        Probed::Value(v) => Probed::Value(v),
+        Probed::Unavailable(_) => root.attribute(&format!("{sys}/device/wwid")),
+    };
+    let smart = match transport {
+        Transport::Loop | Transport::Virtio => Probed::unavailable("this kind of device has no SMART"),
+        _ => smart_verdict(path),
+    };
+    DiskFacts { model, serial, wwn, transport, smart }
+}
+
+/// Tells the transport from the device's place in the sysfs tree.
+fn transport_from_sys_path(p: &str) -> Transport {
+    if p.contains("/virtual/block/loop") {
+        Transport::Loop
+    } else if p.contains("/nvme") {
+        Transport::Nvme
+    } else if p.contains("/usb") {
+        Transport::Usb
+    } else if p.contains("/mmc") {
+        Transport::Mmc
+    } else if p.contains("/virtio") {
+        Transport::Virtio
+    } else if p.contains("/ata") {
+        Transport::Ata
+    } else if p.contains("/host") || p.contains("/target") {
+        Transport::Scsi
+    } else {
+        Transport::Unknown
+    }
+}
+
+fn smart_verdict(path: &Path) -> Probed<SmartVerdict> {
+    match Command::new("smartctl").arg("--json=c").arg("-H").arg(path).output() {
+        Ok(out) => smart_verdict_from_json(&out.stdout),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Probed::unavailable("smartctl is not installed"),
+        Err(e) => Probed::unavailable(format!("smartctl could not run: {e}")),
+    }
+}
+
+/// Reads the overall-health verdict from `smartctl --json -H` output (smartmontools ≥ 7.0:
+/// `smart_status.passed`; messages in `smartctl.messages`).
+pub fn smart_verdict_from_json(json: &[u8]) -> Probed<SmartVerdict> {
+    let v: serde_json::Value = match serde_json::from_slice(json) {
+        Ok(v) => v,
+        Err(e) => return Probed::unavailable(format!("smartctl's output is not JSON: {e}")),
+    };
+    match v.pointer("/smart_status/passed").and_then(|p| p.as_bool()) {
+        Some(true) => Probed::Value(SmartVerdict::Passed),
+        Some(false) => Probed::Value(SmartVerdict::Failed),
+        None => {
+            let said = v
+                .pointer("/smartctl/messages/0/string")
+                .and_then(|s| s.as_str())
+                .unwrap_or("no smart_status in its output");
+            Probed::unavailable(format!("smartctl gave no verdict: {said}"))
+        }
+    }
+}
