@@ -1,1 +1,11 @@
-//! station
+//! The Seconde Vie station: the program that boots on a donated PC.
+//!
+//! This library holds the station's parts so the binary, the demo and the tests share them:
+//! [`key`] (the station's signing key), [`spool`] (durable storage of signed certificates),
+//! [`push`] (the registry client) and [`run`] (the headless pipeline from disks to certificate).
+#![deny(missing_docs)]
+
+pub mod key;
+pub mod push;
+pub mod run;
+pub mod spool;

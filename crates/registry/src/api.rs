@@ -1,0 +1,187 @@
+//! The HTTP API, v1. Every refusal is `{"error": {"code", "message"}}` with a fitting status.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use certificate::{Probed, SignedDocument, VerifyError};
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+
+use crate::store::{Inserted, NewCertificate, Store, StoreError};
+
+/// Largest certificate body accepted. A certificate with a dozen disks is a few tens of KiB.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+/// The router, for the server and for tests.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/certificates", post(ingest))
+        .route("/api/v1/certificates/{id}", get(get_certificate))
+        .route("/api/v1/disks/{serial}", get(disk_history))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// An API refusal.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        // The detail goes to the log, not to the client.
+        tracing::error!("store: {e}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the registry could not complete the request; try again later")
+    }
+}
+
+impl From<VerifyError> for ApiError {
+    fn from(e: VerifyError) -> Self {
+        let (status, code) = match &e {
+            VerifyError::Json { .. } => (StatusCode::BAD_REQUEST, "invalid_json"),
+            VerifyError::Shape(_) => (StatusCode::BAD_REQUEST, "not_a_certificate"),
+            VerifyError::Schema(_) => (StatusCode::BAD_REQUEST, "schema_violation"),
+            VerifyError::Canonical(_) => (StatusCode::BAD_REQUEST, "not_canonicalizable"),
+            VerifyError::Unsigned => (StatusCode::UNAUTHORIZED, "unsigned"),
+            VerifyError::KeyIdMismatch { .. } | VerifyError::Malformed { .. } => (StatusCode::BAD_REQUEST, "malformed_signature"),
+            VerifyError::BadSignature { .. } => (StatusCode::BAD_REQUEST, "bad_signature"),
+            VerifyError::NotSignedByStation { .. } => (StatusCode::UNAUTHORIZED, "not_signed_by_station"),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("worker failed: {e}"))))
+}
+
+async fn ingest(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than {MAX_BODY_BYTES} bytes; a certificate is far smaller"),
+            )
+        } else {
+            ApiError::new(rejection.status(), "unreadable_body", format!("the body could not be read: {rejection}"))
+        }
+    })?;
+    blocking(move || {
+        let doc = SignedDocument::from_json(&body)?;
+        let verified = doc.verify()?;
+        let cert = &verified.certificate;
+        let station = state.store.station(&cert.station.key_id)?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unknown_station",
+                format!("station key {} is not enrolled in this registry", cert.station.key_id),
+            )
+        })?;
+        if let Some(when) = station.revoked_at {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "station_revoked", format!("station {} was revoked at {when}", station.key_id)));
+        }
+        let id = cert.id.to_string();
+        let content_sha256 = hex::encode(Sha256::digest(&verified.canonical));
+        let document = String::from_utf8_lossy(&body).into_owned();
+        let disk_results: Vec<String> = cert.disks.iter().map(|d| json_word(&d.sanitization.result)).collect();
+        let new = NewCertificate {
+            id: &id,
+            station_key_id: &station.key_id,
+            document: &document,
+            canonical: &verified.canonical,
+            content_sha256: &content_sha256,
+            unit_serial: cert.unit.serial.value().map(String::as_str),
+            result: &cert.result.to_string(),
+            finished_at: cert.finished_at.as_str(),
+            disks: cert
+                .disks
+                .iter()
+                .zip(&disk_results)
+                .filter_map(|(d, r)| match &d.serial {
+                    Probed::Value(s) => Some((s.as_str(), r.as_str())),
+                    Probed::Unavailable(_) => None,
+                })
+                .collect(),
+        };
+        let url = format!("/api/v1/certificates/{id}");
+        Ok(match state.store.insert_certificate(&new)? {
+            Inserted::New { received_at } => {
+                tracing::info!(%id, station = %station.key_id, "certificate recorded");
+                (StatusCode::CREATED, [(header::LOCATION, url.clone())], Json(json!({"id": id, "status": "recorded", "received_at": received_at, "url": url}))).into_response()
+            }
+            Inserted::Duplicate { received_at } => {
+                (StatusCode::OK, Json(json!({"id": id, "status": "already_recorded", "received_at": received_at, "url": url}))).into_response()
+            }
+            Inserted::Conflict => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "id_conflict",
+                    format!("another certificate with id {id} is already recorded; a certificate is never replaced"),
+                ))
+            }
+        })
+    })
+    .await
+}
+
+fn json_word<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+async fn get_certificate(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    blocking(move || {
+        let stored = state
+            .store
+            .certificate(&id)?
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}")))?;
+        Ok(([(header::CONTENT_TYPE, "application/json")], stored.document).into_response())
+    })
+    .await
+}
+
+async fn disk_history(State(state): State<AppState>, Path(serial): Path<String>) -> Result<Response, ApiError> {
+    blocking(move || {
+        let entries = state.store.disk_history(&serial)?;
+        Ok(Json(json!({"serial": serial, "certificates": entries})).into_response())
+    })
+    .await
+}

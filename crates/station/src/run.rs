@@ -1,0 +1,201 @@
+//! The headless station pipeline: inventory, safety checks, wipe and verify each disk, build and
+//! sign the certificate, spool it durably, then push it.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use anyhow::bail;
+use certificate::{
+    Category, Certificate, Coverage, DiskError, DiskRecord, Outcome, SanitizeRecord, SanitizeResult, SigningIdentity,
+    StationRef, Technique, Timestamp, Tool, Verification, SCHEMA_V1,
+};
+use inventory::Root;
+use sanitize::safety::{self, SystemView};
+use sanitize::{BlockDevice as _, DeviceFile, Progress, WipeOptions};
+
+use crate::push::{PushOutcome, RegistryClient};
+use crate::spool::Spool;
+
+/// The software name written in certificates.
+pub const TOOL_NAME: &str = "seconde-vie-station";
+
+/// What one run does.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The disks the operator named, in order.
+    pub disks: Vec<PathBuf>,
+    /// Who runs the station.
+    pub operator: String,
+    /// The donor's lot.
+    pub lot: Option<String>,
+    /// The station's name, if the workshop gave one (else its key id).
+    pub station_name: Option<String>,
+    /// How to wipe.
+    pub options: WipeOptions,
+    /// Where /sys and /proc are read for the inventory and the safety checks.
+    pub root: PathBuf,
+}
+
+/// Something the run reports as it goes, for a progress display.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    /// Work on a disk starts.
+    DiskStarted {
+        /// Index in the run's disk list.
+        index: usize,
+        /// Its path.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// Bytes moved on a disk.
+    Progress {
+        /// Index in the run's disk list.
+        index: usize,
+        /// Where the wipe is.
+        progress: Progress,
+    },
+    /// A disk is done.
+    DiskFinished {
+        /// Index in the run's disk list.
+        index: usize,
+        /// Its result.
+        result: SanitizeResult,
+    },
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunReport {
+    /// The certificate.
+    pub certificate: Certificate,
+    /// Where it was spooled.
+    pub spooled_at: PathBuf,
+    /// What the registry said, if one was given.
+    pub push: Option<PushOutcome>,
+}
+
+/// Refuses the whole run, before anything is written, if any named disk is not safe to wipe or
+/// is named twice.
+pub fn check_disks(disks: &[PathBuf], view: &SystemView) -> anyhow::Result<()> {
+    if disks.is_empty() {
+        bail!("no disk named: say which disks to wipe with --disk");
+    }
+    let mut seen = BTreeSet::new();
+    let mut refusals = Vec::new();
+    for d in disks {
+        match safety::check_target(d, view) {
+            Ok(_) => {
+                let real = std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+                if !seen.insert(real.clone()) {
+                    refusals.push(format!("{} is named twice (it is {})", d.display(), real.display()));
+                }
+            }
+            Err(why) => refusals.push(format!("{} {why}", d.display())),
+        }
+    }
+    if !refusals.is_empty() {
+        bail!("nothing was wiped: {}", refusals.join("; "));
+    }
+    Ok(())
+}
+
+/// Runs the pipeline. The certificate is on disk in the spool before any network use.
+pub fn run(
+    config: &RunConfig,
+    key: &SigningIdentity,
+    spool: &Spool,
+    registry: Option<&RegistryClient>,
+    stop: &AtomicBool,
+    mut observe: impl FnMut(RunEvent),
+) -> anyhow::Result<RunReport> {
+    let view = SystemView::at(&config.root);
+    check_disks(&config.disks, &view)?;
+    let started_at = Timestamp::now();
+    let root = Root::at(&config.root);
+    let host = inventory::probe_host(&root);
+    let mut disks = Vec::with_capacity(config.disks.len());
+    for (index, path) in config.disks.iter().enumerate() {
+        disks.push(wipe_one(index, path, &root, &config.options, stop, &mut observe));
+    }
+    let certificate = Certificate {
+        schema: SCHEMA_V1.into(),
+        id: uuid::Uuid::now_v7(),
+        station: StationRef { id: config.station_name.clone().unwrap_or_else(|| key.key_id()), key_id: key.key_id() },
+        operator: config.operator.clone(),
+        lot: config.lot.clone(),
+        started_at,
+        finished_at: Timestamp::now(),
+        tool: Tool { name: TOOL_NAME.into(), version: env!("CARGO_PKG_VERSION").into() },
+        unit: host.unit,
+        result: Outcome::from_disks(&disks),
+        disks,
+        image: None,
+        grade: None,
+    };
+    let signed = key.sign(&certificate)?;
+    let spooled_at = spool.store(&certificate.id.to_string(), &signed.to_json_pretty())?;
+    let push = match registry {
+        Some(client) => Some(client.push(spool, &spooled_at)?),
+        None => None,
+    };
+    let spooled_at = match &push {
+        Some(PushOutcome::Accepted { path, .. }) => path.clone(),
+        _ => spooled_at,
+    };
+    Ok(RunReport { certificate, spooled_at, push })
+}
+
+fn wipe_one(
+    index: usize,
+    path: &Path,
+    root: &Root,
+    options: &WipeOptions,
+    stop: &AtomicBool,
+    observe: &mut impl FnMut(RunEvent),
+) -> DiskRecord {
+    let facts = inventory::probe_disk(path, root);
+    let (capacity_bytes, sanitization) = match DeviceFile::open(path) {
+        Ok(mut dev) => {
+            let size = dev.size();
+            observe(RunEvent::DiskStarted { index, path: path.to_owned(), size });
+            let record = sanitize::sanitize(&mut dev, options, stop, |progress| observe(RunEvent::Progress { index, progress }));
+            (size, record)
+        }
+        Err(e) => (0, failed_to_open(path, options, &e)),
+    };
+    observe(RunEvent::DiskFinished { index, result: sanitization.result });
+    DiskRecord {
+        path: path.display().to_string(),
+        model: facts.model,
+        serial: facts.serial,
+        wwn: facts.wwn,
+        capacity_bytes,
+        transport: facts.transport,
+        smart: facts.smart,
+        sanitization,
+    }
+}
+
+fn failed_to_open(path: &Path, options: &WipeOptions, e: &std::io::Error) -> SanitizeRecord {
+    let now = Timestamp::now();
+    SanitizeRecord {
+        standard: sanitize::STANDARD.into(),
+        category: Category::Clear,
+        technique: Technique::Overwrite,
+        method: options.method.name().into(),
+        passes: vec![],
+        verification: Verification {
+            mode: options.verification,
+            coverage: Coverage::Full,
+            bytes_verified: 0,
+            mismatched_bytes: 0,
+            mismatches: vec![],
+        },
+        errors: vec![DiskError { message: format!("could not open {}: {e}", path.display()), range: None }],
+        started_at: now.clone(),
+        finished_at: now,
+        result: SanitizeResult::Failed,
+    }
+}
