@@ -1,0 +1,183 @@
+//! The real `registry` binary over real HTTP on 127.0.0.1 with a real SQLite file.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use certificate::{example, SigningIdentity};
+
+struct Registry {
+    child: Child,
+    base: String,
+    dir: PathBuf,
+}
+
+impl Registry {
+    fn start(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sv-registry-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_registry"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(dir.join("registry.sqlite"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("registry starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("reads");
+        let base = line.trim().rsplit(' ').next().expect("address").to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+        Registry { child, base, dir }
+    }
+
+    fn enrol(&self, key: &SigningIdentity) {
+        let out = Command::new(env!("CARGO_BIN_EXE_registry"))
+            .args(["station", "add", "--name", "test-station", "--public-key", &key.public_key_base64(), "--db"])
+            .arg(self.dir.join("registry.sqlite"))
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&key.key_id()));
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder().http_status_as_error(false).build().into()
+    }
+
+    fn post(&self, body: &[u8]) -> (u16, serde_json::Value) {
+        let mut r = Self::agent()
+            .post(&format!("{}/api/v1/certificates", self.base))
+            .header("Content-Type", "application/json")
+            .send(body)
+            .expect("request");
+        let text = r.body_mut().read_to_string().expect("body");
+        (r.status().as_u16(), serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut r = Self::agent().get(&format!("{}{path}", self.base)).call().expect("request");
+        (r.status().as_u16(), r.body_mut().read_to_string().expect("body"))
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn signed(key: &SigningIdentity, disk_serial: &str) -> (String, Vec<u8>) {
+    let cert = example::with_station_key(example::certificate(disk_serial), key);
+    (cert.id.to_string(), key.sign(&cert).expect("signs").to_json_pretty())
+}
+
+fn error_code(v: &serde_json::Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("(no code)")
+}
+
+#[test]
+fn accepts_stores_and_finds_a_valid_certificate_idempotently() {
+    let reg = Registry::start("accept");
+    let key = SigningIdentity::from_seed(&[5; 32]);
+    reg.enrol(&key);
+    let (id, body) = signed(&key, "WD-WCAV0001");
+
+    let (status, answer) = reg.post(&body);
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["status"], "recorded");
+    assert_eq!(answer["url"], format!("/api/v1/certificates/{id}"));
+
+    // Same certificate again: same answer, nothing duplicated.
+    let (status, again) = reg.post(&body);
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["status"], "already_recorded");
+    assert_eq!(again["received_at"], answer["received_at"]);
+
+    let (status, stored) = reg.get(&format!("/api/v1/certificates/{id}"));
+    assert_eq!(status, 200);
+    assert_eq!(stored.as_bytes(), &body[..], "returned exactly as received");
+
+    let (status, history) = reg.get("/api/v1/disks/WD-WCAV0001");
+    assert_eq!(status, 200);
+    let history: serde_json::Value = serde_json::from_str(&history).expect("json");
+    assert_eq!(history["certificates"].as_array().map(Vec::len), Some(1), "{history}");
+    assert_eq!(history["certificates"][0]["certificate_id"], id.as_str());
+    assert_eq!(history["certificates"][0]["disk_result"], "verified");
+
+    let (status, none) = reg.get("/api/v1/disks/NO-SUCH-DISK");
+    assert_eq!((status, none.contains("\"certificates\":[]")), (200, true), "{none}");
+    let (status, missing) = reg.get("/api/v1/certificates/01900000-0000-7000-8000-000000000000");
+    assert_eq!(status, 404, "{missing}");
+    assert!(missing.contains("not_found"));
+}
+
+#[test]
+fn refuses_tampered_unknown_truncated_and_conflicting_certificates() {
+    let reg = Registry::start("refuse");
+    let key = SigningIdentity::from_seed(&[6; 32]);
+    reg.enrol(&key);
+    let (_, body) = signed(&key, "S-TAMPER");
+
+    // One changed field.
+    let mut doc: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    doc["certificate"]["unit"]["serial"]["value"] = "SOMEONE-ELSES".into();
+    let (status, answer) = reg.post(&serde_json::to_vec(&doc).expect("json"));
+    assert_eq!((status, error_code(&answer)), (400, "bad_signature"), "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap_or("").contains("altered"), "{answer}");
+
+    // A station the registry does not know.
+    let stranger = SigningIdentity::from_seed(&[7; 32]);
+    let (_, foreign) = signed(&stranger, "S-FOREIGN");
+    let (status, answer) = reg.post(&foreign);
+    assert_eq!((status, error_code(&answer)), (401, "unknown_station"), "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap_or("").contains(&stranger.key_id()), "{answer}");
+
+    // A truncated body.
+    let (status, answer) = reg.post(&body[..body.len() - 40]);
+    assert_eq!((status, error_code(&answer)), (400, "invalid_json"), "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap_or("").contains("line"), "{answer}");
+
+    // JSON that is not a certificate.
+    let (status, answer) = reg.post(br#"{"hello": "world"}"#);
+    assert_eq!((status, error_code(&answer)), (400, "not_a_certificate"), "{answer}");
+
+    // The same id with different content: a certificate is never replaced.
+    let (id, original) = signed(&key, "S-ORIGINAL");
+    assert_eq!(reg.post(&original).0, 201);
+    let mut other = example::with_station_key(example::certificate("S-ORIGINAL"), &key);
+    other.id = id.parse().expect("uuid");
+    other.operator = "someone else".into();
+    let (status, answer) = reg.post(&key.sign(&other).expect("signs").to_json_pretty());
+    assert_eq!((status, error_code(&answer)), (409, "id_conflict"), "{answer}");
+    let (_, stored) = reg.get(&format!("/api/v1/certificates/{id}"));
+    assert_eq!(stored.as_bytes(), &original[..], "the first certificate is untouched");
+}
+
+#[test]
+fn a_10_mb_body_is_refused_with_413() {
+    let reg = Registry::start("large");
+    let addr = reg.base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).expect("connects");
+    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    let size = 10 * 1024 * 1024;
+    let head = format!(
+        "POST /api/v1/certificates HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).expect("writes head");
+    // The server may answer and close before the whole body is sent; a failed write is fine.
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..size / chunk.len() {
+        if stream.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("too_large"), "{text}");
+}

@@ -1,0 +1,193 @@
+//! The real `station` binary: a run against a registry that is down, then back; refusals;
+//! the newcomer's demo.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use registry::{SqliteStore, Store};
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sv-station-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        Scratch(dir)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn station(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_station"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("station runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A registry served in this test process on a real socket, with a real SQLite file.
+struct LiveRegistry {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LiveRegistry {
+    fn start(db: &Path, addr: SocketAddr) -> Self {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(db).expect("db"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+                ready_tx.send(()).expect("ready");
+                registry::serve(listener, store, async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("serve");
+            });
+        });
+        ready_rx.recv().expect("registry ready");
+        LiveRegistry { stop: Some(tx), thread: Some(thread) }
+    }
+}
+
+impl Drop for LiveRegistry {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn free_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
+
+fn pending(data: &Path) -> usize {
+    std::fs::read_dir(data.join("spool/pending")).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn a_station_whose_registry_is_down_keeps_the_certificate_and_pushes_it_later() {
+    let s = Scratch::new("offline");
+    let data = s.path().join("data");
+    let disk = s.path().join("disk.img");
+    std::fs::write(&disk, vec![0x42u8; 8 << 20]).expect("disk");
+    let db = s.path().join("registry.sqlite");
+    let addr = free_port();
+    let url = format!("http://{addr}");
+
+    // Enrol the station's key (created on first use, 0600).
+    let shown = station(&data, &["key", "show"]);
+    assert!(shown.status.success(), "{}", text(&shown));
+    let public_key = text(&shown).lines().find_map(|l| l.strip_prefix("public key: ")).expect("key line").trim().to_owned();
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(data.join("station.key")).expect("key file").permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    registry::enrol_station(&SqliteStore::open(&db).expect("db"), &public_key, Some("t")).expect("enrols");
+
+    // The registry is down: the wipe succeeds, the certificate waits in the spool.
+    let out = station(&data, &["run", "--disk", disk.to_str().expect("utf-8"), "--registry", &url, "--operator", "Camille"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("unreachable"), "{}", text(&out));
+    assert_eq!(pending(&data), 1);
+    assert!(std::fs::read(&disk).expect("disk").iter().all(|&b| b == 0));
+
+    // Still down: push keeps it and says so.
+    let out = station(&data, &["push", "--registry", &url]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(pending(&data), 1);
+
+    // Back up: push sends it, and the registry has it.
+    let _registry = LiveRegistry::start(&db, addr);
+    let out = station(&data, &["push", "--registry", &url]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("recorded at"), "{}", text(&out));
+    assert_eq!(pending(&data), 0);
+    let sent: Vec<PathBuf> = std::fs::read_dir(data.join("spool/sent"))
+        .expect("sent")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| !p.to_string_lossy().ends_with(".receipt.json"))
+        .collect();
+    assert_eq!(sent.len(), 1);
+    let id = sent[0].file_stem().expect("name").to_string_lossy().into_owned();
+    let stored = SqliteStore::open(&db).expect("db").certificate(&id).expect("query").expect("recorded");
+    assert_eq!(stored.document.as_bytes(), &std::fs::read(&sent[0]).expect("file")[..]);
+    let doc = certificate::SignedDocument::from_json(stored.document.as_bytes()).expect("parses");
+    let verified = doc.verify().expect("verifies");
+    assert_eq!(verified.certificate.operator, "Camille");
+    assert_eq!(verified.certificate.result, certificate::Outcome::Sanitized);
+
+    // Nothing left: push says so and succeeds.
+    let out = station(&data, &["push", "--registry", &url]);
+    assert!(out.status.success() && text(&out).contains("nothing to send"), "{}", text(&out));
+}
+
+#[test]
+fn refuses_what_is_not_a_disk_before_touching_anything() {
+    let s = Scratch::new("refuse");
+    let data = s.path().join("data");
+    let disk = s.path().join("disk.img");
+    std::fs::write(&disk, vec![0x42u8; 1 << 20]).expect("disk");
+    // A character device, a directory, and the same disk twice: nothing is wiped, not even the good one.
+    for bad in [vec!["--disk", "/dev/null"], vec!["--disk", s.path().to_str().expect("utf-8")]] {
+        let mut args = vec!["run", "--disk", disk.to_str().expect("utf-8")];
+        args.extend(bad);
+        let out = station(&data, &args);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("nothing was wiped"), "{}", text(&out));
+    }
+    let out = station(&data, &["run", "--disk", disk.to_str().expect("utf-8"), "--disk", disk.to_str().expect("utf-8")]);
+    assert!(text(&out).contains("named twice"), "{}", text(&out));
+    assert!(std::fs::read(&disk).expect("disk").iter().all(|&b| b == 0x42), "untouched");
+}
+
+#[test]
+fn verify_command_finds_a_leftover_byte() {
+    let s = Scratch::new("verify");
+    let disk = s.path().join("disk.img");
+    let mut content = vec![0u8; 3 << 20];
+    std::fs::write(&disk, &content).expect("disk");
+    let ok = station(s.path(), &["verify", "--pattern", "zero", disk.to_str().expect("utf-8")]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    content[2_000_000] = 7;
+    std::fs::write(&disk, &content).expect("disk");
+    let bad = station(s.path(), &["verify", "--pattern", "00", disk.to_str().expect("utf-8")]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad).contains("mismatch at bytes 2000000..2000001"), "{}", text(&bad));
+}
+
+#[test]
+fn the_newcomers_demo_runs_end_to_end() {
+    let s = Scratch::new("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_station"))
+        .arg("demo")
+        .env("TMPDIR", s.path())
+        .output()
+        .expect("demo runs");
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("only zeros left") && !t.contains("STILL HOLDS DATA"), "{t}");
+    assert!(t.contains("registry: recorded at http://127.0.0.1:"), "{t}");
+}
