@@ -149,10 +149,11 @@ mod tests {
     #[test]
     fn rfc8785_appendix_numbers() {
         // Values from RFC 8785 Appendix B (IEEE-754 to JSON number).
-        assert_eq!(canon("[0, -0, 1e-7, 1e21, 1e20, 4.5, 0.002, 333333333.3333333]"),
-            "[0,0,1e-7,1e+21,100000000000000000000,4.5,0.002,333333333.3333333]");
-        assert_eq!(canon("[9007199254740991, -9007199254740991]"),
-            "[9007199254740991,-9007199254740991]");
+        assert_eq!(
+            canon("[0, -0, 1e-7, 1e21, 1e20, 4.5, 0.002, 333333333.3333333]"),
+            "[0,0,1e-7,1e+21,100000000000000000000,4.5,0.002,333333333.3333333]"
+        );
+        assert_eq!(canon("[9007199254740991, -9007199254740991]"), "[9007199254740991,-9007199254740991]");
     }
 
     #[test]
@@ -169,22 +170,30 @@ mod tests {
             "Emoji: Grinning Face",
             "Hebrew Letter Dalet With Dagesh",
         ];
-        let positions: Vec<usize> =
-            expected.iter().map(|v| text.find(v).expect("value present")).collect();
+        let positions: Vec<usize> = expected.iter().map(|v| text.find(v).expect("value present")).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "order in {text}");
     }
 
     #[test]
     fn string_escapes_follow_ecmascript() {
-        assert_eq!(canon(r#""\u0001\u001f\b\f\n\r\t\"\\/\u007f\u2028é""#),
-            "\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/\u{7f}\u{2028}é\"");
+        assert_eq!(
+            canon(r#""\u0001\u001f\b\f\n\r\t\"\\/\u007f\u2028é""#),
+            "\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\/\u{7f}\u{2028}é\""
+        );
     }
 
     #[test]
     fn too_large_integer_is_refused_with_its_place() {
-        let v: Value = serde_json::from_str(r#"{"disks":[{"capacity":18446744073709551615}]}"#).expect("parses");
+        let v: Value =
+            serde_json::from_str(r#"{"disks":[{"capacity":18446744073709551615}]}"#).expect("parses");
         let err = canonicalize(&v).expect_err("unsafe integer");
-        assert_eq!(err, CanonicalError::UnsafeInteger { number: "18446744073709551615".into(), path: "/disks/0/capacity".into() });
+        assert_eq!(
+            err,
+            CanonicalError::UnsafeInteger {
+                number: "18446744073709551615".into(),
+                path: "/disks/0/capacity".into()
+            }
+        );
     }
 
     proptest! {

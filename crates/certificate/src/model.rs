@@ -469,9 +469,8 @@ impl Certificate {
     /// and each disk's result agree with the evidence. Returns every violation found.
     pub fn validate(&self) -> Vec<SchemaViolation> {
         let mut v = Vec::new();
-        let mut bad = |field: &str, problem: String| {
-            v.push(SchemaViolation { field: field.to_owned(), problem })
-        };
+        let mut bad =
+            |field: &str, problem: String| v.push(SchemaViolation { field: field.to_owned(), problem });
         if self.schema != SCHEMA_V1 {
             bad("/schema", format!("expected {SCHEMA_V1:?}, found {:?}", self.schema));
         }
@@ -489,15 +488,22 @@ impl Certificate {
             if s.result == SanitizeResult::Verified && !s.is_verified() {
                 bad(
                     &format!("/disks/{i}/sanitization/result"),
-                    "says verified but the verification shows nothing read back, a mismatch or an error".into(),
+                    "says verified but the verification shows nothing read back, a mismatch or an error"
+                        .into(),
                 );
             }
             if s.verification.mismatches.iter().any(|r| r.is_empty()) {
-                bad(&format!("/disks/{i}/sanitization/verification/mismatches"), "holds an empty range".into());
+                bad(
+                    &format!("/disks/{i}/sanitization/verification/mismatches"),
+                    "holds an empty range".into(),
+                );
             }
             if let Coverage::Sampled { percent } = s.verification.coverage {
                 if !(percent > 0.0 && percent <= 100.0) {
-                    bad(&format!("/disks/{i}/sanitization/verification/coverage/percent"), format!("{percent} is not in (0, 100]"));
+                    bad(
+                        &format!("/disks/{i}/sanitization/verification/coverage/percent"),
+                        format!("{percent} is not in (0, 100]"),
+                    );
                 }
             }
         }

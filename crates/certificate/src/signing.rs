@@ -176,9 +176,7 @@ impl SigningIdentity {
 
 /// Decodes a base64 raw Ed25519 public key.
 pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
-    let bytes = BASE64
-        .decode(text.trim())
-        .map_err(|e| format!("public key is not base64: {e}"))?;
+    let bytes = BASE64.decode(text.trim()).map_err(|e| format!("public key is not base64: {e}"))?;
     let raw: [u8; 32] = bytes
         .as_slice()
         .try_into()
@@ -219,27 +217,30 @@ impl SignedDocument {
             if !expected.eq_ignore_ascii_case(&s.keyid) {
                 return Err(VerifyError::KeyIdMismatch { index, expected, found: s.keyid.clone() });
             }
-            let sig_bytes = BASE64.decode(s.sig.trim()).map_err(|e| VerifyError::Malformed {
-                index,
-                problem: format!("sig is not base64: {e}"),
-            })?;
-            let sig = ed25519_dalek::Signature::from_slice(&sig_bytes).map_err(|_| VerifyError::Malformed {
-                index,
-                problem: format!("sig has {} bytes, an Ed25519 signature has 64", sig_bytes.len()),
-            })?;
+            let sig_bytes = BASE64
+                .decode(s.sig.trim())
+                .map_err(|e| VerifyError::Malformed { index, problem: format!("sig is not base64: {e}") })?;
+            let sig =
+                ed25519_dalek::Signature::from_slice(&sig_bytes).map_err(|_| VerifyError::Malformed {
+                    index,
+                    problem: format!("sig has {} bytes, an Ed25519 signature has 64", sig_bytes.len()),
+                })?;
             public
                 .verify_strict(&canonical, &sig)
                 .map_err(|_| VerifyError::BadSignature { index, keyid: expected.clone() })?;
             signers.push(expected);
         }
-        let certificate: Certificate = serde_json::from_value(self.certificate.clone())
-            .map_err(|e| VerifyError::Schema(vec![SchemaViolation { field: "/".into(), problem: e.to_string() }]))?;
+        let certificate: Certificate = serde_json::from_value(self.certificate.clone()).map_err(|e| {
+            VerifyError::Schema(vec![SchemaViolation { field: "/".into(), problem: e.to_string() }])
+        })?;
         let violations = certificate.validate();
         if !violations.is_empty() {
             return Err(VerifyError::Schema(violations));
         }
         if !signers.iter().any(|k| k.eq_ignore_ascii_case(&certificate.station.key_id)) {
-            return Err(VerifyError::NotSignedByStation { station_key_id: certificate.station.key_id.clone() });
+            return Err(VerifyError::NotSignedByStation {
+                station_key_id: certificate.station.key_id.clone(),
+            });
         }
         Ok(VerifiedCertificate { certificate, canonical, signers })
     }

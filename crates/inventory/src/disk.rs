@@ -52,14 +52,17 @@ pub fn probe_disk(path: &Path, root: &Root) -> DiskFacts {
     let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
     let minor = (rdev & 0xff) | ((rdev >> 12) & !0xff);
     let sys = format!("/sys/dev/block/{major}:{minor}");
-    let resolved = std::fs::canonicalize(root.join(&sys)).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let resolved =
+        std::fs::canonicalize(root.join(&sys)).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
     let transport = transport_from_sys_path(&resolved);
     let model = root.attribute(&format!("{sys}/device/model"));
     let serial = match root.attribute(&format!("{sys}/device/serial")) {
         Probed::Value(v) => Probed::Value(v),
         // SATA disks behind libata expose the serial only through the VPD page 0x80.
         Probed::Unavailable(why) => match std::fs::read(root.join(&format!("{sys}/device/vpd_pg80"))) {
-            Ok(page) if page.len() > 4 => Probed::Value(String::from_utf8_lossy(&page[4..]).trim().to_owned()),
+            Ok(page) if page.len() > 4 => {
+                Probed::Value(String::from_utf8_lossy(&page[4..]).trim().to_owned())
+            }
             _ => Probed::Unavailable(why),
         },
     };
@@ -98,7 +101,9 @@ fn transport_from_sys_path(p: &str) -> Transport {
 fn smart_verdict(path: &Path) -> Probed<SmartVerdict> {
     match Command::new("smartctl").arg("--json=c").arg("-H").arg(path).output() {
         Ok(out) => smart_verdict_from_json(&out.stdout),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Probed::unavailable("smartctl is not installed"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Probed::unavailable("smartctl is not installed")
+        }
         Err(e) => Probed::unavailable(format!("smartctl could not run: {e}")),
     }
 }

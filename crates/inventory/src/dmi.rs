@@ -41,9 +41,9 @@ pub fn is_placeholder(value: &str) -> bool {
 
 fn identifier(root: &Root, abs: &str) -> Probed<String> {
     match root.attribute(abs) {
-        Probed::Value(v) if is_placeholder(&v) => {
-            Probed::unavailable(format!("the manufacturer left a placeholder in {abs} ({v:?}), not a real value"))
-        }
+        Probed::Value(v) if is_placeholder(&v) => Probed::unavailable(format!(
+            "the manufacturer left a placeholder in {abs} ({v:?}), not a real value"
+        )),
         other => other,
     }
 }

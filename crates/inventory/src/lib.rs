@@ -59,7 +59,9 @@ fn read_attribute(path: &Path, shown: &str) -> Probed<String> {
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
             Probed::unavailable(format!("permission denied reading {shown} (the station runs as root)"))
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Probed::unavailable(format!("{shown} does not exist on this machine")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Probed::unavailable(format!("{shown} does not exist on this machine"))
+        }
         Err(e) => Probed::unavailable(format!("cannot read {shown}: {e}")),
     }
 }
@@ -84,13 +86,27 @@ pub fn probe_host(root: &Root) -> HostInventory {
         Ok(text) => {
             let model = text
                 .lines()
-                .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_owned()))
+                .find_map(|l| {
+                    l.strip_prefix("model name")
+                        .and_then(|r| r.split_once(':'))
+                        .map(|(_, v)| v.trim().to_owned())
+                })
                 .map(Probed::Value)
                 .unwrap_or_else(|| Probed::unavailable("/proc/cpuinfo has no model name"));
             let threads = text.lines().filter(|l| l.starts_with("processor")).count() as u32;
-            (model, if threads > 0 { Probed::Value(threads) } else { Probed::unavailable("/proc/cpuinfo lists no processor") })
+            (
+                model,
+                if threads > 0 {
+                    Probed::Value(threads)
+                } else {
+                    Probed::unavailable("/proc/cpuinfo lists no processor")
+                },
+            )
         }
-        Err(e) => (Probed::unavailable(format!("cannot read /proc/cpuinfo: {e}")), Probed::unavailable(format!("cannot read /proc/cpuinfo: {e}"))),
+        Err(e) => (
+            Probed::unavailable(format!("cannot read /proc/cpuinfo: {e}")),
+            Probed::unavailable(format!("cannot read /proc/cpuinfo: {e}")),
+        ),
     };
     let memory_bytes = match fs::read_to_string(root.join("/proc/meminfo")) {
         Ok(text) => text

@@ -14,7 +14,9 @@ fn optiplex_identity_with_placeholder_serial() {
     assert_eq!(host.unit.model, Probed::Value("OptiPlex 780".into()));
     assert_eq!(host.unit.chassis, Probed::Value("desktop".into()));
     match &host.unit.serial {
-        Probed::Unavailable(why) => assert!(why.contains("placeholder") && why.contains("To Be Filled"), "{why}"),
+        Probed::Unavailable(why) => {
+            assert!(why.contains("placeholder") && why.contains("To Be Filled"), "{why}")
+        }
         other => panic!("placeholder taken as a serial: {other:?}"),
     }
     match &host.unit.uuid {
@@ -23,7 +25,10 @@ fn optiplex_identity_with_placeholder_serial() {
     }
     assert_eq!(host.cpu_threads, Probed::Value(2));
     assert_eq!(host.memory_bytes, Probed::Value(3_921_508 * 1024));
-    assert_eq!(host.summary(), "Dell Inc. OptiPlex 780 · Intel(R) Core(TM)2 Duo CPU     E8400  @ 3.00GHz · 4 GB RAM");
+    assert_eq!(
+        host.summary(),
+        "Dell Inc. OptiPlex 780 · Intel(R) Core(TM)2 Duo CPU     E8400  @ 3.00GHz · 4 GB RAM"
+    );
 }
 
 #[test]
@@ -36,7 +41,14 @@ fn missing_root_says_why_and_does_not_panic() {
 
 #[test]
 fn placeholders() {
-    for p in ["To Be Filled By O.E.M.", "Default string", "00000000-0000-0000-0000-000000000000", "", "  ", "FFFFFFFF-FFFF"] {
+    for p in [
+        "To Be Filled By O.E.M.",
+        "Default string",
+        "00000000-0000-0000-0000-000000000000",
+        "",
+        "  ",
+        "FFFFFFFF-FFFF",
+    ] {
         assert!(is_placeholder(p), "{p:?}");
     }
     for real in ["5XJ3K4J", "CZC1234XYZ", "4c4c4544-0058-4a10-8033-b5c04f4b344a"] {
@@ -46,9 +58,17 @@ fn placeholders() {
 
 #[test]
 fn smart_verdicts() {
-    assert_eq!(smart_verdict_from_json(br#"{"smart_status":{"passed":true}}"#), Probed::Value(SmartVerdict::Passed));
-    assert_eq!(smart_verdict_from_json(br#"{"smart_status":{"passed":false}}"#), Probed::Value(SmartVerdict::Failed));
+    assert_eq!(
+        smart_verdict_from_json(br#"{"smart_status":{"passed":true}}"#),
+        Probed::Value(SmartVerdict::Passed)
+    );
+    assert_eq!(
+        smart_verdict_from_json(br#"{"smart_status":{"passed":false}}"#),
+        Probed::Value(SmartVerdict::Failed)
+    );
     let no_verdict = smart_verdict_from_json(br#"{"smartctl":{"messages":[{"string":"/dev/loop0: Unable to detect device type","severity":"error"}]}}"#);
     assert!(matches!(no_verdict, Probed::Unavailable(ref w) if w.contains("Unable to detect device type")));
-    assert!(matches!(smart_verdict_from_json(b"{truncated"), Probed::Unavailable(ref w) if w.contains("not JSON")));
+    assert!(
+        matches!(smart_verdict_from_json(b"{truncated"), Probed::Unavailable(ref w) if w.contains("not JSON"))
+    );
 }

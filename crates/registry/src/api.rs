@@ -67,7 +67,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         // The detail goes to the log, not to the client.
         tracing::error!("store: {e}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the registry could not complete the request; try again later")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the registry could not complete the request; try again later",
+        )
     }
 }
 
@@ -79,7 +83,9 @@ impl From<VerifyError> for ApiError {
             VerifyError::Schema(_) => (StatusCode::BAD_REQUEST, "schema_violation"),
             VerifyError::Canonical(_) => (StatusCode::BAD_REQUEST, "not_canonicalizable"),
             VerifyError::Unsigned => (StatusCode::UNAUTHORIZED, "unsigned"),
-            VerifyError::KeyIdMismatch { .. } | VerifyError::Malformed { .. } => (StatusCode::BAD_REQUEST, "malformed_signature"),
+            VerifyError::KeyIdMismatch { .. } | VerifyError::Malformed { .. } => {
+                (StatusCode::BAD_REQUEST, "malformed_signature")
+            }
             VerifyError::BadSignature { .. } => (StatusCode::BAD_REQUEST, "bad_signature"),
             VerifyError::NotSignedByStation { .. } => (StatusCode::UNAUTHORIZED, "not_signed_by_station"),
         };
@@ -87,13 +93,18 @@ impl From<VerifyError> for ApiError {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("worker failed: {e}"))))
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("worker failed: {e}")))
+    })
 }
 
-async fn ingest(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn ingest(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -102,7 +113,11 @@ async fn ingest(State(state): State<AppState>, body: Result<Bytes, BytesRejectio
                 format!("the body is larger than {MAX_BODY_BYTES} bytes; a certificate is far smaller"),
             )
         } else {
-            ApiError::new(rejection.status(), "unreadable_body", format!("the body could not be read: {rejection}"))
+            ApiError::new(
+                rejection.status(),
+                "unreadable_body",
+                format!("the body could not be read: {rejection}"),
+            )
         }
     })?;
     blocking(move || {
@@ -117,12 +132,17 @@ async fn ingest(State(state): State<AppState>, body: Result<Bytes, BytesRejectio
             )
         })?;
         if let Some(when) = station.revoked_at {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "station_revoked", format!("station {} was revoked at {when}", station.key_id)));
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "station_revoked",
+                format!("station {} was revoked at {when}", station.key_id),
+            ));
         }
         let id = cert.id.to_string();
         let content_sha256 = hex::encode(Sha256::digest(&verified.canonical));
         let document = String::from_utf8_lossy(&body).into_owned();
-        let disk_results: Vec<String> = cert.disks.iter().map(|d| json_word(&d.sanitization.result)).collect();
+        let disk_results: Vec<String> =
+            cert.disks.iter().map(|d| json_word(&d.sanitization.result)).collect();
         let new = NewCertificate {
             id: &id,
             station_key_id: &station.key_id,
@@ -146,16 +166,25 @@ async fn ingest(State(state): State<AppState>, body: Result<Bytes, BytesRejectio
         Ok(match state.store.insert_certificate(&new)? {
             Inserted::New { received_at } => {
                 tracing::info!(%id, station = %station.key_id, "certificate recorded");
-                (StatusCode::CREATED, [(header::LOCATION, url.clone())], Json(json!({"id": id, "status": "recorded", "received_at": received_at, "url": url}))).into_response()
+                (
+                    StatusCode::CREATED,
+                    [(header::LOCATION, url.clone())],
+                    Json(json!({"id": id, "status": "recorded", "received_at": received_at, "url": url})),
+                )
+                    .into_response()
             }
-            Inserted::Duplicate { received_at } => {
-                (StatusCode::OK, Json(json!({"id": id, "status": "already_recorded", "received_at": received_at, "url": url}))).into_response()
-            }
+            Inserted::Duplicate { received_at } => (
+                StatusCode::OK,
+                Json(json!({"id": id, "status": "already_recorded", "received_at": received_at, "url": url})),
+            )
+                .into_response(),
             Inserted::Conflict => {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
                     "id_conflict",
-                    format!("another certificate with id {id} is already recorded; a certificate is never replaced"),
+                    format!(
+                    "another certificate with id {id} is already recorded; a certificate is never replaced"
+                ),
                 ))
             }
         })
@@ -167,18 +196,23 @@ fn json_word<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-async fn get_certificate(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn get_certificate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     blocking(move || {
-        let stored = state
-            .store
-            .certificate(&id)?
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}")))?;
+        let stored = state.store.certificate(&id)?.ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}"))
+        })?;
         Ok(([(header::CONTENT_TYPE, "application/json")], stored.document).into_response())
     })
     .await
 }
 
-async fn disk_history(State(state): State<AppState>, Path(serial): Path<String>) -> Result<Response, ApiError> {
+async fn disk_history(
+    State(state): State<AppState>,
+    Path(serial): Path<String>,
+) -> Result<Response, ApiError> {
     blocking(move || {
         let entries = state.store.disk_history(&serial)?;
         Ok(Json(json!({"serial": serial, "certificates": entries})).into_response())

@@ -24,7 +24,11 @@ pub async fn serve(
 }
 
 /// Enrols a station from its base64 public key, checking that the key decodes.
-pub fn enrol_station(store: &dyn Store, public_key_b64: &str, name: Option<&str>) -> anyhow::Result<store::Station> {
+pub fn enrol_station(
+    store: &dyn Store,
+    public_key_b64: &str,
+    name: Option<&str>,
+) -> anyhow::Result<store::Station> {
     let key = certificate::parse_public_key(public_key_b64).map_err(anyhow::Error::msg)?;
     let key_id = certificate::key_id(&key);
     Ok(store.add_station(&key_id, public_key_b64.trim(), name)?)

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use registry::{SqliteStore, Store};
 
 #[derive(Parser)]
-#[command(name = "registry", version, about = "The Seconde Vie registry: stations' signed certificates, kept and looked up")]
+#[command(
+    name = "registry",
+    version,
+    about = "The Seconde Vie registry: stations' signed certificates, kept and looked up"
+)]
 struct Cli {
     /// More log output (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -76,7 +80,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn open(db: &PathBuf) -> anyhow::Result<SqliteStore> {
+fn open(db: &std::path::Path) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(db).with_context(|| format!("opening the database {}", db.display()))
 }
 
@@ -86,7 +90,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             let store: Arc<dyn Store> = Arc::new(open(&db)?);
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("listening on {listen}"))?;
                 let addr = listener.local_addr()?;
                 // Tests and scripts read this line to learn the port.
                 println!("registry listening on http://{addr}");
@@ -101,7 +107,11 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Station { command: StationCommand::Add { db, public_key, name } } => {
             let store = open(&db)?;
             let station = registry::enrol_station(&store, &public_key, name.as_deref())?;
-            println!("enrolled station {} (key id {})", station.name.as_deref().unwrap_or("(unnamed)"), station.key_id);
+            println!(
+                "enrolled station {} (key id {})",
+                station.name.as_deref().unwrap_or("(unnamed)"),
+                station.key_id
+            );
             Ok(())
         }
         Command::Station { command: StationCommand::List { db } } => {

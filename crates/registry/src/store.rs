@@ -193,7 +193,13 @@ impl SqliteStore {
 }
 
 fn station_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Station> {
-    Ok(Station { key_id: r.get(0)?, public_key: r.get(1)?, name: r.get(2)?, enrolled_at: r.get(3)?, revoked_at: r.get(4)? })
+    Ok(Station {
+        key_id: r.get(0)?,
+        public_key: r.get(1)?,
+        name: r.get(2)?,
+        enrolled_at: r.get(3)?,
+        revoked_at: r.get(4)?,
+    })
 }
 
 impl Store for SqliteStore {
@@ -207,7 +213,13 @@ impl Store for SqliteStore {
         if n == 0 {
             return Err(StoreError::AlreadyEnrolled(key_id.to_owned()));
         }
-        Ok(Station { key_id: key_id.into(), public_key: public_key.into(), name: name.map(Into::into), enrolled_at, revoked_at: None })
+        Ok(Station {
+            key_id: key_id.into(),
+            public_key: public_key.into(),
+            name: name.map(Into::into),
+            enrolled_at,
+            revoked_at: None,
+        })
     }
 
     fn station(&self, key_id: &str) -> Result<Option<Station>, StoreError> {
@@ -223,7 +235,9 @@ impl Store for SqliteStore {
 
     fn stations(&self) -> Result<Vec<Station>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT key_id, public_key, name, enrolled_at, revoked_at FROM stations ORDER BY enrolled_at")?;
+        let mut stmt = conn.prepare(
+            "SELECT key_id, public_key, name, enrolled_at, revoked_at FROM stations ORDER BY enrolled_at",
+        )?;
         let rows = stmt.query_map([], station_from_row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
@@ -232,10 +246,16 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let existing: Option<(String, String)> = tx
-            .query_row("SELECT content_sha256, received_at FROM certificates WHERE id = ?1", [c.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT content_sha256, received_at FROM certificates WHERE id = ?1", [c.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         if let Some((sha, received_at)) = existing {
-            return Ok(if sha == c.content_sha256 { Inserted::Duplicate { received_at } } else { Inserted::Conflict });
+            return Ok(if sha == c.content_sha256 {
+                Inserted::Duplicate { received_at }
+            } else {
+                Inserted::Conflict
+            });
         }
         let received_at = now();
         tx.execute(
@@ -256,9 +276,18 @@ impl Store for SqliteStore {
     fn certificate(&self, id: &str) -> Result<Option<StoredCertificate>, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT id, document, content_sha256, received_at FROM certificates WHERE id = ?1", [id], |r| {
-                Ok(StoredCertificate { id: r.get(0)?, document: r.get(1)?, content_sha256: r.get(2)?, received_at: r.get(3)? })
-            })
+            .query_row(
+                "SELECT id, document, content_sha256, received_at FROM certificates WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(StoredCertificate {
+                        id: r.get(0)?,
+                        document: r.get(1)?,
+                        content_sha256: r.get(2)?,
+                        received_at: r.get(3)?,
+                    })
+                },
+            )
             .optional()?)
     }
 

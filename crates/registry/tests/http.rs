@@ -34,7 +34,15 @@ impl Registry {
 
     fn enrol(&self, key: &SigningIdentity) {
         let out = Command::new(env!("CARGO_BIN_EXE_registry"))
-            .args(["station", "add", "--name", "test-station", "--public-key", &key.public_key_base64(), "--db"])
+            .args([
+                "station",
+                "add",
+                "--name",
+                "test-station",
+                "--public-key",
+                &key.public_key_base64(),
+                "--db",
+            ])
             .arg(self.dir.join("registry.sqlite"))
             .output()
             .expect("runs");

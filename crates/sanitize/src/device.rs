@@ -45,20 +45,12 @@ impl DeviceFile {
         let file_type = buffered.metadata()?.file_type();
         let is_block_device = file_type.is_block_device();
         if !is_block_device && !file_type.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a block device or a regular file",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a block device or a regular file"));
         }
         // A block device's metadata says 0 bytes; its end is its size.
         let size = buffered.seek(SeekFrom::End(0))?;
         buffered.seek(SeekFrom::Start(0))?;
-        let direct = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_DIRECT)
-            .open(path)
-            .ok();
+        let direct = OpenOptions::new().read(true).write(true).custom_flags(libc::O_DIRECT).open(path).ok();
         Ok(DeviceFile { path: path.to_owned(), size, direct, buffered, is_block_device })
     }
 
@@ -110,9 +102,7 @@ impl BlockDevice for DeviceFile {
     }
 
     fn read_exact_at(&mut self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let result = self
-            .handle_for(buf.len(), offset, buf.as_ptr() as usize)
-            .read_exact_at(buf, offset);
+        let result = self.handle_for(buf.len(), offset, buf.as_ptr() as usize).read_exact_at(buf, offset);
         match result {
             Err(e) if self.fall_back_if_einval(&e) => self.buffered.read_exact_at(buf, offset),
             other => other,

@@ -128,7 +128,13 @@ pub fn sanitize(
         let number = i as u32 + 1;
         let pass_started = Timestamp::now();
         let written = overwrite::write_pass(dev, pattern, stop, |done, total_bytes| {
-            progress(Progress { pass: number, passes: total, phase: Phase::Writing, done, total: total_bytes })
+            progress(Progress {
+                pass: number,
+                passes: total,
+                phase: Phase::Writing,
+                done,
+                total: total_bytes,
+            })
         });
         record_passes.push(OverwritePass {
             number,
@@ -149,7 +155,13 @@ pub fn sanitize(
         };
         if read_back {
             let checked = overwrite::verify_pass(dev, pattern, stop, |done, total_bytes| {
-                progress(Progress { pass: number, passes: total, phase: Phase::Verifying, done, total: total_bytes })
+                progress(Progress {
+                    pass: number,
+                    passes: total,
+                    phase: Phase::Verifying,
+                    done,
+                    total: total_bytes,
+                })
             });
             verification.bytes_verified += checked.bytes;
             verification.mismatched_bytes += checked.mismatched_bytes;

@@ -132,7 +132,8 @@ pub fn write_pass(
         match dev.write_all_at(data, offset) {
             Ok(()) => out.bytes += n as u64,
             Err(e) if vanished(&e) => {
-                out.interrupted = Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
+                out.interrupted =
+                    Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
                 break;
             }
             Err(_) => {
@@ -154,7 +155,8 @@ pub fn write_pass(
     }
     if out.interrupted.is_none() {
         if let Err(e) = dev.flush() {
-            out.errors.push(DiskError { message: format!("flushing the disk's cache failed: {e}"), range: None });
+            out.errors
+                .push(DiskError { message: format!("flushing the disk's cache failed: {e}"), range: None });
         }
     }
     out
@@ -187,7 +189,8 @@ pub fn verify_pass(
                 compare(&actual.as_slice()[..n], want, offset, &mut out);
             }
             Err(e) if vanished(&e) => {
-                out.interrupted = Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
+                out.interrupted =
+                    Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
                 break;
             }
             Err(_) => {

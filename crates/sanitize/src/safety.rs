@@ -106,10 +106,9 @@ impl fmt::Display for Refusal {
             Refusal::NotADisk => f.write_str("is neither a disk nor a regular file"),
             Refusal::Partition { disk: Some(d) } => write!(f, "is a partition: name the whole disk ({d})"),
             Refusal::Partition { disk: None } => f.write_str("is a partition: name the whole disk"),
-            Refusal::SystemDisk { device, mountpoint } => write!(
-                f,
-                "holds the running system ({device} is mounted on {mountpoint}): it is never wiped"
-            ),
+            Refusal::SystemDisk { device, mountpoint } => {
+                write!(f, "holds the running system ({device} is mounted on {mountpoint}): it is never wiped")
+            }
             Refusal::Mounted { device, mountpoint } => {
                 write!(f, "is in use: {device} is mounted on {mountpoint}; unmount it first")
             }
@@ -134,8 +133,16 @@ pub enum TargetKind {
 }
 
 /// Mount points that mean "the system we run from" rather than "a disk someone mounted".
-const SYSTEM_MOUNTPOINTS: &[&str] =
-    &["/", "/boot", "/boot/efi", "/usr", "/run/live/medium", "/lib/live/mount/medium", "/cdrom", "/run/initramfs/live"];
+const SYSTEM_MOUNTPOINTS: &[&str] = &[
+    "/",
+    "/boot",
+    "/boot/efi",
+    "/usr",
+    "/run/live/medium",
+    "/lib/live/mount/medium",
+    "/cdrom",
+    "/run/initramfs/live",
+];
 
 /// Checks that `path` may be wiped.
 pub fn check_target(path: &Path, view: &SystemView) -> Result<TargetKind, Refusal> {
@@ -241,7 +248,10 @@ fn unescape_octal(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 3 < bytes.len() + 0 && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b)) {
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b))
+        {
             let v = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
             out.push(v);
             i += 4;
@@ -263,7 +273,9 @@ mod tests {
     fn tree(mountinfo: &str, swaps: &str) -> tempdir::TempTree {
         let t = tempdir::TempTree::new();
         let r = t.path();
-        for (disk, dev, parts) in [("sda", "8:0", vec![("sda1", "8:1"), ("sda2", "8:2")]), ("sdb", "8:16", vec![("sdb1", "8:17")])] {
+        for (disk, dev, parts) in
+            [("sda", "8:0", vec![("sda1", "8:1"), ("sda2", "8:2")]), ("sdb", "8:16", vec![("sdb1", "8:17")])]
+        {
             let d = r.join(format!("sys/devices/pci/{disk}"));
             fs::create_dir_all(d.join("holders")).expect("mkdir");
             fs::write(d.join("dev"), format!("{dev}\n")).expect("write");
@@ -302,13 +314,17 @@ mod tests {
     fn free_disk_is_allowed() {
         let t = tree("22 1 8:2 / / rw - ext4 /dev/sda2 rw\n", SWAPS_HEADER);
         let got = check_block_device(DevNum { major: 8, minor: 16 }, &SystemView::at(t.path()));
-        assert_eq!(got, Ok(TargetKind::BlockDevice { name: "sdb".into(), devnum: DevNum { major: 8, minor: 16 } }));
+        assert_eq!(
+            got,
+            Ok(TargetKind::BlockDevice { name: "sdb".into(), devnum: DevNum { major: 8, minor: 16 } })
+        );
     }
 
     #[test]
     fn system_disk_is_refused() {
         let t = tree("22 1 8:2 / / rw - ext4 /dev/sda2 rw\n", SWAPS_HEADER);
-        let err = check_block_device(DevNum { major: 8, minor: 0 }, &SystemView::at(t.path())).expect_err("refused");
+        let err = check_block_device(DevNum { major: 8, minor: 0 }, &SystemView::at(t.path()))
+            .expect_err("refused");
         assert_eq!(err, Refusal::SystemDisk { device: "/dev/sda2".into(), mountpoint: "/".into() });
         assert!(err.to_string().contains("never wiped"));
     }
@@ -316,7 +332,8 @@ mod tests {
     #[test]
     fn disk_under_a_mounted_device_mapper_volume_is_refused() {
         let t = tree("22 1 8:2 / / rw - ext4 /dev/sda2 rw\n40 22 254:0 / /mnt/old\\040data rw - ext4 /dev/mapper/vg-data rw\n", SWAPS_HEADER);
-        let err = check_block_device(DevNum { major: 8, minor: 16 }, &SystemView::at(t.path())).expect_err("refused");
+        let err = check_block_device(DevNum { major: 8, minor: 16 }, &SystemView::at(t.path()))
+            .expect_err("refused");
         assert_eq!(err, Refusal::Mounted { device: "/dev/dm-0".into(), mountpoint: "/mnt/old data".into() });
     }
 
@@ -339,7 +356,9 @@ mod tests {
     #[test]
     fn dev_t_encoding() {
         // makedev(259, 65536) as glibc encodes it.
-        let dev: u64 = ((259u64 & 0xfff) << 8) | ((259u64 & !0xfff) << 32) | (65536u64 & 0xff) | ((65536u64 & !0xff) << 12);
+        let (major, minor) = (std::hint::black_box(259u64), std::hint::black_box(65536u64));
+        let dev =
+            ((major & 0xfff) << 8) | ((major & !0xfff) << 32) | (minor & 0xff) | ((minor & !0xff) << 12);
         assert_eq!(DevNum::from_dev_t(dev), DevNum { major: 259, minor: 65536 });
     }
 

@@ -165,7 +165,10 @@ fn a_bad_sector_is_recorded_and_the_wipe_goes_on() {
     assert_eq!(record.result, SanitizeResult::Failed);
     // The whole 4 KiB block around the bad sector is reported, nothing else.
     let err_ranges: Vec<_> = record.errors.iter().filter_map(|e| e.range).collect();
-    assert!(err_ranges.contains(&ByteRange { start: CHUNK as u64 + 8192, end: CHUNK as u64 + 12288 }), "{err_ranges:?}");
+    assert!(
+        err_ranges.contains(&ByteRange { start: CHUNK as u64 + 8192, end: CHUNK as u64 + 12288 }),
+        "{err_ranges:?}"
+    );
     assert!(record.errors[0].message.contains("write failed"), "{:?}", record.errors);
     // Everything but the bad block was written, including what follows it.
     assert!(disk.data[..CHUNK + 8192].iter().all(|&b| b == 0));
@@ -176,7 +179,11 @@ fn a_bad_sector_is_recorded_and_the_wipe_goes_on() {
 
 #[test]
 fn a_disk_that_disappears_is_interrupted_not_certified() {
-    let mut disk = FaultyDisk { data: vec![1; 4 * CHUNK], bad: ByteRange { start: 0, end: 0 }, vanish_at: Some(2 * CHUNK as u64 + 1) };
+    let mut disk = FaultyDisk {
+        data: vec![1; 4 * CHUNK],
+        bad: ByteRange { start: 0, end: 0 },
+        vanish_at: Some(2 * CHUNK as u64 + 1),
+    };
     let record = sanitize(&mut disk, &WipeOptions::default(), &never(), |_| {});
     assert_eq!(record.result, SanitizeResult::Interrupted);
     assert_eq!(record.passes[0].bytes_written, 2 * CHUNK as u64);
@@ -186,7 +193,8 @@ fn a_disk_that_disappears_is_interrupted_not_certified() {
 
 #[test]
 fn the_operator_can_stop_a_wipe() {
-    let mut disk = FaultyDisk { data: vec![1; 4 * CHUNK], bad: ByteRange { start: 0, end: 0 }, vanish_at: None };
+    let mut disk =
+        FaultyDisk { data: vec![1; 4 * CHUNK], bad: ByteRange { start: 0, end: 0 }, vanish_at: None };
     let stop = AtomicBool::new(false);
     let record = sanitize(&mut disk, &WipeOptions::default(), &stop, |p| {
         if p.done >= CHUNK as u64 {

@@ -81,7 +81,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
         println!("   certificate file  {}", p.display());
         println!("   in the registry   {base}/api/v1/certificates/{id}");
     }
-    println!("   verify it yourself: scripts/verify-certificate {}", sent.first().map(|p| p.display().to_string()).unwrap_or_default());
+    println!(
+        "   verify it yourself: scripts/verify-certificate {}",
+        sent.first().map(|p| p.display().to_string()).unwrap_or_default()
+    );
     for d in &disks {
         let zeros = std::fs::read(d)?.iter().all(|&b| b == 0);
         println!("   {}: {}", d.display(), if zeros { "only zeros left" } else { "STILL HOLDS DATA" });

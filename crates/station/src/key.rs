@@ -21,7 +21,11 @@ pub fn load_or_create(data_dir: &Path) -> anyhow::Result<SigningIdentity> {
                 bail!("{} is readable by others (mode {mode:o}); run chmod 600 on it", path.display());
             }
             let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                anyhow::anyhow!("{} holds {} bytes, a station key holds 32: the file is damaged", path.display(), bytes.len())
+                anyhow::anyhow!(
+                    "{} holds {} bytes, a station key holds 32: the file is damaged",
+                    path.display(),
+                    bytes.len()
+                )
             })?;
             Ok(SigningIdentity::from_seed(&seed))
         }
@@ -31,7 +35,8 @@ pub fn load_or_create(data_dir: &Path) -> anyhow::Result<SigningIdentity> {
 }
 
 fn create(data_dir: &Path, path: &Path) -> anyhow::Result<SigningIdentity> {
-    fs::create_dir_all(data_dir).with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness for the station key: {e}"))?;
     // create_new: two stations starting at once cannot overwrite each other's key.

@@ -17,7 +17,11 @@ use station::run::{RunConfig, RunEvent};
 use station::spool::Spool;
 
 #[derive(Parser)]
-#[command(name = "station", version, about = "Seconde Vie station: inventory, wipe, verify and certify a donated PC")]
+#[command(
+    name = "station",
+    version,
+    about = "Seconde Vie station: inventory, wipe, verify and certify a donated PC"
+)]
 struct Cli {
     /// The station's data directory (key, spool). Default: $SV_DATA_DIR, else ~/.local/share/seconde-vie.
     #[arg(long, global = true, env = "SV_DATA_DIR")]
@@ -175,10 +179,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Verify { pattern, device } => {
             let pattern = sanitize::parse_pattern(&pattern).map_err(anyhow::Error::msg)?;
-            let mut dev = sanitize::DeviceFile::open(&device).with_context(|| format!("opening {}", device.display()))?;
+            let mut dev = sanitize::DeviceFile::open(&device)
+                .with_context(|| format!("opening {}", device.display()))?;
             let size = sanitize::BlockDevice::size(&dev);
             let bar = bytes_bar(size, &format!("verifying {}", device.display()));
-            let out = sanitize::verify_device(&mut dev, &pattern, &AtomicBool::new(false), |done, _| bar.set_position(done));
+            let out = sanitize::verify_device(&mut dev, &pattern, &AtomicBool::new(false), |done, _| {
+                bar.set_position(done)
+            });
             bar.finish_and_clear();
             let ok = out.mismatched_bytes == 0 && out.errors.is_empty() && out.bytes == size;
             println!(
@@ -205,9 +212,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn bytes_bar(size: u64, message: &str) -> ProgressBar {
     let bar = ProgressBar::new(size);
     bar.set_style(
-        ProgressStyle::with_template("{msg:40} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:40} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message(message.to_owned());
     bar
@@ -283,7 +292,10 @@ fn report_push(path: &Path, outcome: &PushOutcome) -> bool {
             false
         }
         PushOutcome::Unreachable(why) => {
-            println!("registry unreachable ({why}); {} stays in the spool, send it later with `station push`", path.display());
+            println!(
+                "registry unreachable ({why}); {} stays in the spool, send it later with `station push`",
+                path.display()
+            );
             false
         }
     }

@@ -53,10 +53,11 @@ impl RegistryClient {
     pub fn push(&self, spool: &Spool, pending: &Path) -> anyhow::Result<PushOutcome> {
         let body = std::fs::read(pending)?;
         let url = format!("{}/api/v1/certificates", self.base);
-        let mut response = match self.agent.post(&url).header("Content-Type", "application/json").send(&body[..]) {
-            Ok(r) => r,
-            Err(e) => return Ok(PushOutcome::Unreachable(format!("{}: {e}", self.base))),
-        };
+        let mut response =
+            match self.agent.post(&url).header("Content-Type", "application/json").send(&body[..]) {
+                Ok(r) => r,
+                Err(e) => return Ok(PushOutcome::Unreachable(format!("{}: {e}", self.base))),
+            };
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);

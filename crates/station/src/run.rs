@@ -7,8 +7,8 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::bail;
 use certificate::{
-    Category, Certificate, Coverage, DiskError, DiskRecord, Outcome, SanitizeRecord, SanitizeResult, SigningIdentity,
-    StationRef, Technique, Timestamp, Tool, Verification, SCHEMA_V1,
+    Category, Certificate, Coverage, DiskError, DiskRecord, Outcome, SanitizeRecord, SanitizeResult,
+    SigningIdentity, StationRef, Technique, Timestamp, Tool, Verification, SCHEMA_V1,
 };
 use inventory::Root;
 use sanitize::safety::{self, SystemView};
@@ -122,7 +122,10 @@ pub fn run(
     let certificate = Certificate {
         schema: SCHEMA_V1.into(),
         id: uuid::Uuid::now_v7(),
-        station: StationRef { id: config.station_name.clone().unwrap_or_else(|| key.key_id()), key_id: key.key_id() },
+        station: StationRef {
+            id: config.station_name.clone().unwrap_or_else(|| key.key_id()),
+            key_id: key.key_id(),
+        },
         operator: config.operator.clone(),
         lot: config.lot.clone(),
         started_at,
@@ -160,7 +163,9 @@ fn wipe_one(
         Ok(mut dev) => {
             let size = dev.size();
             observe(RunEvent::DiskStarted { index, path: path.to_owned(), size });
-            let record = sanitize::sanitize(&mut dev, options, stop, |progress| observe(RunEvent::Progress { index, progress }));
+            let record = sanitize::sanitize(&mut dev, options, stop, |progress| {
+                observe(RunEvent::Progress { index, progress })
+            });
             (size, record)
         }
         Err(e) => (0, failed_to_open(path, options, &e)),

@@ -42,7 +42,8 @@ impl Spool {
     /// The spool at `dir`, creating its folders.
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
         for sub in ["pending", "sent"] {
-            fs::create_dir_all(dir.join(sub)).with_context(|| format!("creating the spool {}", dir.join(sub).display()))?;
+            fs::create_dir_all(dir.join(sub))
+                .with_context(|| format!("creating the spool {}", dir.join(sub).display()))?;
         }
         Ok(Spool { dir: dir.to_owned() })
     }
@@ -65,7 +66,10 @@ impl Spool {
         let mut out: Vec<PathBuf> = fs::read_dir(&dir)
             .with_context(|| format!("reading the spool {}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "json")
+                    && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
             .collect();
         out.sort();
         Ok(out)
@@ -77,7 +81,8 @@ impl Spool {
         let sent = self.dir.join("sent").join(name);
         let receipt_path = sent.with_extension("receipt.json");
         write_durably(&receipt_path, receipt)?;
-        fs::rename(pending, &sent).with_context(|| format!("moving {} to {}", pending.display(), sent.display()))?;
+        fs::rename(pending, &sent)
+            .with_context(|| format!("moving {} to {}", pending.display(), sent.display()))?;
         sync_dir(&self.dir.join("sent"))?;
         sync_dir(&self.dir.join("pending"))?;
         Ok(sent)

@@ -102,13 +102,23 @@ fn a_station_whose_registry_is_down_keeps_the_certificate_and_pushes_it_later() 
     // Enrol the station's key (created on first use, 0600).
     let shown = station(&data, &["key", "show"]);
     assert!(shown.status.success(), "{}", text(&shown));
-    let public_key = text(&shown).lines().find_map(|l| l.strip_prefix("public key: ")).expect("key line").trim().to_owned();
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(data.join("station.key")).expect("key file").permissions());
+    let public_key = text(&shown)
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .expect("key line")
+        .trim()
+        .to_owned();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(data.join("station.key")).expect("key file").permissions(),
+    );
     assert_eq!(mode & 0o777, 0o600);
     registry::enrol_station(&SqliteStore::open(&db).expect("db"), &public_key, Some("t")).expect("enrols");
 
     // The registry is down: the wipe succeeds, the certificate waits in the spool.
-    let out = station(&data, &["run", "--disk", disk.to_str().expect("utf-8"), "--registry", &url, "--operator", "Camille"]);
+    let out = station(
+        &data,
+        &["run", "--disk", disk.to_str().expect("utf-8"), "--registry", &url, "--operator", "Camille"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("unreachable"), "{}", text(&out));
     assert_eq!(pending(&data), 1);
@@ -158,7 +168,10 @@ fn refuses_what_is_not_a_disk_before_touching_anything() {
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
         assert!(text(&out).contains("nothing was wiped"), "{}", text(&out));
     }
-    let out = station(&data, &["run", "--disk", disk.to_str().expect("utf-8"), "--disk", disk.to_str().expect("utf-8")]);
+    let out = station(
+        &data,
+        &["run", "--disk", disk.to_str().expect("utf-8"), "--disk", disk.to_str().expect("utf-8")],
+    );
     assert!(text(&out).contains("named twice"), "{}", text(&out));
     assert!(std::fs::read(&disk).expect("disk").iter().all(|&b| b == 0x42), "untouched");
 }
