@@ -22,81 +22,42 @@
 #![deny(missing_docs)]
 
 mod device;
+pub mod firmware;
+pub mod method;
 pub mod overwrite;
+pub mod pattern;
 pub mod safety;
+pub mod sampling;
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
 
 use certificate::{
-    Category, Coverage, OverwritePass, Pattern, SanitizeRecord, SanitizeResult, Technique, Timestamp,
-    Verification, VerificationMode,
+    Category, Coverage, OverwritePass, SanitizeRecord, SanitizeResult, Technique, Timestamp, Verification,
+    VerificationMode,
 };
 
 pub use device::{AlignedBuffer, BlockDevice, DeviceFile, ALIGN};
+pub use method::{Method, PassSpec};
 pub use overwrite::{Phase, PhaseOutcome, Progress};
+pub use pattern::PassPattern;
 
 /// The standard every record cites.
 pub const STANDARD: &str = "NIST SP 800-88 Rev. 1";
 
-/// An overwrite method: a named list of passes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Method {
-    /// One pass of 0x00 (NIST SP 800-88 Rev. 1 Table A-8, Clear for ATA and SCSI disks).
-    #[default]
-    Zero,
-    /// One pass of 0xFF.
-    One,
-}
-
-impl Method {
-    /// The passes' repeated byte patterns, in order.
-    pub fn passes(self) -> Vec<Vec<u8>> {
-        match self {
-            Method::Zero => vec![vec![0x00]],
-            Method::One => vec![vec![0xFF]],
-        }
-    }
-
-    /// The name recorded in certificates.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Zero => "zero",
-            Method::One => "one",
-        }
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Method {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "zero" => Ok(Method::Zero),
-            "one" => Ok(Method::One),
-            other => Err(format!("unknown method {other:?} (known: zero, one)")),
-        }
-    }
-}
-
 /// How to wipe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WipeOptions {
     /// The passes.
     pub method: Method,
     /// Which passes are read back.
     pub verification: VerificationMode,
+    /// Read back only this share of the disk, in percent (see [`sampling`]); `None` reads all.
+    pub sample_percent: Option<f64>,
 }
 
 impl Default for WipeOptions {
     fn default() -> Self {
-        WipeOptions { method: Method::Zero, verification: VerificationMode::LastPass }
+        WipeOptions { method: Method::Zero, verification: VerificationMode::LastPass, sample_percent: None }
     }
 }
 
@@ -109,17 +70,32 @@ pub fn sanitize(
     dev: &mut dyn BlockDevice,
     options: &WipeOptions,
     stop: &AtomicBool,
+    progress: impl FnMut(Progress),
+) -> SanitizeRecord {
+    sanitize_passes(dev, &options.method.name(), &options.method.passes(), options, stop, progress)
+}
+
+/// [`sanitize`] with the passes (and their random seeds) given: for tests and for restarting.
+pub fn sanitize_passes(
+    dev: &mut dyn BlockDevice,
+    method_name: &str,
+    passes: &[PassPattern],
+    options: &WipeOptions,
+    stop: &AtomicBool,
     mut progress: impl FnMut(Progress),
 ) -> SanitizeRecord {
     let started_at = Timestamp::now();
-    let passes = options.method.passes();
     let total = passes.len() as u32;
     let mut record_passes = Vec::with_capacity(passes.len());
     let mut errors = Vec::new();
     let mut interrupted = None;
+    let sample = options.sample_percent.filter(|p| *p < 100.0);
     let mut verification = Verification {
         mode: options.verification,
-        coverage: Coverage::Full,
+        coverage: match sample {
+            Some(percent) => Coverage::Sampled { percent },
+            None => Coverage::Full,
+        },
         bytes_verified: 0,
         mismatched_bytes: 0,
         mismatches: Vec::new(),
@@ -138,7 +114,7 @@ pub fn sanitize(
         });
         record_passes.push(OverwritePass {
             number,
-            pattern: Pattern::Repeat { hex: hex_lower(pattern) },
+            pattern: pattern.to_record(),
             bytes_written: written.bytes,
             started_at: pass_started,
             finished_at: Timestamp::now(),
@@ -154,7 +130,9 @@ pub fn sanitize(
             VerificationMode::EveryPass => true,
         };
         if read_back {
-            let checked = overwrite::verify_pass(dev, pattern, stop, |done, total_bytes| {
+            let plan = sample.map(|percent| sampling::plan(dev.size(), percent, random_u64()));
+            let ranges = plan.as_ref().map(|p| p.ranges.as_slice());
+            let checked = overwrite::verify_pass(dev, pattern, ranges, stop, |done, total_bytes| {
                 progress(Progress {
                     pass: number,
                     passes: total,
@@ -189,7 +167,7 @@ pub fn sanitize(
         standard: STANDARD.into(),
         category: Category::Clear,
         technique: Technique::Overwrite,
-        method: options.method.name().into(),
+        method: method_name.into(),
         passes: record_passes,
         verification,
         errors,
@@ -199,6 +177,12 @@ pub fn sanitize(
     }
 }
 
+fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    let _ = getrandom::fill(&mut b);
+    u64::from_le_bytes(b)
+}
+
 /// Reads a whole device back against a repeated pattern (`station verify`).
 pub fn verify_device(
     dev: &mut dyn BlockDevice,
@@ -206,7 +190,7 @@ pub fn verify_device(
     stop: &AtomicBool,
     mut progress: impl FnMut(u64, u64),
 ) -> PhaseOutcome {
-    overwrite::verify_pass(dev, pattern, stop, &mut progress)
+    overwrite::verify_pass(dev, &PassPattern::Repeat(pattern.to_vec()), None, stop, &mut progress)
 }
 
 /// Parses a pattern given as `zero`, `one`, or hex bytes (`00`, `ff`, `924924`).
@@ -220,8 +204,4 @@ pub fn parse_pattern(text: &str) -> Result<Vec<u8>, String> {
             .collect(),
         _ => Err(format!("{text:?} is not a pattern: say zero, one, or up to 32 hex bytes like 924924")),
     }
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

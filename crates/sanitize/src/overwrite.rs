@@ -1,17 +1,27 @@
 //! Clear by overwrite (NIST SP 800-88 Rev. 1 §2.5, Table A-8 "Overwrite media by using
 //! organizationally approved and validated overwriting technologies") and read-back verification
 //! (§4.7).
+//!
+//! Generated patterns (ChaCha20) are produced on a thread of their own, a few chunks ahead of
+//! the writer, so the disk never waits for the CPU; repeated patterns are filled once.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::thread;
 
 use certificate::{ByteRange, DiskError};
 
 use crate::device::{AlignedBuffer, BlockDevice, ALIGN};
+use crate::pattern::PassPattern;
 
-/// Bytes per I/O for a one-byte pattern: large enough that per-call overhead vanishes, small
-/// enough that progress moves and a bad range stays local.
-pub const CHUNK: usize = 4 << 20;
+/// Bytes per I/O: large enough that per-call overhead vanishes, small enough that progress moves
+/// and a bad range stays local. A multiple of both [`ALIGN`] and 3, so three-byte patterns
+/// (Gutmann's) start every chunk at the same phase and one filled buffer serves every chunk.
+pub const CHUNK: usize = 6 << 20;
+
+/// How many generated chunks may wait ahead of the writer.
+const AHEAD: usize = 3;
 
 /// At most this many mismatching ranges are listed; the byte count always covers them all.
 pub const MAX_LISTED_RANGES: usize = 1000;
@@ -57,19 +67,7 @@ pub struct PhaseOutcome {
 
 /// Fills `buf` with `pattern` repeated, starting at the pattern's first byte.
 pub fn fill_repeat(buf: &mut [u8], pattern: &[u8]) {
-    if let [b] = pattern {
-        buf.fill(*b);
-        return;
-    }
-    for (dst, src) in buf.iter_mut().zip(pattern.iter().cycle()) {
-        *dst = *src;
-    }
-}
-
-/// The chunk size for a pattern: a multiple of both [`CHUNK`]'s alignment and the pattern's
-/// length, so every chunk starts at the pattern's first byte.
-pub fn chunk_for(pattern: &[u8]) -> usize {
-    CHUNK * pattern.len().max(1)
+    PassPattern::Repeat(pattern.to_vec()).fill(0, buf);
 }
 
 fn vanished(e: &io::Error) -> bool {
@@ -77,18 +75,15 @@ fn vanished(e: &io::Error) -> bool {
 }
 
 /// Appends `[start, end)` to `ranges`, merging with the last range when they touch.
-fn push_range(ranges: &mut Vec<ByteRange>, start: u64, end: u64) -> bool {
+fn push_range(ranges: &mut Vec<ByteRange>, start: u64, end: u64) {
     if let Some(last) = ranges.last_mut() {
         if last.end == start {
             last.end = end;
-            return true;
+            return;
         }
     }
     if ranges.len() < MAX_LISTED_RANGES {
         ranges.push(ByteRange { start, end });
-        true
-    } else {
-        false
     }
 }
 
@@ -106,53 +101,98 @@ fn push_error(errors: &mut Vec<DiskError>, what: &str, e: &io::Error, start: u64
     errors.push(DiskError { message, range: Some(ByteRange { start, end }) });
 }
 
+/// The ranges of a phase, in order: `(offset, length)`, each at most [`CHUNK`] bytes.
+fn chunks_of(ranges: &[ByteRange]) -> Vec<(u64, usize)> {
+    let mut out = Vec::new();
+    for r in ranges {
+        let mut at = r.start;
+        while at < r.end {
+            let n = (CHUNK as u64).min(r.end - at) as usize;
+            out.push((at, n));
+            at += n as u64;
+        }
+    }
+    out
+}
+
+/// Content for each chunk, in order: a fixed buffer for repeated patterns, a generator thread
+/// with recycled buffers for random ones.
+enum Source {
+    Fixed(AlignedBuffer),
+    Generated { ready: Receiver<AlignedBuffer>, recycle: std::sync::mpsc::SyncSender<AlignedBuffer> },
+}
+
+impl Source {
+    fn start<'s>(scope: &'s thread::Scope<'s, '_>, pattern: &PassPattern, chunks: &[(u64, usize)]) -> Source {
+        if !pattern.is_generated() {
+            let mut buf = AlignedBuffer::zeroed(CHUNK);
+            pattern.fill(0, buf.as_mut_slice());
+            return Source::Fixed(buf);
+        }
+        let (ready_tx, ready) = sync_channel::<AlignedBuffer>(AHEAD);
+        let (recycle, recycle_rx) = sync_channel::<AlignedBuffer>(AHEAD + 1);
+        for _ in 0..AHEAD + 1 {
+            let _ = recycle.send(AlignedBuffer::zeroed(CHUNK));
+        }
+        let pattern = pattern.clone();
+        let chunks = chunks.to_vec();
+        scope.spawn(move || {
+            for (offset, n) in chunks {
+                let Ok(mut buf) = recycle_rx.recv() else { return };
+                pattern.fill(offset, &mut buf.as_mut_slice()[..n]);
+                if ready_tx.send(buf).is_err() {
+                    return; // The consumer stopped early.
+                }
+            }
+        });
+        Source::Generated { ready, recycle }
+    }
+
+    /// Runs `f` with the content of the next chunk (buffer start aligned, fixed patterns are
+    /// valid at any chunk offset because chunks start on a pattern boundary).
+    fn with_next<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            Source::Fixed(buf) => f(buf.as_slice()),
+            Source::Generated { ready, recycle } => {
+                let buf = ready.recv().unwrap_or_else(|_| AlignedBuffer::zeroed(CHUNK));
+                let r = f(buf.as_slice());
+                let _ = recycle.send(buf);
+                r
+            }
+        }
+    }
+}
+
 /// Writes `pattern` over every byte of `dev`, then flushes.
 ///
 /// A chunk that fails is retried block by block ([`ALIGN`] bytes) so one bad sector costs only
 /// its own range, which is recorded; the pass goes on. A disk that disappears stops the pass.
 pub fn write_pass(
     dev: &mut dyn BlockDevice,
-    pattern: &[u8],
+    pattern: &PassPattern,
     stop: &AtomicBool,
     mut report: impl FnMut(u64, u64),
 ) -> PhaseOutcome {
     let size = dev.size();
-    let chunk = chunk_for(pattern);
-    let mut buffer = AlignedBuffer::zeroed(chunk);
-    fill_repeat(buffer.as_mut_slice(), pattern);
+    let chunks = chunks_of(&[ByteRange { start: 0, end: size }]);
     let mut out = PhaseOutcome::default();
-    let mut offset = 0u64;
-    while offset < size {
-        if stop.load(Ordering::Relaxed) {
-            out.interrupted = Some(format!("stopped by the operator at byte {offset}"));
-            break;
-        }
-        let n = chunk.min((size - offset) as usize);
-        let data = &buffer.as_slice()[..n];
-        match dev.write_all_at(data, offset) {
-            Ok(()) => out.bytes += n as u64,
-            Err(e) if vanished(&e) => {
+    thread::scope(|scope| {
+        let mut source = Source::start(scope, pattern, &chunks);
+        for &(offset, n) in &chunks {
+            if stop.load(Ordering::Relaxed) {
+                out.interrupted = Some(format!("stopped by the operator at byte {offset}"));
+                break;
+            }
+            let vanished_at = source.with_next(|data| write_chunk(dev, &data[..n], offset, &mut out));
+            if let Some(e) = vanished_at {
                 out.interrupted =
                     Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
                 break;
             }
-            Err(_) => {
-                // Retry in blocks to isolate the bad range.
-                let mut at = 0usize;
-                while at < n {
-                    let m = ALIGN.min(n - at);
-                    let o = offset + at as u64;
-                    match dev.write_all_at(&data[at..at + m], o) {
-                        Ok(()) => out.bytes += m as u64,
-                        Err(e) => push_error(&mut out.errors, "write", &e, o, o + m as u64),
-                    }
-                    at += m;
-                }
-            }
+            report(offset + n as u64, size);
         }
-        offset += n as u64;
-        report(offset, size);
-    }
+        drop(source); // Ends the generator if we stopped early.
+    });
     if out.interrupted.is_none() {
         if let Err(e) = dev.flush() {
             out.errors
@@ -162,58 +202,108 @@ pub fn write_pass(
     out
 }
 
-/// Reads every byte of `dev` back and compares it with `pattern`.
+/// Writes one chunk; on failure retries it block by block. Returns the error if the disk vanished.
+fn write_chunk(
+    dev: &mut dyn BlockDevice,
+    data: &[u8],
+    offset: u64,
+    out: &mut PhaseOutcome,
+) -> Option<io::Error> {
+    match dev.write_all_at(data, offset) {
+        Ok(()) => out.bytes += data.len() as u64,
+        Err(e) if vanished(&e) => return Some(e),
+        Err(_) => {
+            for (i, block) in data.chunks(ALIGN).enumerate() {
+                let o = offset + (i * ALIGN) as u64;
+                match dev.write_all_at(block, o) {
+                    Ok(()) => out.bytes += block.len() as u64,
+                    Err(e) if vanished(&e) => return Some(e),
+                    Err(e) => push_error(&mut out.errors, "write", &e, o, o + block.len() as u64),
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Reads `ranges` of `dev` back (the whole disk when `None`) and compares them with `pattern`.
 pub fn verify_pass(
     dev: &mut dyn BlockDevice,
-    pattern: &[u8],
+    pattern: &PassPattern,
+    ranges: Option<&[ByteRange]>,
     stop: &AtomicBool,
     mut report: impl FnMut(u64, u64),
 ) -> PhaseOutcome {
     let size = dev.size();
-    let chunk = chunk_for(pattern);
-    let mut expected = AlignedBuffer::zeroed(chunk);
-    fill_repeat(expected.as_mut_slice(), pattern);
-    let mut actual = AlignedBuffer::zeroed(chunk);
+    let whole = [ByteRange { start: 0, end: size }];
+    let chunks = chunks_of(ranges.unwrap_or(&whole));
+    let total: u64 = chunks.iter().map(|c| c.1 as u64).sum();
+    let mut actual = AlignedBuffer::zeroed(CHUNK);
     let mut out = PhaseOutcome::default();
-    let mut offset = 0u64;
-    while offset < size {
-        if stop.load(Ordering::Relaxed) {
-            out.interrupted = Some(format!("stopped by the operator at byte {offset}"));
-            break;
-        }
-        let n = chunk.min((size - offset) as usize);
-        let want = &expected.as_slice()[..n];
-        match dev.read_exact_at(&mut actual.as_mut_slice()[..n], offset) {
-            Ok(()) => {
-                out.bytes += n as u64;
-                compare(&actual.as_slice()[..n], want, offset, &mut out);
+    let mut done = 0u64;
+    // Sampled ranges do not start on a pattern boundary; generate their expected content.
+    let sampled_repeat = ranges.is_some() && !pattern.is_generated();
+    thread::scope(|scope| {
+        let mut source = if sampled_repeat { None } else { Some(Source::start(scope, pattern, &chunks)) };
+        let mut expected_buf = AlignedBuffer::zeroed(if sampled_repeat { CHUNK } else { 0 });
+        for &(offset, n) in &chunks {
+            if stop.load(Ordering::Relaxed) {
+                out.interrupted = Some(format!("stopped by the operator at byte {offset}"));
+                break;
             }
-            Err(e) if vanished(&e) => {
+            let mut check = |want: &[u8]| read_and_compare(dev, &mut actual, &want[..n], offset, &mut out);
+            let vanished_at = match source.as_mut() {
+                Some(s) => s.with_next(check),
+                None => {
+                    pattern.fill(offset, &mut expected_buf.as_mut_slice()[..n]);
+                    check(expected_buf.as_slice())
+                }
+            };
+            if let Some(e) = vanished_at {
                 out.interrupted =
                     Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
                 break;
             }
-            Err(_) => {
-                let mut at = 0usize;
-                while at < n {
-                    let m = ALIGN.min(n - at);
-                    let o = offset + at as u64;
-                    let piece = &mut actual.as_mut_slice()[at..at + m];
-                    match dev.read_exact_at(piece, o) {
-                        Ok(()) => {
-                            out.bytes += m as u64;
-                            compare(&actual.as_slice()[at..at + m], &want[at..at + m], o, &mut out);
-                        }
-                        Err(e) => push_error(&mut out.errors, "read-back", &e, o, o + m as u64),
+            done += n as u64;
+            report(done, total);
+        }
+        drop(source);
+    });
+    out
+}
+
+fn read_and_compare(
+    dev: &mut dyn BlockDevice,
+    actual: &mut AlignedBuffer,
+    want: &[u8],
+    offset: u64,
+    out: &mut PhaseOutcome,
+) -> Option<io::Error> {
+    let n = want.len();
+    match dev.read_exact_at(&mut actual.as_mut_slice()[..n], offset) {
+        Ok(()) => {
+            out.bytes += n as u64;
+            compare(&actual.as_slice()[..n], want, offset, out);
+        }
+        Err(e) if vanished(&e) => return Some(e),
+        Err(_) => {
+            let mut at = 0usize;
+            while at < n {
+                let m = ALIGN.min(n - at);
+                let o = offset + at as u64;
+                match dev.read_exact_at(&mut actual.as_mut_slice()[at..at + m], o) {
+                    Ok(()) => {
+                        out.bytes += m as u64;
+                        compare(&actual.as_slice()[at..at + m], &want[at..at + m], o, out);
                     }
-                    at += m;
+                    Err(e) if vanished(&e) => return Some(e),
+                    Err(e) => push_error(&mut out.errors, "read-back", &e, o, o + m as u64),
                 }
+                at += m;
             }
         }
-        offset += n as u64;
-        report(offset, size);
     }
-    out
+    None
 }
 
 /// Compares a block with what it should hold; the equal case is one memcmp.

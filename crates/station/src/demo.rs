@@ -63,7 +63,12 @@ pub fn run() -> anyhow::Result<ExitCode> {
         operator: "demo operator".into(),
         lot: Some("DEMO-LOT-1".into()),
         station_name: Some("demo-station".into()),
-        options: WipeOptions { method: Method::Zero, verification: VerificationMode::LastPass },
+        options: WipeOptions {
+            method: Method::Zero,
+            verification: VerificationMode::LastPass,
+            sample_percent: None,
+        },
+        journal_dir: Some(data.join("journal")),
         root: PathBuf::from("/"),
     };
     let spool = Spool::open(&data.join("spool"))?;

@@ -40,6 +40,38 @@ enum VerifyArg {
     All,
 }
 
+/// How disks are wiped (shared by `run` and `wipe`).
+#[derive(clap::Args)]
+struct WipeArgs {
+    /// Overwrite method: zero, one, random, dod-3, hmg-is5-enhanced, gutmann, or custom:00,ff,random.
+    #[arg(long, default_value = "zero")]
+    method: Method,
+    /// Which passes to read back.
+    #[arg(long, value_enum, default_value = "last")]
+    verify: VerifyArg,
+    /// Read back only this percentage of the disk (evenly spread blocks plus the first and last MiB).
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    sample: Option<f64>,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if p > 0.0 && p <= 100.0 => Ok(p),
+        _ => Err(format!("{s:?} is not a percentage between 0 and 100")),
+    }
+}
+
+impl WipeArgs {
+    fn options(self) -> WipeOptions {
+        let verification = match self.verify {
+            VerifyArg::None => VerificationMode::None,
+            VerifyArg::Last => VerificationMode::LastPass,
+            VerifyArg::All => VerificationMode::EveryPass,
+        };
+        WipeOptions { method: self.method, verification, sample_percent: self.sample }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Wipe and verify the named disks, then sign, spool and push the certificate.
@@ -59,15 +91,25 @@ enum Command {
         /// The donor's lot code.
         #[arg(long)]
         lot: Option<String>,
-        /// Overwrite method.
-        #[arg(long, default_value = "zero")]
-        method: Method,
-        /// Which passes to read back.
-        #[arg(long, value_enum, default_value = "last")]
-        verify: VerifyArg,
+        #[command(flatten)]
+        wipe: WipeArgs,
         /// Read /sys and /proc below this directory (tests).
         #[arg(long, default_value = "/", hide = true)]
         root: PathBuf,
+    },
+    /// Wipe and verify disks and print one JSON sanitization record per disk (no certificate).
+    Wipe {
+        #[command(flatten)]
+        wipe: WipeArgs,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Only say what would be done.
+        #[arg(long)]
+        dry_run: bool,
+        /// The disks (whole-disk block devices, or files standing for disks).
+        #[arg(required = true)]
+        devices: Vec<PathBuf>,
     },
     /// Send the certificates still in the spool to the registry.
     Push {
@@ -129,25 +171,55 @@ fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = data_dir(cli.data_dir);
     match cli.command {
-        Command::Run { disks, registry, spool, operator, lot, method, verify, root } => {
-            let verification = match verify {
-                VerifyArg::None => VerificationMode::None,
-                VerifyArg::Last => VerificationMode::LastPass,
-                VerifyArg::All => VerificationMode::EveryPass,
-            };
+        Command::Run { disks, registry, spool, operator, lot, wipe, root } => {
+            report_leftover_journals(&data.join("journal"));
             let config = RunConfig {
                 disks,
                 operator,
                 lot,
                 station_name: None,
-                options: WipeOptions { method, verification },
+                options: wipe.options(),
                 root,
+                journal_dir: Some(data.join("journal")),
             };
             let key = station::key::load_or_create(&data)?;
             let spool = Spool::open(&spool.unwrap_or_else(|| data.join("spool")))?;
             let client = registry.as_deref().map(RegistryClient::new);
             let outcome = run_with_progress(&config, &key, &spool, client.as_ref())?;
             Ok(if outcome == Outcome::Sanitized { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Wipe { wipe, yes, dry_run, devices } => {
+            let options = wipe.options();
+            let view = sanitize::safety::SystemView::default();
+            station::run::check_disks(&devices, &view)?;
+            report_leftover_journals(&data.join("journal"));
+            let plan = describe_plan(&devices, &options);
+            eprintln!("{plan}");
+            if dry_run {
+                eprintln!("dry run: nothing was written");
+                return Ok(ExitCode::SUCCESS);
+            }
+            if !yes && !confirm(&devices)? {
+                eprintln!("not confirmed: nothing was written");
+                return Ok(ExitCode::from(2));
+            }
+            let stop = stop_on_ctrl_c();
+            let root = inventory::Root::default();
+            let bars = Bars::new(&devices);
+            let records = station::run::wipe_disks(
+                &devices,
+                &root,
+                &options,
+                Some(&data.join("journal")),
+                &stop,
+                |e| bars.event(&e),
+            );
+            let mut all_verified = true;
+            for r in &records {
+                all_verified &= r.sanitization.is_verified();
+                println!("{}", serde_json::to_string(r)?);
+            }
+            Ok(if all_verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Push { registry, spool } => {
             let spool = Spool::open(&spool.unwrap_or_else(|| data.join("spool")))?;
@@ -222,6 +294,109 @@ fn bytes_bar(size: u64, message: &str) -> ProgressBar {
     bar
 }
 
+/// Describes what a wipe will do, for the confirmation and for `--dry-run`.
+fn describe_plan(devices: &[PathBuf], options: &WipeOptions) -> String {
+    let passes = options.method.specs().len();
+    let verify = match (options.verification, options.sample_percent) {
+        (VerificationMode::None, _) => "no read-back".to_owned(),
+        (mode, Some(p)) => format!("{mode:?} read-back of {p}% of each disk"),
+        (mode, None) => format!("{mode:?} read-back of every byte"),
+    };
+    let mut out = format!("method {} ({passes} pass(es)), {verify}, on:", options.method);
+    for d in devices {
+        let size = sanitize::DeviceFile::open(d).map(|f| sanitize::BlockDevice::size(&f)).unwrap_or(0);
+        out.push_str(&format!("\n  {}  {:.1} GB", d.display(), size as f64 / 1e9));
+    }
+    out
+}
+
+/// Asks the operator to type the word WIPE; a stray key press cannot start a wipe.
+fn confirm(devices: &[PathBuf]) -> anyhow::Result<bool> {
+    use std::io::IsTerminal as _;
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("refusing to wipe without confirmation: no terminal to ask on; pass --yes");
+    }
+    eprint!("Everything on these {} disk(s) will be destroyed. Type WIPE to go on: ", devices.len());
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim() == "WIPE")
+}
+
+/// A flag set by Ctrl-C: the wipes stop after their current chunk and say so in their records.
+fn stop_on_ctrl_c() -> std::sync::Arc<AtomicBool> {
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || {
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!("\nstopping after the current block; the record will say the wipe was interrupted");
+    });
+    stop
+}
+
+fn report_leftover_journals(dir: &Path) {
+    for j in station::journal::leftovers(dir) {
+        eprintln!(
+            "note: the wipe of {} started {} stopped at pass {}/{} ({} {} bytes) without finishing \
+             (power cut or crash); no certificate was issued for it. Wipe it again.",
+            j.device, j.started_at, j.pass, j.passes, j.phase, j.done
+        );
+    }
+}
+
+/// One progress bar per disk, all at once.
+struct Bars {
+    multi: indicatif::MultiProgress,
+    bars: Vec<ProgressBar>,
+    names: Vec<String>,
+}
+
+impl Bars {
+    fn new(devices: &[PathBuf]) -> Self {
+        let multi = indicatif::MultiProgress::new();
+        let names: Vec<String> = devices.iter().map(|d| d.display().to_string()).collect();
+        let bars = names.iter().map(|n| multi.add(bytes_bar(0, n))).collect();
+        Bars { multi, bars, names }
+    }
+
+    fn event(&self, event: &RunEvent) {
+        match event {
+            RunEvent::DiskStarted { index, size, .. } => self.bars[*index].set_length(*size),
+            RunEvent::Progress { index, progress } => {
+                let b = &self.bars[*index];
+                let phase = match progress.phase {
+                    Phase::Writing => "writing",
+                    Phase::Verifying => "verifying",
+                };
+                b.set_message(format!(
+                    "{} pass {}/{} {phase}",
+                    self.names[*index], progress.pass, progress.passes
+                ));
+                b.set_length(progress.total);
+                b.set_position(progress.done);
+            }
+            RunEvent::DiskFinished { index, result } => {
+                let word = match result {
+                    SanitizeResult::Verified => "✔ wiped and verified",
+                    SanitizeResult::NotVerified => "⚠ wiped, NOT verified",
+                    SanitizeResult::Failed => "✘ FAILED",
+                    SanitizeResult::Interrupted => "✘ INTERRUPTED",
+                };
+                self.bars[*index].finish_and_clear();
+                let _ = self.multi.println(format!(
+                    "disk {}/{} {}: {word}",
+                    index + 1,
+                    self.bars.len(),
+                    self.names[*index]
+                ));
+                // Not a terminal: the bars are hidden; say it on stderr (stdout may carry JSON).
+                if self.multi.is_hidden() {
+                    eprintln!("disk {}/{} {}: {word}", index + 1, self.bars.len(), self.names[*index]);
+                }
+            }
+        }
+    }
+}
+
 /// Runs the pipeline with a progress bar per disk and a plain summary; returns the outcome.
 pub(crate) fn run_with_progress(
     config: &RunConfig,
@@ -229,43 +404,9 @@ pub(crate) fn run_with_progress(
     spool: &Spool,
     client: Option<&RegistryClient>,
 ) -> anyhow::Result<Outcome> {
-    let stop = AtomicBool::new(false);
-    let mut bar: Option<ProgressBar> = None;
-    let total = config.disks.len();
-    let report = station::run::run(config, key, spool, client, &stop, |event| match event {
-        RunEvent::DiskStarted { index, path, size } => {
-            bar = Some(bytes_bar(size, &format!("disk {}/{total} {}", index + 1, path.display())));
-        }
-        RunEvent::Progress { index, progress } => {
-            if let Some(b) = &bar {
-                let phase = match progress.phase {
-                    Phase::Writing => "writing",
-                    Phase::Verifying => "verifying",
-                };
-                b.set_message(format!(
-                    "disk {}/{total} pass {}/{} {phase}",
-                    index + 1,
-                    progress.pass,
-                    progress.passes
-                ));
-                b.set_length(progress.total);
-                b.set_position(progress.done);
-            }
-        }
-        RunEvent::DiskFinished { index, result } => {
-            if let Some(b) = bar.take() {
-                b.finish_and_clear();
-            }
-            let path = config.disks[index].display();
-            let word = match result {
-                SanitizeResult::Verified => "✔ wiped and verified",
-                SanitizeResult::NotVerified => "⚠ wiped, NOT verified",
-                SanitizeResult::Failed => "✘ FAILED",
-                SanitizeResult::Interrupted => "✘ INTERRUPTED",
-            };
-            println!("disk {}/{total} {path}: {word}", index + 1);
-        }
-    })?;
+    let stop = stop_on_ctrl_c();
+    let bars = Bars::new(&config.disks);
+    let report = station::run::run(config, key, spool, client, &stop, |event| bars.event(&event))?;
     let cert = &report.certificate;
     for (i, d) in cert.disks.iter().enumerate() {
         for e in d.sanitization.errors.iter().take(5) {

@@ -35,6 +35,8 @@ pub struct RunConfig {
     pub options: WipeOptions,
     /// Where /sys and /proc are read for the inventory and the safety checks.
     pub root: PathBuf,
+    /// Where wipe journals are kept (see [`crate::journal`]); none when `None`.
+    pub journal_dir: Option<PathBuf>,
 }
 
 /// Something the run reports as it goes, for a progress display.
@@ -115,10 +117,8 @@ pub fn run(
     let started_at = Timestamp::now();
     let root = Root::at(&config.root);
     let host = inventory::probe_host(&root);
-    let mut disks = Vec::with_capacity(config.disks.len());
-    for (index, path) in config.disks.iter().enumerate() {
-        disks.push(wipe_one(index, path, &root, &config.options, stop, &mut observe));
-    }
+    let disks =
+        wipe_disks(&config.disks, &root, &config.options, config.journal_dir.as_deref(), stop, &mut observe);
     let certificate = Certificate {
         schema: SCHEMA_V1.into(),
         id: uuid::Uuid::now_v7(),
@@ -150,29 +150,93 @@ pub fn run(
     Ok(RunReport { certificate, spooled_at, push })
 }
 
+/// Wipes every disk at once, each on its own thread, so a slow or hung disk delays only its own
+/// record. Events reach `observe` on the calling thread, in the order they happen. The caller
+/// must have run [`check_disks`].
+pub fn wipe_disks(
+    disks: &[PathBuf],
+    root: &Root,
+    options: &WipeOptions,
+    journal_dir: Option<&Path>,
+    stop: &AtomicBool,
+    mut observe: impl FnMut(RunEvent),
+) -> Vec<DiskRecord> {
+    let (tx, rx) = std::sync::mpsc::channel::<RunEvent>();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = disks
+            .iter()
+            .enumerate()
+            .map(|(index, path)| {
+                let tx = tx.clone();
+                scope.spawn(move || {
+                    wipe_one(index, path, root, options, journal_dir, stop, |e| {
+                        let _ = tx.send(e);
+                    })
+                })
+            })
+            .collect();
+        drop(tx);
+        for event in rx {
+            observe(event);
+        }
+        handles
+            .into_iter()
+            .zip(disks)
+            .map(|(h, path)| {
+                h.join().unwrap_or_else(|_| {
+                    let e = std::io::Error::other("the wipe thread crashed");
+                    let record = failed_to_open(path, options, &e);
+                    DiskRecord {
+                        path: path.display().to_string(),
+                        model: certificate::Probed::unavailable("the wipe thread crashed"),
+                        serial: certificate::Probed::unavailable("the wipe thread crashed"),
+                        wwn: certificate::Probed::unavailable("the wipe thread crashed"),
+                        capacity_bytes: 0,
+                        transport: certificate::Transport::Unknown,
+                        smart: certificate::Probed::unavailable("the wipe thread crashed"),
+                        sanitization: record,
+                    }
+                })
+            })
+            .collect()
+    })
+}
+
 fn wipe_one(
     index: usize,
     path: &Path,
     root: &Root,
     options: &WipeOptions,
+    journal_dir: Option<&Path>,
     stop: &AtomicBool,
-    observe: &mut impl FnMut(RunEvent),
+    mut observe: impl FnMut(RunEvent),
 ) -> DiskRecord {
     let facts = inventory::probe_disk(path, root);
+    let device = path.display().to_string();
     let (capacity_bytes, sanitization) = match DeviceFile::open(path) {
         Ok(mut dev) => {
             let size = dev.size();
             observe(RunEvent::DiskStarted { index, path: path.to_owned(), size });
+            let mut journal = journal_dir.and_then(|dir| {
+                crate::journal::clear(dir, &device);
+                crate::journal::Journal::start(dir, &device, size, &options.method.name()).ok()
+            });
             let record = sanitize::sanitize(&mut dev, options, stop, |progress| {
+                if let Some(j) = journal.as_mut() {
+                    j.progress(&progress);
+                }
                 observe(RunEvent::Progress { index, progress })
             });
+            if let Some(j) = journal {
+                j.finish();
+            }
             (size, record)
         }
         Err(e) => (0, failed_to_open(path, options, &e)),
     };
     observe(RunEvent::DiskFinished { index, result: sanitization.result });
     DiskRecord {
-        path: path.display().to_string(),
+        path: device,
         model: facts.model,
         serial: facts.serial,
         wwn: facts.wwn,
@@ -189,7 +253,7 @@ fn failed_to_open(path: &Path, options: &WipeOptions, e: &std::io::Error) -> San
         standard: sanitize::STANDARD.into(),
         category: Category::Clear,
         technique: Technique::Overwrite,
-        method: options.method.name().into(),
+        method: options.method.name(),
         passes: vec![],
         verification: Verification {
             mode: options.verification,

@@ -204,3 +204,90 @@ fn the_newcomers_demo_runs_end_to_end() {
     assert!(t.contains("only zeros left") && !t.contains("STILL HOLDS DATA"), "{t}");
     assert!(t.contains("registry: recorded at http://127.0.0.1:"), "{t}");
 }
+
+#[test]
+fn wipe_prints_one_json_record_per_disk_and_needs_confirmation() {
+    let s = Scratch::new("wipe");
+    let a = s.path().join("a.img");
+    let b = s.path().join("b.img");
+    std::fs::write(&a, vec![0x11u8; 5 << 20]).expect("disk");
+    std::fs::write(&b, vec![0x22u8; 3 << 20]).expect("disk");
+    let (pa, pb) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+
+    // No terminal and no --yes: refused, untouched.
+    let out = station(s.path(), &["wipe", pa]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--yes"), "{}", text(&out));
+    // Dry run: says what it would do, writes nothing.
+    let out = station(s.path(), &["wipe", "--dry-run", "--method", "dod-3", pa]);
+    assert!(out.status.success() && text(&out).contains("dod-3 (3 pass(es))"), "{}", text(&out));
+    assert!(std::fs::read(&a).expect("disk").iter().all(|&x| x == 0x11));
+
+    let out = station(s.path(), &["wipe", "--yes", "--method", "dod-3", "--verify", "all", pa, pb]);
+    assert!(out.status.success(), "{}", text(&out));
+    let records: Vec<certificate::DiskRecord> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON sanitization record"))
+        .collect();
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        assert_eq!(r.sanitization.method, "dod-3");
+        assert_eq!(r.sanitization.passes.len(), 3);
+        assert!(r.sanitization.is_verified(), "{r:?}");
+        assert!(matches!(r.sanitization.passes[2].pattern, certificate::Pattern::Random { .. }));
+    }
+    assert_eq!(records[0].capacity_bytes, 5 << 20);
+    assert_eq!(records[1].capacity_bytes, 3 << 20);
+    // The last pass was random, so the disks now hold the ChaCha20 stream, not the old data.
+    assert!(std::fs::read(&a).expect("disk").iter().filter(|&&x| x == 0x11).count() < 100_000);
+}
+
+#[test]
+fn ctrl_c_stops_a_wipe_and_the_record_says_interrupted() {
+    let s = Scratch::new("ctrlc");
+    let disk = s.path().join("big.img");
+    std::fs::write(&disk, vec![0x33u8; 64 << 20]).expect("disk");
+    let child = Command::new(env!("CARGO_BIN_EXE_station"))
+        .arg("--data-dir")
+        .arg(s.path())
+        .args(["wipe", "--yes", "--method", "gutmann", disk.to_str().expect("utf-8")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("ends");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with('{')).expect("a JSON record");
+    let record: certificate::DiskRecord = serde_json::from_str(line).expect("record");
+    assert!(text(&out).contains("INTERRUPTED"), "{}", text(&out));
+    assert_eq!(record.sanitization.result, certificate::SanitizeResult::Interrupted);
+    assert!(record.sanitization.passes.len() < 35, "stopped early");
+    assert!(
+        !std::fs::read_dir(s.path().join("journal")).expect("journal dir").any(|_| true),
+        "journal cleared"
+    );
+}
+
+#[test]
+fn a_wipe_that_died_is_reported_at_the_next_start() {
+    let s = Scratch::new("journal");
+    std::fs::create_dir_all(s.path().join("journal")).expect("mkdir");
+    std::fs::write(
+        s.path().join("journal/_dev_sdb.json"),
+        r#"{"device":"/dev/sdb","size":250059350016,"method":"zero","started_at":"2026-11-23T10:00:00.000Z","pass":1,"passes":1,"phase":"writing","done":1000000000}"#,
+    )
+    .expect("journal");
+    let disk = s.path().join("d.img");
+    std::fs::write(&disk, vec![1u8; 1 << 20]).expect("disk");
+    let out = station(s.path(), &["wipe", "--dry-run", disk.to_str().expect("utf-8")]);
+    assert!(
+        text(&out).contains("the wipe of /dev/sdb started 2026-11-23T10:00:00.000Z stopped at pass 1/1"),
+        "{}",
+        text(&out)
+    );
+}
