@@ -34,6 +34,7 @@ impl std::fmt::Debug for AppState {
 /// The router, for the server and for tests.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/api/v1/stations/enrol", post(enrol))
         .route("/api/v1/certificates", post(ingest))
         .route("/api/v1/certificates/{id}", get(get_certificate))
         .route("/api/v1/disks/{serial}", get(disk_history))
@@ -131,6 +132,17 @@ async fn ingest(
                 format!("station key {} is not enrolled in this registry", cert.station.key_id),
             )
         })?;
+        if station.approved_at.is_none() {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "station_not_approved",
+                format!(
+                    "station {} asked to enrol but a supervisor has not approved it yet (registry station approve {})",
+                    station.key_id,
+                    station.enrolment_code.as_deref().unwrap_or("CODE")
+                ),
+            ));
+        }
         if let Some(when) = station.revoked_at {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -140,6 +152,9 @@ async fn ingest(
         }
         let id = cert.id.to_string();
         let content_sha256 = hex::encode(Sha256::digest(&verified.canonical));
+        // RFC 6962 §2.1 leaf hash: SHA-256(0x00 || leaf data), the leaf data being the canonical
+        // certificate bytes that the station signed.
+        let leaf_hash: [u8; 32] = Sha256::new().chain_update([0u8]).chain_update(&verified.canonical).finalize().into();
         let document = String::from_utf8_lossy(&body).into_owned();
         let disk_results: Vec<String> =
             cert.disks.iter().map(|d| json_word(&d.sanitization.result)).collect();
@@ -149,6 +164,7 @@ async fn ingest(
             document: &document,
             canonical: &verified.canonical,
             content_sha256: &content_sha256,
+            leaf_hash,
             unit_serial: cert.unit.serial.value().map(String::as_str),
             result: &cert.result.to_string(),
             finished_at: cert.finished_at.as_str(),
@@ -164,18 +180,18 @@ async fn ingest(
         };
         let url = format!("/api/v1/certificates/{id}");
         Ok(match state.store.insert_certificate(&new)? {
-            Inserted::New { received_at } => {
-                tracing::info!(%id, station = %station.key_id, "certificate recorded");
+            Inserted::New { received_at, leaf_index } => {
+                tracing::info!(%id, station = %station.key_id, leaf_index, "certificate recorded");
                 (
                     StatusCode::CREATED,
                     [(header::LOCATION, url.clone())],
-                    Json(json!({"id": id, "status": "recorded", "received_at": received_at, "url": url})),
+                    Json(json!({"id": id, "status": "recorded", "received_at": received_at, "leaf_index": leaf_index, "url": url})),
                 )
                     .into_response()
             }
-            Inserted::Duplicate { received_at } => (
+            Inserted::Duplicate { received_at, leaf_index } => (
                 StatusCode::OK,
-                Json(json!({"id": id, "status": "already_recorded", "received_at": received_at, "url": url})),
+                Json(json!({"id": id, "status": "already_recorded", "received_at": received_at, "leaf_index": leaf_index, "url": url})),
             )
                 .into_response(),
             Inserted::Conflict => {
@@ -216,6 +232,68 @@ async fn disk_history(
     blocking(move || {
         let entries = state.store.disk_history(&serial)?;
         Ok(Json(json!({"serial": serial, "certificates": entries})).into_response())
+    })
+    .await
+}
+
+/// Letters and digits that cannot be mistaken for one another when read aloud or typed.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A fresh enrolment code, e.g. `K7XQ-2M9P`.
+pub fn enrolment_code() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    let chars: Vec<char> =
+        bytes.iter().map(|b| CODE_ALPHABET[(*b as usize) % CODE_ALPHABET.len()] as char).collect();
+    format!("{}-{}", chars[..4].iter().collect::<String>(), chars[4..].iter().collect::<String>())
+}
+
+#[derive(serde::Deserialize)]
+struct EnrolRequest {
+    public_key: String,
+    name: Option<String>,
+}
+
+/// A station asks to enrol: it is recorded as pending with a code the station shows on screen;
+/// a supervisor approves it with `registry station approve CODE`.
+async fn enrol(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|r| {
+        ApiError::new(r.status(), "unreadable_body", format!("the body could not be read: {r}"))
+    })?;
+    blocking(move || {
+        let req: EnrolRequest = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("expected {{\"public_key\", \"name\"}}: {e}"),
+            )
+        })?;
+        let key = certificate::parse_public_key(&req.public_key)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_public_key", e))?;
+        let key_id = certificate::key_id(&key);
+        let station = state.store.request_enrolment(
+            &key_id,
+            req.public_key.trim(),
+            req.name.as_deref(),
+            &enrolment_code(),
+        )?;
+        let status = if station.revoked_at.is_some() {
+            "revoked"
+        } else if station.approved_at.is_some() {
+            "approved"
+        } else {
+            "pending"
+        };
+        Ok((
+            StatusCode::OK,
+            Json(
+                json!({"key_id": station.key_id, "status": status, "enrolment_code": station.enrolment_code}),
+            ),
+        )
+            .into_response())
     })
     .await
 }

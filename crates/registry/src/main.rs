@@ -2,12 +2,10 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use registry::{SqliteStore, Store};
+use registry::store::{self, Store};
 
 #[derive(Parser)]
 #[command(
@@ -27,9 +25,9 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API.
     Serve {
-        /// SQLite database file (created if missing).
+        /// A SQLite file (created if missing) or a postgres://user@host/db URL.
         #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
-        db: PathBuf,
+        db: String,
         /// Address to listen on (port 0 picks a free port; the address is printed).
         #[arg(long, env = "REGISTRY_LISTEN", default_value = "127.0.0.1:8750")]
         listen: SocketAddr,
@@ -45,9 +43,9 @@ enum Command {
 enum StationCommand {
     /// Enrol a station from its public key (`station key show` prints it).
     Add {
-        /// SQLite database file.
+        /// A SQLite file or a postgres:// URL.
         #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
-        db: PathBuf,
+        db: String,
         /// Base64 of the station's raw 32-byte Ed25519 public key.
         #[arg(long)]
         public_key: String,
@@ -55,11 +53,27 @@ enum StationCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Approve a station that asked to enrol, by the code it shows on its screen.
+    Approve {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// The code, e.g. K7XQ-2M9P.
+        code: String,
+    },
+    /// Revoke a station: its later certificates are refused; earlier ones stay, marked.
+    Revoke {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// The station's key id or name.
+        station: String,
+    },
     /// List enrolled stations.
     List {
-        /// SQLite database file.
+        /// A SQLite file or a postgres:// URL.
         #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
-        db: PathBuf,
+        db: String,
     },
 }
 
@@ -80,14 +94,14 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn open(db: &std::path::Path) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(db).with_context(|| format!("opening the database {}", db.display()))
+fn open(db: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    store::open(db).with_context(|| format!("opening the database {db}"))
 }
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { db, listen } => {
-            let store: Arc<dyn Store> = Arc::new(open(&db)?);
+            let store = open(&db)?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(listen)
@@ -106,7 +120,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Station { command: StationCommand::Add { db, public_key, name } } => {
             let store = open(&db)?;
-            let station = registry::enrol_station(&store, &public_key, name.as_deref())?;
+            let station = registry::enrol_station(store.as_ref(), &public_key, name.as_deref())?;
             println!(
                 "enrolled station {} (key id {})",
                 station.name.as_deref().unwrap_or("(unnamed)"),
@@ -114,11 +128,35 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Station { command: StationCommand::Approve { db, code } } => {
+            let station = open(&db)?.approve(&code)?;
+            println!(
+                "approved station {} (key id {})",
+                station.name.as_deref().unwrap_or("(unnamed)"),
+                station.key_id
+            );
+            Ok(())
+        }
+        Command::Station { command: StationCommand::Revoke { db, station } } => {
+            let station = open(&db)?.revoke(&station)?;
+            println!(
+                "revoked station {} (key id {}) at {}; its earlier certificates stay, marked",
+                station.name.as_deref().unwrap_or("(unnamed)"),
+                station.key_id,
+                station.revoked_at.as_deref().unwrap_or("?")
+            );
+            Ok(())
+        }
         Command::Station { command: StationCommand::List { db } } => {
-            let store = open(&db)?;
-            for s in store.stations()? {
-                let state = if s.revoked_at.is_some() { "revoked" } else { "active" };
-                println!("{}\t{}\t{}\t{}", s.key_id, s.name.as_deref().unwrap_or("-"), s.enrolled_at, state);
+            for s in open(&db)?.stations()? {
+                let state = if s.revoked_at.is_some() {
+                    "revoked".to_owned()
+                } else if s.approved_at.is_some() {
+                    "approved".to_owned()
+                } else {
+                    format!("waiting for approval, code {}", s.enrolment_code.as_deref().unwrap_or("?"))
+                };
+                println!("{}\t{}\t{}\t{}", s.key_id, s.name.as_deref().unwrap_or("-"), s.requested_at, state);
             }
             Ok(())
         }

@@ -1,15 +1,16 @@
-//! Where certificates and stations are kept: a small trait, and its SQLite implementation.
+//! Where stations, certificates and the log's leaves are kept.
 //!
-//! The trait is synchronous; the HTTP layer calls it on tokio's blocking pool. A PostgreSQL
-//! implementation (registry core issue) goes beside [`SqliteStore`] with the same queries.
+//! One implementation of the registry's storage logic ([`SqlStore`]) runs the same SQL and the
+//! same migrations on two backends: SQLite ([`Sqlite`], the embedded default, one file) and
+//! PostgreSQL ([`Postgres`], for a federation of workshops with several registry processes). The
+//! backends only execute statements; every rule lives once, here. Every operation runs in one
+//! transaction; appending to the log takes the log's write lock first (SQLite `BEGIN IMMEDIATE`,
+//! PostgreSQL `LOCK TABLE … IN EXCLUSIVE MODE`), so leaf indexes have no gaps or duplicates
+//! even with several processes.
 
-use std::path::Path;
 use std::sync::Mutex;
-use std::time::SystemTime;
 
-use rusqlite::{params, Connection, OptionalExtension};
-
-/// An enrolled station.
+/// An enrolled (or enrolling) station.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Station {
     /// Hex SHA-256 of its public key.
@@ -18,9 +19,13 @@ pub struct Station {
     pub public_key: String,
     /// A name the workshop gave it.
     pub name: Option<String>,
-    /// When it was enrolled (RFC 3339).
-    pub enrolled_at: String,
-    /// When it was revoked, if it was.
+    /// The code it showed when it asked to enrol, until approved.
+    pub enrolment_code: Option<String>,
+    /// When it asked to enrol (or was added).
+    pub requested_at: String,
+    /// When a supervisor approved it; certificates are accepted only after.
+    pub approved_at: Option<String>,
+    /// When it was revoked; later certificates are refused, earlier ones stay, marked.
     pub revoked_at: Option<String>,
 }
 
@@ -35,6 +40,10 @@ pub struct StoredCertificate {
     pub content_sha256: String,
     /// When the registry accepted it (RFC 3339).
     pub received_at: String,
+    /// Its leaf in the transparency log.
+    pub leaf_index: u64,
+    /// The signing station's key id.
+    pub station_key_id: String,
 }
 
 /// One line of a disk's history.
@@ -50,6 +59,8 @@ pub struct DiskEntry {
     pub unit_serial: Option<String>,
     /// Signing station.
     pub station_key_id: String,
+    /// Whether that station has since been revoked (the certificate stays, marked).
+    pub station_revoked: bool,
     /// When the run finished (RFC 3339).
     pub finished_at: String,
     /// When the registry accepted it.
@@ -69,6 +80,8 @@ pub struct NewCertificate<'a> {
     pub canonical: &'a [u8],
     /// SHA-256 (hex) of `canonical`.
     pub content_sha256: &'a str,
+    /// RFC 6962 leaf hash of `canonical`.
+    pub leaf_hash: [u8; 32],
     /// Unit serial.
     pub unit_serial: Option<&'a str>,
     /// Overall result.
@@ -82,15 +95,19 @@ pub struct NewCertificate<'a> {
 /// What inserting a certificate did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
-    /// Newly recorded.
+    /// Newly recorded as log leaf `leaf_index`.
     New {
         /// When it was accepted.
         received_at: String,
+        /// Its leaf.
+        leaf_index: u64,
     },
     /// The same certificate was already recorded.
     Duplicate {
         /// When it was first accepted.
         received_at: String,
+        /// Its leaf.
+        leaf_index: u64,
     },
     /// A different certificate already has this id.
     Conflict,
@@ -100,217 +117,495 @@ pub enum Inserted {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database refused or failed.
-    #[error("database error: {0}")]
-    Db(#[from] rusqlite::Error),
-    /// A station with this key is already enrolled.
+    #[error("database error ({backend}): {message}")]
+    Db {
+        /// `sqlite` or `postgres`.
+        backend: &'static str,
+        /// The database's message.
+        message: String,
+    },
+    /// A station with this key is already known.
     #[error("a station with key id {0} is already enrolled")]
     AlreadyEnrolled(String),
+    /// No station matches.
+    #[error("no station matches {0:?}")]
+    NoSuchStation(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db { backend: "sqlite", message: e.to_string() }
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        let message = match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.code().code(), db.message()),
+            None => e.to_string(),
+        };
+        StoreError::Db { backend: "postgres", message }
+    }
 }
 
 /// What the registry needs from its database.
 pub trait Store: Send + Sync {
-    /// Enrols a station.
+    /// Enrols and approves a station at once (`registry station add`).
     fn add_station(&self, key_id: &str, public_key: &str, name: Option<&str>) -> Result<Station, StoreError>;
+    /// Records a station's request to enrol, with the code it will show; idempotent per key.
+    fn request_enrolment(
+        &self,
+        key_id: &str,
+        public_key: &str,
+        name: Option<&str>,
+        code: &str,
+    ) -> Result<Station, StoreError>;
+    /// Approves the pending station that showed `code`.
+    fn approve(&self, code: &str) -> Result<Station, StoreError>;
+    /// Revokes a station by key id or name.
+    fn revoke(&self, key_id_or_name: &str) -> Result<Station, StoreError>;
     /// Looks a station up by key id.
     fn station(&self, key_id: &str) -> Result<Option<Station>, StoreError>;
     /// Every station.
     fn stations(&self) -> Result<Vec<Station>, StoreError>;
-    /// Records a certificate, durably, or says it is a duplicate or a conflict.
+    /// Records a certificate and appends its log leaf, durably, or says it is a duplicate or a
+    /// conflict.
     fn insert_certificate(&self, c: &NewCertificate<'_>) -> Result<Inserted, StoreError>;
     /// A certificate by id.
     fn certificate(&self, id: &str) -> Result<Option<StoredCertificate>, StoreError>;
     /// Every certificate that names a disk serial, oldest first.
     fn disk_history(&self, serial: &str) -> Result<Vec<DiskEntry>, StoreError>;
+    /// Number of leaves in the log.
+    fn log_size(&self) -> Result<u64, StoreError>;
+    /// Leaf hashes `[start, end)` of the log, in order.
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError>;
+    /// The leaf index of a leaf hash, if it is in the log.
+    fn leaf_index(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError>;
 }
 
-/// The embedded default: one SQLite file, WAL journal, `synchronous=FULL` so an accepted
-/// certificate survives a power cut.
-#[derive(Debug)]
-pub struct SqliteStore {
-    conn: Mutex<Connection>,
+/// A value crossing the backend boundary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    /// SQL NULL.
+    Null,
+    /// A 64-bit integer (BIGINT).
+    Int(i64),
+    /// Text.
+    Text(String),
+    /// Bytes (BLOB / BYTEA).
+    Blob(Vec<u8>),
 }
 
+impl Val {
+    fn text(&self) -> Option<String> {
+        match self {
+            Val::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+    fn int(&self) -> i64 {
+        match self {
+            Val::Int(i) => *i,
+            _ => 0,
+        }
+    }
+    fn blob32(&self) -> [u8; 32] {
+        match self {
+            Val::Blob(b) if b.len() == 32 => b.as_slice().try_into().unwrap_or([0; 32]),
+            _ => [0; 32],
+        }
+    }
+}
+
+fn opt(s: Option<&str>) -> Val {
+    s.map(|s| Val::Text(s.to_owned())).unwrap_or(Val::Null)
+}
+
+fn t(s: &str) -> Val {
+    Val::Text(s.to_owned())
+}
+
+/// Statements inside one transaction.
+pub trait Tx {
+    /// Runs a statement; returns the rows changed.
+    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError>;
+    /// Runs a query; returns its rows.
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError>;
+}
+
+/// A database connection that can run a closure in a transaction.
+pub trait Backend: Send {
+    /// `sqlite` or `postgres`.
+    const NAME: &'static str;
+    /// The type of binary columns.
+    const BLOB: &'static str;
+    /// Runs `f` in a transaction (committed if it returns `Ok`). `write` transactions take the
+    /// write lock at their start.
+    fn transaction<R>(
+        &mut self,
+        write: bool,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError>;
+    /// The statement that serializes log appends across processes, if the backend needs one
+    /// beyond its write transaction.
+    fn lock_log_sql(&self) -> Option<&'static str>;
+}
+
+/// The schema, step by step; `{blob}` is the backend's binary type. Both backends run exactly
+/// these statements, in order, recorded in `schema_migrations`.
 const MIGRATIONS: &[&str] = &["
 CREATE TABLE stations (
-    key_id      TEXT PRIMARY KEY,
-    public_key  TEXT NOT NULL,
-    name        TEXT,
-    enrolled_at TEXT NOT NULL,
-    revoked_at  TEXT
+    key_id         TEXT PRIMARY KEY,
+    public_key     TEXT NOT NULL,
+    name           TEXT,
+    enrolment_code TEXT UNIQUE,
+    requested_at   TEXT NOT NULL,
+    approved_at    TEXT,
+    revoked_at     TEXT
 );
 CREATE TABLE certificates (
     id             TEXT PRIMARY KEY,
     station_key_id TEXT NOT NULL REFERENCES stations(key_id),
     document       TEXT NOT NULL,
-    canonical      BLOB NOT NULL,
+    canonical      {blob} NOT NULL,
     content_sha256 TEXT NOT NULL,
     unit_serial    TEXT,
     result         TEXT NOT NULL,
     finished_at    TEXT NOT NULL,
-    received_at    TEXT NOT NULL
+    received_at    TEXT NOT NULL,
+    leaf_index     BIGINT NOT NULL UNIQUE
 );
 CREATE INDEX certificates_unit_serial ON certificates(unit_serial);
 CREATE TABLE certificate_disks (
     certificate_id TEXT NOT NULL REFERENCES certificates(id),
-    position       INTEGER NOT NULL,
+    position       BIGINT NOT NULL,
     serial         TEXT NOT NULL,
     result         TEXT NOT NULL,
     PRIMARY KEY (certificate_id, position)
 );
 CREATE INDEX certificate_disks_serial ON certificate_disks(serial);
+CREATE TABLE log_leaves (
+    leaf_index     BIGINT PRIMARY KEY,
+    leaf_hash      {blob} NOT NULL,
+    certificate_id TEXT NOT NULL REFERENCES certificates(id)
+);
+CREATE INDEX log_leaves_hash ON log_leaves(leaf_hash);
 "];
 
 fn now() -> String {
-    humantime_rfc3339(SystemTime::now())
+    certificate::Timestamp::now().to_string()
 }
 
-fn humantime_rfc3339(t: SystemTime) -> String {
-    certificate::Timestamp::from(t).to_string()
-}
+const STATION_COLUMNS: &str =
+    "key_id, public_key, name, enrolment_code, requested_at, approved_at, revoked_at";
 
-impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let tx = conn.transaction()?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        }
-        tx.commit()?;
-        Ok(SqliteStore { conn: Mutex::new(conn) })
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+fn station_from(row: &[Val]) -> Station {
+    Station {
+        key_id: row[0].text().unwrap_or_default(),
+        public_key: row[1].text().unwrap_or_default(),
+        name: row[2].text(),
+        enrolment_code: row[3].text(),
+        requested_at: row[4].text().unwrap_or_default(),
+        approved_at: row[5].text(),
+        revoked_at: row[6].text(),
     }
 }
 
-fn station_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Station> {
-    Ok(Station {
-        key_id: r.get(0)?,
-        public_key: r.get(1)?,
-        name: r.get(2)?,
-        enrolled_at: r.get(3)?,
-        revoked_at: r.get(4)?,
-    })
+/// The registry's storage logic over any [`Backend`].
+#[derive(Debug)]
+pub struct SqlStore<B> {
+    conn: Mutex<B>,
 }
 
-impl Store for SqliteStore {
+impl<B: Backend> SqlStore<B> {
+    /// Wraps a connection and brings the schema up to date.
+    pub fn new(backend: B) -> Result<Self, StoreError> {
+        let store = SqlStore { conn: Mutex::new(backend) };
+        store.tx(true, |tx| {
+            tx.exec(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+                &[],
+            )?;
+            Ok(())
+        })?;
+        store.tx(true, |tx| {
+            let done = tx.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
+            let version = done.first().map(|r| r[0].int()).unwrap_or(0) as usize;
+            for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+                for statement in step.replace("{blob}", B::BLOB).split(';').filter(|s| !s.trim().is_empty()) {
+                    tx.exec(statement, &[])?;
+                }
+                tx.exec(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    &[Val::Int(i as i64 + 1), t(&now())],
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    fn tx<R>(
+        &self,
+        write: bool,
+        mut f: impl FnMut(&mut dyn Tx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        // A panic while holding the lock leaves the database consistent (the transaction rolls back).
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        conn.transaction(write, &mut f)
+    }
+
+    fn find_station(tx: &mut dyn Tx, key_id: &str) -> Result<Option<Station>, StoreError> {
+        let rows =
+            tx.query(&format!("SELECT {STATION_COLUMNS} FROM stations WHERE key_id = $1"), &[t(key_id)])?;
+        Ok(rows.first().map(|r| station_from(r)))
+    }
+}
+
+impl<B: Backend> Store for SqlStore<B> {
     fn add_station(&self, key_id: &str, public_key: &str, name: Option<&str>) -> Result<Station, StoreError> {
-        let conn = self.conn();
-        let enrolled_at = now();
-        let n = conn.execute(
-            "INSERT INTO stations (key_id, public_key, name, enrolled_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-            params![key_id, public_key, name, enrolled_at],
-        )?;
-        if n == 0 {
-            return Err(StoreError::AlreadyEnrolled(key_id.to_owned()));
-        }
-        Ok(Station {
-            key_id: key_id.into(),
-            public_key: public_key.into(),
-            name: name.map(Into::into),
-            enrolled_at,
-            revoked_at: None,
+        self.tx(true, |tx| {
+            if let Some(existing) = Self::find_station(tx, key_id)? {
+                if existing.approved_at.is_some() {
+                    return Err(StoreError::AlreadyEnrolled(key_id.to_owned()));
+                }
+                let when = now();
+                tx.exec(
+                    "UPDATE stations SET approved_at = $1, enrolment_code = NULL WHERE key_id = $2",
+                    &[t(&when), t(key_id)],
+                )?;
+            } else {
+                let when = now();
+                tx.exec(
+                    "INSERT INTO stations (key_id, public_key, name, requested_at, approved_at) VALUES ($1, $2, $3, $4, $5)",
+                    &[t(key_id), t(public_key), opt(name), t(&when), t(&when)],
+                )?;
+            }
+            Self::find_station(tx, key_id)?.ok_or_else(|| StoreError::NoSuchStation(key_id.to_owned()))
+        })
+    }
+
+    fn request_enrolment(
+        &self,
+        key_id: &str,
+        public_key: &str,
+        name: Option<&str>,
+        code: &str,
+    ) -> Result<Station, StoreError> {
+        self.tx(true, |tx| {
+            if let Some(existing) = Self::find_station(tx, key_id)? {
+                return Ok(existing);
+            }
+            tx.exec(
+                "INSERT INTO stations (key_id, public_key, name, enrolment_code, requested_at) VALUES ($1, $2, $3, $4, $5)",
+                &[t(key_id), t(public_key), opt(name), t(code), t(&now())],
+            )?;
+            Self::find_station(tx, key_id)?.ok_or_else(|| StoreError::NoSuchStation(key_id.to_owned()))
+        })
+    }
+
+    fn approve(&self, code: &str) -> Result<Station, StoreError> {
+        let code = code.trim().to_ascii_uppercase();
+        self.tx(true, |tx| {
+            let rows = tx.query(
+                &format!("SELECT {STATION_COLUMNS} FROM stations WHERE enrolment_code = $1 AND approved_at IS NULL"),
+                &[t(&code)],
+            )?;
+            let station = rows.first().map(|r| station_from(r)).ok_or_else(|| {
+                StoreError::NoSuchStation(format!("{code} (no station is waiting with this code)"))
+            })?;
+            tx.exec(
+                "UPDATE stations SET approved_at = $1, enrolment_code = NULL WHERE key_id = $2",
+                &[t(&now()), t(&station.key_id)],
+            )?;
+            Self::find_station(tx, &station.key_id)?.ok_or_else(|| StoreError::NoSuchStation(code.clone()))
+        })
+    }
+
+    fn revoke(&self, key_id_or_name: &str) -> Result<Station, StoreError> {
+        self.tx(true, |tx| {
+            let rows = tx.query(
+                &format!("SELECT {STATION_COLUMNS} FROM stations WHERE key_id = $1 OR name = $2"),
+                &[t(key_id_or_name), t(key_id_or_name)],
+            )?;
+            let [row] = rows.as_slice() else {
+                return Err(StoreError::NoSuchStation(if rows.is_empty() {
+                    key_id_or_name.to_owned()
+                } else {
+                    format!("{key_id_or_name} (several stations have this name: use the key id)")
+                }));
+            };
+            let station = station_from(row);
+            if station.revoked_at.is_none() {
+                tx.exec(
+                    "UPDATE stations SET revoked_at = $1 WHERE key_id = $2",
+                    &[t(&now()), t(&station.key_id)],
+                )?;
+            }
+            Self::find_station(tx, &station.key_id)?
+                .ok_or_else(|| StoreError::NoSuchStation(station.key_id.clone()))
         })
     }
 
     fn station(&self, key_id: &str) -> Result<Option<Station>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT key_id, public_key, name, enrolled_at, revoked_at FROM stations WHERE key_id = ?1",
-                [key_id],
-                station_from_row,
-            )
-            .optional()?)
+        self.tx(false, |tx| Self::find_station(tx, key_id))
     }
 
     fn stations(&self) -> Result<Vec<Station>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT key_id, public_key, name, enrolled_at, revoked_at FROM stations ORDER BY enrolled_at",
-        )?;
-        let rows = stmt.query_map([], station_from_row)?.collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        self.tx(false, |tx| {
+            let rows = tx.query(
+                &format!("SELECT {STATION_COLUMNS} FROM stations ORDER BY requested_at, key_id"),
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| station_from(r)).collect())
+        })
     }
 
     fn insert_certificate(&self, c: &NewCertificate<'_>) -> Result<Inserted, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let existing: Option<(String, String)> = tx
-            .query_row("SELECT content_sha256, received_at FROM certificates WHERE id = ?1", [c.id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        if let Some((sha, received_at)) = existing {
-            return Ok(if sha == c.content_sha256 {
-                Inserted::Duplicate { received_at }
-            } else {
-                Inserted::Conflict
-            });
-        }
-        let received_at = now();
-        tx.execute(
-            "INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, unit_serial, result, finished_at, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![c.id, c.station_key_id, c.document, c.canonical, c.content_sha256, c.unit_serial, c.result, c.finished_at, received_at],
-        )?;
-        for (position, (serial, result)) in c.disks.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO certificate_disks (certificate_id, position, serial, result) VALUES (?1, ?2, ?3, ?4)",
-                params![c.id, position as i64, serial, result],
+        let lock = self.conn.lock().unwrap_or_else(|e| e.into_inner()).lock_log_sql();
+        self.tx(true, |tx| {
+            if let Some(sql) = lock {
+                tx.exec(sql, &[])?;
+            }
+            let existing = tx.query(
+                "SELECT content_sha256, received_at, leaf_index FROM certificates WHERE id = $1",
+                &[t(c.id)],
             )?;
-        }
-        tx.commit()?;
-        Ok(Inserted::New { received_at })
+            if let Some(row) = existing.first() {
+                let received_at = row[1].text().unwrap_or_default();
+                let leaf_index = row[2].int() as u64;
+                return Ok(if row[0].text().as_deref() == Some(c.content_sha256) {
+                    Inserted::Duplicate { received_at, leaf_index }
+                } else {
+                    Inserted::Conflict
+                });
+            }
+            let size = tx.query("SELECT COUNT(*) FROM log_leaves", &[])?;
+            let leaf_index = size.first().map(|r| r[0].int()).unwrap_or(0);
+            let received_at = now();
+            tx.exec(
+                "INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, unit_serial, result, finished_at, received_at, leaf_index)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                &[
+                    t(c.id),
+                    t(c.station_key_id),
+                    t(c.document),
+                    Val::Blob(c.canonical.to_vec()),
+                    t(c.content_sha256),
+                    opt(c.unit_serial),
+                    t(c.result),
+                    t(c.finished_at),
+                    t(&received_at),
+                    Val::Int(leaf_index),
+                ],
+            )?;
+            for (position, (serial, result)) in c.disks.iter().enumerate() {
+                tx.exec(
+                    "INSERT INTO certificate_disks (certificate_id, position, serial, result) VALUES ($1, $2, $3, $4)",
+                    &[t(c.id), Val::Int(position as i64), t(serial), t(result)],
+                )?;
+            }
+            tx.exec(
+                "INSERT INTO log_leaves (leaf_index, leaf_hash, certificate_id) VALUES ($1, $2, $3)",
+                &[Val::Int(leaf_index), Val::Blob(c.leaf_hash.to_vec()), t(c.id)],
+            )?;
+            Ok(Inserted::New { received_at, leaf_index: leaf_index as u64 })
+        })
     }
 
     fn certificate(&self, id: &str) -> Result<Option<StoredCertificate>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT id, document, content_sha256, received_at FROM certificates WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(StoredCertificate {
-                        id: r.get(0)?,
-                        document: r.get(1)?,
-                        content_sha256: r.get(2)?,
-                        received_at: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.tx(false, |tx| {
+            let rows = tx.query(
+                "SELECT id, document, content_sha256, received_at, leaf_index, station_key_id FROM certificates WHERE id = $1",
+                &[t(id)],
+            )?;
+            Ok(rows.first().map(|r| StoredCertificate {
+                id: r[0].text().unwrap_or_default(),
+                document: r[1].text().unwrap_or_default(),
+                content_sha256: r[2].text().unwrap_or_default(),
+                received_at: r[3].text().unwrap_or_default(),
+                leaf_index: r[4].int() as u64,
+                station_key_id: r[5].text().unwrap_or_default(),
+            }))
+        })
     }
 
     fn disk_history(&self, serial: &str) -> Result<Vec<DiskEntry>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT c.id, d.result, c.result, c.unit_serial, c.station_key_id, c.finished_at, c.received_at
-             FROM certificate_disks d JOIN certificates c ON c.id = d.certificate_id
-             WHERE d.serial = ?1 ORDER BY c.finished_at, c.id",
-        )?;
-        let rows = stmt
-            .query_map([serial], |r| {
-                Ok(DiskEntry {
-                    certificate_id: r.get(0)?,
-                    disk_result: r.get(1)?,
-                    certificate_result: r.get(2)?,
-                    unit_serial: r.get(3)?,
-                    station_key_id: r.get(4)?,
-                    finished_at: r.get(5)?,
-                    received_at: r.get(6)?,
+        self.tx(false, |tx| {
+            let rows = tx.query(
+                "SELECT c.id, d.result, c.result, c.unit_serial, c.station_key_id, s.revoked_at, c.finished_at, c.received_at
+                 FROM certificate_disks d
+                 JOIN certificates c ON c.id = d.certificate_id
+                 JOIN stations s ON s.key_id = c.station_key_id
+                 WHERE d.serial = $1 ORDER BY c.finished_at, c.id",
+                &[t(serial)],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| DiskEntry {
+                    certificate_id: r[0].text().unwrap_or_default(),
+                    disk_result: r[1].text().unwrap_or_default(),
+                    certificate_result: r[2].text().unwrap_or_default(),
+                    unit_serial: r[3].text(),
+                    station_key_id: r[4].text().unwrap_or_default(),
+                    station_revoked: r[5].text().is_some(),
+                    finished_at: r[6].text().unwrap_or_default(),
+                    received_at: r[7].text().unwrap_or_default(),
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+                .collect())
+        })
+    }
+
+    fn log_size(&self) -> Result<u64, StoreError> {
+        self.tx(false, |tx| {
+            Ok(tx.query("SELECT COUNT(*) FROM log_leaves", &[])?.first().map(|r| r[0].int()).unwrap_or(0)
+                as u64)
+        })
+    }
+
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.tx(false, |tx| {
+            let rows = tx.query(
+                "SELECT leaf_hash FROM log_leaves WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index",
+                &[Val::Int(start as i64), Val::Int(end as i64)],
+            )?;
+            Ok(rows.iter().map(|r| r[0].blob32()).collect())
+        })
+    }
+
+    fn leaf_index(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        self.tx(false, |tx| {
+            let rows = tx.query(
+                "SELECT leaf_index FROM log_leaves WHERE leaf_hash = $1",
+                &[Val::Blob(leaf_hash.to_vec())],
+            )?;
+            Ok(rows.first().map(|r| r[0].int() as u64))
+        })
+    }
+}
+
+mod pg;
+mod sqlite;
+
+pub use pg::Postgres;
+pub use sqlite::Sqlite;
+
+/// The embedded default store.
+pub type SqliteStore = SqlStore<Sqlite>;
+
+impl SqliteStore {
+    /// Opens (creating if needed) the SQLite database at `path`.
+    pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+        SqlStore::new(Sqlite::open(path)?)
+    }
+}
+
+/// Opens the store a `--db` value names: `postgres://…` or `postgresql://…` for PostgreSQL,
+/// anything else is a SQLite file path.
+pub fn open(db: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(SqlStore::new(Postgres::connect(db)?)?))
+    } else {
+        Ok(std::sync::Arc::new(SqliteStore::open(std::path::Path::new(db))?))
     }
 }

@@ -8,20 +8,51 @@ use std::time::Duration;
 
 use certificate::{example, SigningIdentity};
 
+/// The databases every test runs against: a SQLite file always, and PostgreSQL when
+/// SV_TEST_POSTGRES names a server (scripts/test starts one as root and requires it then).
+fn backends() -> Vec<&'static str> {
+    let mut v = vec!["sqlite"];
+    match std::env::var("SV_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => v.push("postgres"),
+        _ if std::env::var("SV_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
+            panic!("SV_REQUIRE_POSTGRES=1 but SV_TEST_POSTGRES is not set")
+        }
+        _ => eprintln!("SKIPPED the PostgreSQL half: set SV_TEST_POSTGRES (./scripts/test does, as root)"),
+    }
+    v
+}
+
 struct Registry {
     child: Child,
     base: String,
     dir: PathBuf,
+    db: String,
+    pg_database: Option<String>,
+}
+
+fn pg_admin() -> postgres::Client {
+    let url = std::env::var("SV_TEST_POSTGRES").expect("SV_TEST_POSTGRES");
+    postgres::Client::connect(&url, postgres::NoTls).expect("connects to the test PostgreSQL")
 }
 
 impl Registry {
-    fn start(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("sv-registry-{name}-{}", std::process::id()));
+    fn start(name: &str, backend: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sv-registry-{name}-{backend}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
+        let (db, pg_database) = if backend == "postgres" {
+            let database = format!("sv_{name}_{}", std::process::id());
+            let mut admin = pg_admin();
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database}")).expect("drop");
+            admin.batch_execute(&format!("CREATE DATABASE {database}")).expect("create database");
+            let base = std::env::var("SV_TEST_POSTGRES").expect("url");
+            let url = format!("{}/{database}", base.rsplit_once('/').expect("url with a database").0);
+            (url, Some(database))
+        } else {
+            (dir.join("registry.sqlite").display().to_string(), None)
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_registry"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.join("registry.sqlite"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
             .stdout(Stdio::piped())
             .spawn()
             .expect("registry starts");
@@ -29,23 +60,20 @@ impl Registry {
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("reads");
         let base = line.trim().rsplit(' ').next().expect("address").to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "{line}");
-        Registry { child, base, dir }
+        Registry { child, base, dir, db, pg_database }
+    }
+
+    fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_registry"))
+            .args(args)
+            .args(["--db", &self.db])
+            .output()
+            .expect("runs")
     }
 
     fn enrol(&self, key: &SigningIdentity) {
-        let out = Command::new(env!("CARGO_BIN_EXE_registry"))
-            .args([
-                "station",
-                "add",
-                "--name",
-                "test-station",
-                "--public-key",
-                &key.public_key_base64(),
-                "--db",
-            ])
-            .arg(self.dir.join("registry.sqlite"))
-            .output()
-            .expect("runs");
+        let out =
+            self.cli(&["station", "add", "--name", "test-station", "--public-key", &key.public_key_base64()]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains(&key.key_id()));
     }
@@ -75,6 +103,9 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(database) = &self.pg_database {
+            let _ = pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {database}"));
+        }
     }
 }
 
@@ -89,7 +120,13 @@ fn error_code(v: &serde_json::Value) -> &str {
 
 #[test]
 fn accepts_stores_and_finds_a_valid_certificate_idempotently() {
-    let reg = Registry::start("accept");
+    for backend in backends() {
+        accepts_stores_and_finds_a_valid_certificate_idempotently_on(backend);
+    }
+}
+
+fn accepts_stores_and_finds_a_valid_certificate_idempotently_on(backend: &str) {
+    let reg = Registry::start("accept", backend);
     let key = SigningIdentity::from_seed(&[5; 32]);
     reg.enrol(&key);
     let (id, body) = signed(&key, "WD-WCAV0001");
@@ -125,7 +162,13 @@ fn accepts_stores_and_finds_a_valid_certificate_idempotently() {
 
 #[test]
 fn refuses_tampered_unknown_truncated_and_conflicting_certificates() {
-    let reg = Registry::start("refuse");
+    for backend in backends() {
+        refuses_tampered_unknown_truncated_and_conflicting_certificates_on(backend);
+    }
+}
+
+fn refuses_tampered_unknown_truncated_and_conflicting_certificates_on(backend: &str) {
+    let reg = Registry::start("refuse", backend);
     let key = SigningIdentity::from_seed(&[6; 32]);
     reg.enrol(&key);
     let (_, body) = signed(&key, "S-TAMPER");
@@ -167,7 +210,13 @@ fn refuses_tampered_unknown_truncated_and_conflicting_certificates() {
 
 #[test]
 fn a_10_mb_body_is_refused_with_413() {
-    let reg = Registry::start("large");
+    for backend in backends() {
+        a_10_mb_body_is_refused_with_413_on(backend);
+    }
+}
+
+fn a_10_mb_body_is_refused_with_413_on(backend: &str) {
+    let reg = Registry::start("large", backend);
     let addr = reg.base.trim_start_matches("http://").to_owned();
     let mut stream = TcpStream::connect(&addr).expect("connects");
     stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
@@ -188,4 +237,54 @@ fn a_10_mb_body_is_refused_with_413() {
     let text = String::from_utf8_lossy(&response);
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("too_large"), "{text}");
+}
+
+#[test]
+fn enrolment_by_code_approval_and_revocation() {
+    for backend in backends() {
+        enrolment_on(backend);
+    }
+}
+
+fn enrolment_on(backend: &str) {
+    let reg = Registry::start("enrol", backend);
+    let key = SigningIdentity::from_seed(&[8; 32]);
+    let agent = Registry::agent();
+    let ask = || {
+        let mut r = agent
+            .post(&format!("{}/api/v1/stations/enrol", reg.base))
+            .send_json(serde_json::json!({"public_key": key.public_key_base64(), "name": "atelier-2"}))
+            .expect("request");
+        serde_json::from_str::<serde_json::Value>(&r.body_mut().read_to_string().expect("body"))
+            .expect("json")
+    };
+    let first = ask();
+    assert_eq!(first["status"], "pending", "{first}");
+    let code = first["enrolment_code"].as_str().expect("code").to_owned();
+    assert_eq!(code.len(), 9, "{code}");
+    assert_eq!(ask()["enrolment_code"], code.as_str(), "asking again shows the same code");
+
+    // Pending: certificates are refused, saying what to do.
+    let (_, body) = signed(&key, "S-ENROL");
+    let (status, answer) = reg.post(&body);
+    assert_eq!((status, error_code(&answer)), (401, "station_not_approved"), "{answer}");
+    assert!(answer["error"]["message"].as_str().unwrap_or("").contains(&code), "{answer}");
+
+    let wrong = reg.cli(&["station", "approve", "AAAA-AAAA"]);
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("no station is waiting"));
+    let ok = reg.cli(&["station", "approve", &code.to_lowercase()]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(ask()["status"], "approved");
+    assert_eq!(reg.post(&body).0, 201);
+
+    // Revoked: later certificates refused, earlier ones stay, marked.
+    let revoked = reg.cli(&["station", "revoke", "atelier-2"]);
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    let (_, later) = signed(&key, "S-LATER");
+    let (status, answer) = reg.post(&later);
+    assert_eq!((status, error_code(&answer)), (403, "station_revoked"), "{answer}");
+    let (_, history) = reg.get("/api/v1/disks/S-ENROL");
+    let history: serde_json::Value = serde_json::from_str(&history).expect("json");
+    assert_eq!(history["certificates"][0]["station_revoked"], true, "{history}");
 }

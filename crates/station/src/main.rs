@@ -120,6 +120,15 @@ enum Command {
         #[arg(long)]
         spool: Option<PathBuf>,
     },
+    /// Ask the registry to enrol this station; shows the code a supervisor approves.
+    Enrol {
+        /// The registry's URL.
+        #[arg(long, env = "SV_REGISTRY")]
+        registry: String,
+        /// A name for this station, e.g. atelier-montpellier-1.
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// The station's key.
     Key {
         #[command(subcommand)]
@@ -237,6 +246,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{left} certificate(s) still waiting in {}", spool.dir().join("pending").display());
             }
             Ok(if all_sent && left == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Enrol { registry, name } => {
+            let key = station::key::load_or_create(&data)?;
+            let (status, code) = RegistryClient::new(&registry).enrol(&key.public_key_base64(), name.as_deref())?;
+            match (status.as_str(), code) {
+                ("approved", _) => println!("This station is enrolled. / Cette station est enregistrée."),
+                ("revoked", _) => {
+                    println!("This station was revoked: ask a supervisor. / Cette station a été révoquée.");
+                    return Ok(ExitCode::from(1));
+                }
+                (_, Some(code)) => {
+                    println!("Code d'enregistrement / Enrolment code:\n\n    {code}\n");
+                    println!("A supervisor approves it with: registry station approve {code}");
+                }
+                (other, None) => println!("registry says: {other}"),
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Key { command: KeyCommand::Show } => {
             let key = station::key::load_or_create(&data)?;

@@ -71,6 +71,26 @@ impl RegistryClient {
         }
     }
 
+    /// Asks the registry to enrol this station; returns (status, enrolment code if pending).
+    pub fn enrol(&self, public_key_b64: &str, name: Option<&str>) -> anyhow::Result<(String, Option<String>)> {
+        let url = format!("{}/api/v1/stations/enrol", self.base);
+        let mut response = self
+            .agent
+            .post(&url)
+            .send_json(serde_json::json!({"public_key": public_key_b64, "name": name}))
+            .map_err(|e| anyhow::anyhow!("the registry {} cannot be reached: {e}", self.base))?;
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        let answer: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|_| anyhow::anyhow!("the registry answered {}: {text}", response.status()))?;
+        if !response.status().is_success() {
+            anyhow::bail!("the registry refused: {}", answer["error"]["message"].as_str().unwrap_or(&text));
+        }
+        Ok((
+            answer["status"].as_str().unwrap_or("unknown").to_owned(),
+            answer["enrolment_code"].as_str().map(str::to_owned),
+        ))
+    }
+
     /// Sends every pending certificate, oldest first.
     pub fn push_all(&self, spool: &Spool) -> anyhow::Result<Vec<(PathBuf, PushOutcome)>> {
         let mut out = Vec::new();

@@ -1,0 +1,112 @@
+//! The PostgreSQL backend, for a federation of workshops whose registry processes share one
+//! database.
+
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls};
+
+use super::{Backend, StoreError, Tx, Val};
+
+/// A PostgreSQL connection.
+pub struct Postgres {
+    client: Client,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres").finish_non_exhaustive()
+    }
+}
+
+impl Postgres {
+    /// Connects to `url` (`postgres://user@host/db`).
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = Client::connect(url, NoTls).map_err(|e| StoreError::Db {
+            backend: "postgres",
+            message: format!("connecting to {}: {e}", redact(url)),
+        })?;
+        Ok(Postgres { client })
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn params(values: &[Val]) -> Vec<Box<dyn ToSql + Sync>> {
+    values
+        .iter()
+        .map(|v| -> Box<dyn ToSql + Sync> {
+            match v {
+                Val::Null => Box::new(Option::<String>::None),
+                Val::Int(i) => Box::new(*i),
+                Val::Text(s) => Box::new(s.clone()),
+                Val::Blob(b) => Box::new(b.clone()),
+            }
+        })
+        .collect()
+}
+
+struct PgTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+impl Tx for PgTx<'_, '_> {
+    fn exec(&mut self, sql: &str, values: &[Val]) -> Result<u64, StoreError> {
+        let owned = params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+        Ok(self.0.execute(sql, &refs)?)
+    }
+
+    fn query(&mut self, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+        let owned = params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+        let rows = self.0.query(sql, &refs)?;
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| {
+                        let ty = row.columns()[i].type_();
+                        Ok(if *ty == Type::INT8 {
+                            row.try_get::<_, Option<i64>>(i)?.map(Val::Int).unwrap_or(Val::Null)
+                        } else if *ty == Type::INT4 {
+                            row.try_get::<_, Option<i32>>(i)?.map(|v| Val::Int(v.into())).unwrap_or(Val::Null)
+                        } else if *ty == Type::BYTEA {
+                            row.try_get::<_, Option<Vec<u8>>>(i)?.map(Val::Blob).unwrap_or(Val::Null)
+                        } else {
+                            row.try_get::<_, Option<String>>(i)?.map(Val::Text).unwrap_or(Val::Null)
+                        })
+                    })
+                    .collect::<Result<Vec<Val>, postgres::Error>>()
+                    .map_err(StoreError::from)
+            })
+            .collect()
+    }
+}
+
+impl Backend for Postgres {
+    const NAME: &'static str = "postgres";
+    const BLOB: &'static str = "BYTEA";
+
+    fn transaction<R>(
+        &mut self,
+        _write: bool,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let result = f(&mut PgTx(&mut tx))?;
+        tx.commit()?;
+        Ok(result)
+    }
+
+    fn lock_log_sql(&self) -> Option<&'static str> {
+        // Serializes appends across every registry process sharing the database; readers are
+        // not blocked (EXCLUSIVE still allows ACCESS SHARE).
+        Some("LOCK TABLE log_leaves IN EXCLUSIVE MODE")
+    }
+}
