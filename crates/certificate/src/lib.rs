@@ -20,6 +20,7 @@
 
 pub mod example;
 pub mod jcs;
+pub mod log;
 mod model;
 mod signing;
 
