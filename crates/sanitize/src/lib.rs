@@ -26,6 +26,7 @@ pub mod firmware;
 pub mod method;
 pub mod overwrite;
 pub mod pattern;
+pub mod purge;
 pub mod safety;
 pub mod sampling;
 
