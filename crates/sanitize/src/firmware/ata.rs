@@ -20,7 +20,7 @@ pub const SECTOR: usize = 512;
 /// SCSI operation code of ATA PASS-THROUGH(16) (SAT-4 §12.2.2).
 pub const ATA_PASS_THROUGH_16: u8 = 0x85;
 
-/// ATA command codes (ACS-4 Table 227 "Command codes", ACS-3 for the obsolete ones).
+/// ATA command codes (ACS-4 "Command codes", ACS-3 for the obsolete ones).
 pub mod opcode {
     /// IDENTIFY DEVICE (ACS-4 §7.12).
     pub const IDENTIFY_DEVICE: u8 = 0xEC;
@@ -44,7 +44,7 @@ pub mod opcode {
     pub const DEVICE_CONFIGURATION: u8 = 0xB1;
 }
 
-/// SANITIZE DEVICE subcommands: feature field values and keys (ACS-4 §7.38, Table 136).
+/// SANITIZE DEVICE subcommands: feature field values and keys (ACS-4 §7.38).
 pub mod sanitize_feature {
     /// SANITIZE STATUS EXT (ACS-4 §7.38.7).
     pub const STATUS_EXT: u16 = 0x0000;
@@ -85,7 +85,7 @@ pub mod error {
     pub const IDNF: u8 = 0x10;
 }
 
-/// The PROTOCOL field of ATA PASS-THROUGH (SAT-4 Table 167).
+/// The PROTOCOL field of ATA PASS-THROUGH (SAT-4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     /// Non-data (3).
@@ -218,7 +218,7 @@ impl AtaCommand {
             ),
             AtaSanitize::Overwrite { pattern, passes, invert } => {
                 // COUNT: bit 7 INVERT PATTERN BETWEEN OVERWRITE PASSES, bits 3:0 OVERWRITE PASS
-                // COUNT where 0 means 16 (ACS-4 Table 143).
+                // COUNT where 0 means 16 (ACS-4).
                 let passes = u16::from(passes.clamp(1, 16) % 16);
                 let count = passes | if invert { 0x80 } else { 0 };
                 let lba = (u64::from(sanitize_feature::OVERWRITE_KEY) << 32) | u64::from(pattern);
@@ -296,7 +296,7 @@ impl AtaCommand {
         usize::from(self.blocks) * SECTOR
     }
 
-    /// The ATA PASS-THROUGH(16) CDB (SAT-4 §12.2.2.1, Table 166):
+    /// The ATA PASS-THROUGH(16) CDB (SAT-4 §12.2.2.1):
     ///
     /// | byte | contents |
     /// |---|---|
@@ -333,7 +333,12 @@ impl AtaCommand {
             (self.features, self.count, self.lba & 0xFFFF_FFFF_FFFF, self.device)
         } else {
             let lba = self.lba & 0x0FFF_FFFF;
-            (self.features & 0xFF, self.count & 0xFF, lba & 0xFF_FFFF, self.device | ((lba >> 24) as u8 & 0x0F))
+            (
+                self.features & 0xFF,
+                self.count & 0xFF,
+                lba & 0xFF_FFFF,
+                self.device | ((lba >> 24) as u8 & 0x0F),
+            )
         };
         let lba_b = lba.to_le_bytes();
         cdb[3] = (features >> 8) as u8;
@@ -403,7 +408,10 @@ impl AtaPassword {
     /// The password as text, trailing NULs dropped (non-ASCII bytes shown as `?`).
     pub fn text(&self) -> String {
         let end = self.0.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
-        self.0[..end].iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' }).collect()
+        self.0[..end]
+            .iter()
+            .map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' })
+            .collect()
     }
 }
 
@@ -426,21 +434,21 @@ fn password_block(word0: u16, password: &AtaPassword) -> [u8; SECTOR] {
     block
 }
 
-/// The SECURITY SET PASSWORD data block for a *user* password (ACS-4 Table 162): word 0 bit 0
+/// The SECURITY SET PASSWORD data block for a *user* password (ACS-4): word 0 bit 0
 /// IDENTIFIER = 0 (user), bit 8 MASTER PASSWORD CAPABILITY = 0 (High: the master password can
 /// still unlock the disk); words 1-16 the password; word 17 (master password identifier) zero.
 pub fn set_password_data(password: &AtaPassword) -> [u8; SECTOR] {
     password_block(0x0000, password)
 }
 
-/// The SECURITY ERASE UNIT data block (ACS-4 Table 160): word 0 bit 0 IDENTIFIER = 0 (user),
+/// The SECURITY ERASE UNIT data block (ACS-4): word 0 bit 0 IDENTIFIER = 0 (user),
 /// bit 1 ENHANCED ERASE; words 1-16 the password.
 pub fn erase_unit_data(password: &AtaPassword, enhanced: bool) -> [u8; SECTOR] {
     password_block(if enhanced { 0x0002 } else { 0x0000 }, password)
 }
 
 /// The data block of SECURITY DISABLE PASSWORD and SECURITY UNLOCK with the user password
-/// (ACS-4 Tables 158 and 164): word 0 bit 0 IDENTIFIER = 0 (user); words 1-16 the password.
+/// (ACS-4): word 0 bit 0 IDENTIFIER = 0 (user); words 1-16 the password.
 pub fn password_data(password: &AtaPassword) -> [u8; SECTOR] {
     password_block(0x0000, password)
 }
@@ -470,7 +478,7 @@ pub fn ata_string(buf: &[u8], first_word: usize, last_word: usize) -> String {
     s.trim().to_string()
 }
 
-/// A security erase time from IDENTIFY word 89 or 90 (ACS-4 §9.11.7.5/6, Table 45).
+/// A security erase time from IDENTIFY word 89 or 90 (ACS-4 §9.11.7.5/6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EraseTime {
     /// Minutes.
@@ -484,7 +492,10 @@ impl EraseTime {
     /// 65532 minutes); otherwise bits 7:0 do (255 = more than 508 minutes). Zero: not reported.
     pub fn decode(w: u16) -> Option<Self> {
         let (units, max) = if w & 0x8000 != 0 { (w & 0x7FFF, 0x7FFF) } else { (w & 0xFF, 0xFF) };
-        (units != 0).then(|| EraseTime { minutes: u32::from(units) * 2, at_least: units == max })
+        // The largest value says "more than" the one before it: 255 is "> 508 minutes".
+        let at_least = units == max;
+        let minutes = u32::from(if at_least { units - 1 } else { units }) * 2;
+        (units != 0).then_some(EraseTime { minutes, at_least })
     }
 
     /// As a duration.
@@ -493,7 +504,7 @@ impl EraseTime {
     }
 }
 
-/// The Security feature set state, IDENTIFY word 128 (ACS-4 §9.11.8.8, Table 51).
+/// The Security feature set state, IDENTIFY word 128 (ACS-4 §9.11.8.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SecurityState {
     /// Bit 0: the Security feature set is supported.
@@ -527,7 +538,7 @@ impl SecurityState {
     }
 }
 
-/// The Sanitize Device feature set support, IDENTIFY word 59 (ACS-4 §9.11.5.3, Table 40).
+/// The Sanitize Device feature set support, IDENTIFY word 59 (ACS-4 §9.11.5.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SanitizeSupport {
     /// Bit 12: the Sanitize Device feature set is supported.
@@ -564,7 +575,7 @@ pub enum Checksum {
     Absent,
 }
 
-/// IDENTIFY DEVICE data, the fields the Purge layer uses (ACS-4 §9.11, Table 39).
+/// IDENTIFY DEVICE data, the fields the Purge layer uses (ACS-4 §9.11).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentifyDevice {
     /// Word 0 bit 15 clear: an ATA (not ATAPI) device.
@@ -625,8 +636,11 @@ impl IdentifyDevice {
         let (logical, physical) = if w106 & 0xC000 == 0x4000 {
             let logical = if w106 & 0x1000 != 0 { dword(buf, 117).saturating_mul(2) } else { 512 };
             let logical = if logical == 0 { 512 } else { logical };
-            let physical =
-                if w106 & 0x2000 != 0 { logical.saturating_mul(1 << u32::from(w106 & 0x0F)) } else { logical };
+            let physical = if w106 & 0x2000 != 0 {
+                logical.saturating_mul(1 << u32::from(w106 & 0x0F))
+            } else {
+                logical
+            };
             (logical, physical)
         } else {
             (512, 512)
@@ -671,7 +685,7 @@ impl IdentifyDevice {
         self.user_sectors().saturating_mul(u64::from(self.logical_sector_size))
     }
 
-    /// Word 217 (ACS-4 Table 56): 1 = non-rotating medium (solid state), 0401h-FFFEh = rpm,
+    /// Word 217 (ACS-4): 1 = non-rotating medium (solid state), 0401h-FFFEh = rpm,
     /// 0 = not reported.
     pub fn is_rotational(&self) -> Option<bool> {
         match self.rotation_rate {
@@ -682,7 +696,7 @@ impl IdentifyDevice {
     }
 }
 
-/// DEVICE CONFIGURATION IDENTIFY data, the fields used (ACS-3 §7.9.4, Table 39).
+/// DEVICE CONFIGURATION IDENTIFY data, the fields used (ACS-3 §7.9.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DcoIdentify {
     /// Word 0: data structure revision (0002h).
@@ -831,7 +845,7 @@ pub fn decode_sense(sense: &[u8]) -> Option<Sense> {
     }
 }
 
-/// SANITIZE STATUS EXT output (ACS-4 §7.38.7.4, Table 147; error output Table 148).
+/// SANITIZE STATUS EXT output (ACS-4 §7.38.7.4; error output).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AtaSanitizeStatus {
     /// COUNT bit 15: SANITIZE OPERATION COMPLETED SUCCESSFULLY.
@@ -848,7 +862,7 @@ pub struct AtaSanitizeStatus {
     pub failure: Option<SanitizeFailure>,
 }
 
-/// SANITIZE DEVICE ERROR REASON (ACS-4 Table 148).
+/// SANITIZE DEVICE ERROR REASON (ACS-4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SanitizeFailure {
     /// 00h: reason unknown.
