@@ -18,11 +18,43 @@ use crate::store::{Inserted, NewCertificate, Store, StoreError};
 /// Largest certificate body accepted. A certificate with a dozen disks is a few tens of KiB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// The log's signing identity: its origin (also the key's name) and its Ed25519 key.
+#[derive(Debug)]
+pub struct LogIdentity {
+    /// e.g. `seconde-vie.example/registry`.
+    pub origin: String,
+    /// The registry's key.
+    pub key: certificate::SigningIdentity,
+}
+
+impl LogIdentity {
+    /// The verifier key text (C2SP signed-note vkey) auditors and stations pin.
+    pub fn vkey(&self) -> String {
+        certificate::log::vkey(&self.origin, &self.key).unwrap_or_default()
+    }
+
+    /// A signed checkpoint of the tree of `size` leaves with `root`, stamped with the time.
+    pub fn checkpoint(&self, size: u64, root: [u8; 32]) -> Result<String, ApiError> {
+        let mut cp = certificate::log::Checkpoint::new(self.origin.clone(), size, root);
+        cp.extensions.push(format!("time {}", certificate::Timestamp::now()));
+        cp.sign(&self.key).map_err(|e| {
+            tracing::error!("signing a checkpoint: {e}");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the registry could not sign its checkpoint",
+            )
+        })
+    }
+}
+
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
+    /// The transparency log's identity.
+    pub log: Arc<LogIdentity>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -38,6 +70,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/certificates", post(ingest))
         .route("/api/v1/certificates/{id}", get(get_certificate))
         .route("/api/v1/disks/{serial}", get(disk_history))
+        .route("/api/v1/log/checkpoint", get(checkpoint))
+        .route("/api/v1/log/key", get(log_key))
+        .route("/api/v1/log/proof/inclusion", get(inclusion))
+        .route("/api/v1/log/proof/consistency", get(consistency))
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -180,20 +216,25 @@ async fn ingest(
         };
         let url = format!("/api/v1/certificates/{id}");
         Ok(match state.store.insert_certificate(&new)? {
-            Inserted::New { received_at, leaf_index } => {
+            Inserted::New { received_at, leaf_index, root, proof } => {
                 tracing::info!(%id, station = %station.key_id, leaf_index, "certificate recorded");
+                let note = state.log.checkpoint(leaf_index + 1, root)?;
+                let receipt = certificate::log::Receipt::new(leaf_index, leaf_index + 1, &proof, note);
                 (
                     StatusCode::CREATED,
                     [(header::LOCATION, url.clone())],
-                    Json(json!({"id": id, "status": "recorded", "received_at": received_at, "leaf_index": leaf_index, "url": url})),
+                    Json(json!({"id": id, "status": "recorded", "received_at": received_at, "leaf_index": leaf_index, "url": url, "receipt": receipt})),
                 )
                     .into_response()
             }
-            Inserted::Duplicate { received_at, leaf_index } => (
-                StatusCode::OK,
-                Json(json!({"id": id, "status": "already_recorded", "received_at": received_at, "leaf_index": leaf_index, "url": url})),
-            )
-                .into_response(),
+            Inserted::Duplicate { received_at, leaf_index } => {
+                let receipt = receipt_now(&state, leaf_index)?;
+                (
+                    StatusCode::OK,
+                    Json(json!({"id": id, "status": "already_recorded", "received_at": received_at, "leaf_index": leaf_index, "url": url, "receipt": receipt})),
+                )
+                    .into_response()
+            }
             Inserted::Conflict => {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
@@ -296,4 +337,133 @@ async fn enrol(
             .into_response())
     })
     .await
+}
+
+/// A receipt for a leaf in the current tree (computed from the stored leaves).
+fn receipt_now(state: &AppState, leaf_index: u64) -> Result<certificate::log::Receipt, ApiError> {
+    let (size, root) = state.store.log_head()?;
+    let proof = proof_in(state, leaf_index, size)?;
+    Ok(certificate::log::Receipt::new(leaf_index, size, &proof, state.log.checkpoint(size, root)?))
+}
+
+/// Leaf hashes fetched from the store for the proof algorithms.
+#[derive(Debug)]
+enum ProofError {
+    Store(StoreError),
+    Log(certificate::log::LogError),
+}
+
+impl From<certificate::log::LogError> for ProofError {
+    fn from(e: certificate::log::LogError) -> Self {
+        ProofError::Log(e)
+    }
+}
+
+impl From<ProofError> for ApiError {
+    fn from(e: ProofError) -> Self {
+        match e {
+            ProofError::Store(s) => s.into(),
+            ProofError::Log(l) => ApiError::new(StatusCode::BAD_REQUEST, "bad_proof_request", l.to_string()),
+        }
+    }
+}
+
+fn proof_in(state: &AppState, leaf_index: u64, size: u64) -> Result<Vec<[u8; 32]>, ApiError> {
+    Ok(certificate::log::inclusion_proof_with(leaf_index, size, |a, b| {
+        state.store.leaf_hashes(a, b).map_err(ProofError::Store)
+    })?)
+}
+
+async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    blocking(move || {
+        let (size, root) = state.store.log_head()?;
+        let note = state.log.checkpoint(size, root)?;
+        Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+    })
+    .await
+}
+
+async fn log_key(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{}\n", state.log.vkey())).into_response()
+}
+
+fn decode_hash(text: &str) -> Result<[u8; 32], ApiError> {
+    use base64::Engine as _;
+    let bytes = if text.len() == 64 {
+        hex::decode(text).ok()
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(text).ok()
+    };
+    bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()).ok_or_else(|| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_leaf_hash", "leaf_hash must be 32 bytes in hex or base64")
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct InclusionQuery {
+    leaf_hash: String,
+    tree_size: Option<u64>,
+}
+
+async fn inclusion(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<InclusionQuery>,
+) -> Result<Response, ApiError> {
+    blocking(move || {
+        let hash = decode_hash(&q.leaf_hash)?;
+        let (size, _) = state.store.log_head()?;
+        let tree_size = q.tree_size.unwrap_or(size);
+        if tree_size > size {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_tree_size",
+                format!("the log has {size} leaves, not {tree_size}"),
+            ));
+        }
+        let index = state.store.leaf_index(&hash)?.filter(|i| *i < tree_size).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no such leaf in the first {tree_size} leaves"),
+            )
+        })?;
+        let proof = proof_in(&state, index, tree_size)?;
+        let hashes: Vec<String> = proof.iter().map(b64).collect();
+        Ok(Json(json!({"leaf_index": index, "tree_size": tree_size, "inclusion_path": hashes}))
+            .into_response())
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+struct ConsistencyQuery {
+    first: u64,
+    second: u64,
+}
+
+async fn consistency(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<ConsistencyQuery>,
+) -> Result<Response, ApiError> {
+    blocking(move || {
+        let (size, _) = state.store.log_head()?;
+        if q.first > q.second || q.second > size {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_tree_size",
+                format!("need first <= second <= {size} (the log's size); got {} and {}", q.first, q.second),
+            ));
+        }
+        let proof = certificate::log::consistency_proof_with(q.first, q.second, |a, b| {
+            state.store.leaf_hashes(a, b).map_err(ProofError::Store)
+        })?;
+        let hashes: Vec<String> = proof.iter().map(b64).collect();
+        Ok(Json(json!({"first": q.first, "second": q.second, "consistency": hashes})).into_response())
+    })
+    .await
+}
+
+fn b64(h: &[u8; 32]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(h)
 }

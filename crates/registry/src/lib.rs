@@ -11,16 +11,46 @@ pub mod store;
 
 use std::sync::Arc;
 
-pub use api::{app, AppState};
+pub use api::{app, AppState, LogIdentity};
 pub use store::{SqliteStore, Store};
 
 /// Serves the API on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
+    log: Arc<LogIdentity>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(AppState { store })).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(AppState { store, log })).with_graceful_shutdown(shutdown).await
+}
+
+/// The default origin of a registry's log (and the name of its key).
+pub const DEFAULT_ORIGIN: &str = "seconde-vie.example/registry";
+
+/// Loads the registry's log key from `path` (the 32-byte seed, mode 0600), creating it on first use.
+pub fn load_or_create_log_key(path: &std::path::Path, origin: &str) -> anyhow::Result<LogIdentity> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let seed: [u8; 32] = match std::fs::read(path) {
+        Ok(bytes) => bytes.as_slice().try_into().map_err(|_| {
+            anyhow::anyhow!(
+                "{} holds {} bytes, a registry key holds 32: the file is damaged",
+                path.display(),
+                bytes.len()
+            )
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed)
+                .map_err(|e| anyhow::anyhow!("no randomness for the registry key: {e}"))?;
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+            f.write_all(&seed)?;
+            f.sync_all()?;
+            seed
+        }
+        Err(e) => return Err(anyhow::anyhow!("reading the registry key {}: {e}", path.display())),
+    };
+    Ok(LogIdentity { origin: origin.to_owned(), key: certificate::SigningIdentity::from_seed(&seed) })
 }
 
 /// Enrols a station from its base64 public key, checking that the key decodes.

@@ -28,6 +28,12 @@ enum Command {
         /// A SQLite file (created if missing) or a postgres://user@host/db URL.
         #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
         db: String,
+        /// The log's signing key (created on first use, mode 0600).
+        #[arg(long, env = "REGISTRY_KEY", default_value = "registry.key")]
+        key: std::path::PathBuf,
+        /// The log's origin line, also its key's name.
+        #[arg(long, env = "REGISTRY_ORIGIN", default_value = registry::DEFAULT_ORIGIN)]
+        origin: String,
         /// Address to listen on (port 0 picks a free port; the address is printed).
         #[arg(long, env = "REGISTRY_LISTEN", default_value = "127.0.0.1:8750")]
         listen: SocketAddr,
@@ -100,8 +106,9 @@ fn open(db: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { db, listen } => {
+        Command::Serve { db, key, origin, listen } => {
             let store = open(&db)?;
+            let log = std::sync::Arc::new(registry::load_or_create_log_key(&key, &origin)?);
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(listen)
@@ -109,12 +116,15 @@ fn run(command: Command) -> anyhow::Result<()> {
                     .with_context(|| format!("listening on {listen}"))?;
                 let addr = listener.local_addr()?;
                 // Tests and scripts read this line to learn the port.
-                println!("registry listening on http://{addr}");
-                std::io::stdout().flush()?;
+                // Whoever started us may stop reading after the first line: never fail on stdout.
+                let mut out = std::io::stdout();
+                let _ = writeln!(out, "registry listening on http://{addr}");
+                let _ = writeln!(out, "log key: {}", log.vkey());
+                let _ = out.flush();
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                registry::serve(listener, store, shutdown).await?;
+                registry::serve(listener, store, log, shutdown).await?;
                 Ok(())
             })
         }

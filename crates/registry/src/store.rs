@@ -95,12 +95,16 @@ pub struct NewCertificate<'a> {
 /// What inserting a certificate did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
-    /// Newly recorded as log leaf `leaf_index`.
+    /// Newly recorded as log leaf `leaf_index`, the last leaf of a tree of `leaf_index + 1`.
     New {
         /// When it was accepted.
         received_at: String,
         /// Its leaf.
         leaf_index: u64,
+        /// The root of the tree it ends.
+        root: [u8; 32],
+        /// Its inclusion proof in that tree (RFC 9162 §2.1.3.1), leaf first.
+        proof: Vec<[u8; 32]>,
     },
     /// The same certificate was already recorded.
     Duplicate {
@@ -175,8 +179,8 @@ pub trait Store: Send + Sync {
     fn certificate(&self, id: &str) -> Result<Option<StoredCertificate>, StoreError>;
     /// Every certificate that names a disk serial, oldest first.
     fn disk_history(&self, serial: &str) -> Result<Vec<DiskEntry>, StoreError>;
-    /// Number of leaves in the log.
-    fn log_size(&self) -> Result<u64, StoreError>;
+    /// Number of leaves in the log and the root of the tree they make.
+    fn log_head(&self) -> Result<(u64, [u8; 32]), StoreError>;
     /// Leaf hashes `[start, end)` of the log, in order.
     fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError>;
     /// The leaf index of a leaf hash, if it is in the log.
@@ -253,7 +257,8 @@ pub trait Backend: Send {
 
 /// The schema, step by step; `{blob}` is the backend's binary type. Both backends run exactly
 /// these statements, in order, recorded in `schema_migrations`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE stations (
     key_id         TEXT PRIMARY KEY,
     public_key     TEXT NOT NULL,
@@ -290,7 +295,15 @@ CREATE TABLE log_leaves (
     certificate_id TEXT NOT NULL REFERENCES certificates(id)
 );
 CREATE INDEX log_leaves_hash ON log_leaves(leaf_hash);
-"];
+",
+    "
+CREATE TABLE log_state (
+    id       BIGINT PRIMARY KEY,
+    size     BIGINT NOT NULL,
+    frontier {blob} NOT NULL
+);
+",
+];
 
 fn now() -> String {
     certificate::Timestamp::now().to_string()
@@ -480,8 +493,19 @@ impl<B: Backend> Store for SqlStore<B> {
                     Inserted::Conflict
                 });
             }
-            let size = tx.query("SELECT COUNT(*) FROM log_leaves", &[])?;
-            let leaf_index = size.first().map(|r| r[0].int()).unwrap_or(0);
+            let mut frontier = read_frontier(tx)?;
+            let leaf_index = frontier.size() as i64;
+            // The inclusion proof of the last leaf of a tree is the previous tree's frontier,
+            // right to left: the roots of the perfect subtrees to its left (RFC 9162 §2.1.3.1).
+            let proof: Vec<[u8; 32]> = frontier.hashes().iter().rev().copied().collect();
+            frontier.append(c.leaf_hash);
+            let root = frontier.root();
+            let state: Vec<u8> = frontier.hashes().iter().flatten().copied().collect();
+            tx.exec(
+                "INSERT INTO log_state (id, size, frontier) VALUES (1, $1, $2)
+                 ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
+                &[Val::Int(frontier.size() as i64), Val::Blob(state)],
+            )?;
             let received_at = now();
             tx.exec(
                 "INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, unit_serial, result, finished_at, received_at, leaf_index)
@@ -509,7 +533,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 "INSERT INTO log_leaves (leaf_index, leaf_hash, certificate_id) VALUES ($1, $2, $3)",
                 &[Val::Int(leaf_index), Val::Blob(c.leaf_hash.to_vec()), t(c.id)],
             )?;
-            Ok(Inserted::New { received_at, leaf_index: leaf_index as u64 })
+            Ok(Inserted::New { received_at, leaf_index: leaf_index as u64, root, proof })
         })
     }
 
@@ -556,10 +580,10 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn log_size(&self) -> Result<u64, StoreError> {
+    fn log_head(&self) -> Result<(u64, [u8; 32]), StoreError> {
         self.tx(false, |tx| {
-            Ok(tx.query("SELECT COUNT(*) FROM log_leaves", &[])?.first().map(|r| r[0].int()).unwrap_or(0)
-                as u64)
+            let f = read_frontier(tx)?;
+            Ok((f.size(), f.root()))
         })
     }
 
@@ -582,6 +606,22 @@ impl<B: Backend> Store for SqlStore<B> {
             Ok(rows.first().map(|r| r[0].int() as u64))
         })
     }
+}
+
+/// The log's compact range (its frontier of perfect-subtree roots), kept beside the leaves so an
+/// append costs O(log n) whatever the log's size, across processes.
+fn read_frontier(tx: &mut dyn Tx) -> Result<certificate::log::CompactRange, StoreError> {
+    let rows = tx.query("SELECT size, frontier FROM log_state WHERE id = 1", &[])?;
+    let Some(row) = rows.first() else { return Ok(certificate::log::CompactRange::new()) };
+    let bytes = match &row[1] {
+        Val::Blob(b) => b.clone(),
+        _ => Vec::new(),
+    };
+    let hashes = bytes.chunks(32).filter_map(|c| <[u8; 32]>::try_from(c).ok()).collect();
+    certificate::log::CompactRange::from_parts(row[0].int() as u64, hashes).map_err(|e| StoreError::Db {
+        backend: "log",
+        message: format!("the stored log frontier is damaged: {e}"),
+    })
 }
 
 mod pg;

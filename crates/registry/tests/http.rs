@@ -51,8 +51,20 @@ impl Registry {
         } else {
             (dir.join("registry.sqlite").display().to_string(), None)
         };
+        let (child, base) = Self::spawn(&dir, &db);
+        Registry { child, base, dir, db, pg_database }
+    }
+
+    fn restart(&mut self) {
+        let (child, base) = Self::spawn(&self.dir, &self.db);
+        self.child = child;
+        self.base = base;
+    }
+
+    fn spawn(dir: &std::path::Path, db: &str) -> (Child, String) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_registry"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", &db])
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", db, "--key"])
+            .arg(dir.join("registry.key"))
             .stdout(Stdio::piped())
             .spawn()
             .expect("registry starts");
@@ -60,7 +72,7 @@ impl Registry {
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("reads");
         let base = line.trim().rsplit(' ').next().expect("address").to_owned();
         assert!(base.starts_with("http://127.0.0.1:"), "{line}");
-        Registry { child, base, dir, db, pg_database }
+        (child, base)
     }
 
     fn cli(&self, args: &[&str]) -> std::process::Output {
@@ -287,4 +299,85 @@ fn enrolment_on(backend: &str) {
     let (_, history) = reg.get("/api/v1/disks/S-ENROL");
     let history: serde_json::Value = serde_json::from_str(&history).expect("json");
     assert_eq!(history["certificates"][0]["station_revoked"], true, "{history}");
+}
+
+#[test]
+fn receipts_and_proofs_verify_offline_and_the_log_survives_a_restart() {
+    for backend in backends() {
+        log_on(backend);
+    }
+}
+
+fn log_on(backend: &str) {
+    let mut reg = Registry::start("log", backend);
+    let key = SigningIdentity::from_seed(&[10; 32]);
+    reg.enrol(&key);
+    let (_, vkey) = reg.get("/api/v1/log/key");
+    let vkey = vkey.trim().to_owned();
+    assert!(vkey.starts_with(&format!("{}+", registry::DEFAULT_ORIGIN)), "{vkey}");
+
+    let mut canonicals: Vec<Vec<u8>> = Vec::new();
+    let mut first_checkpoint = String::new();
+    for i in 0..7 {
+        let cert = example::with_station_key(example::certificate(&format!("LOG-{i}")), &key);
+        let doc = key.sign(&cert).expect("signs");
+        let canonical = doc.verify().expect("verifies").canonical;
+        let (status, answer) = reg.post(&doc.to_json_pretty());
+        assert_eq!(status, 201, "{answer}");
+        let receipt: certificate::log::Receipt =
+            serde_json::from_value(answer["receipt"].clone()).expect("a receipt");
+        assert_eq!(receipt.leaf_index, i);
+        let checkpoint = receipt.verify(&canonical, &vkey).expect("the receipt verifies offline");
+        assert_eq!(checkpoint.size, i + 1);
+        // Another certificate's bytes do not verify against this receipt.
+        if let Some(previous) = canonicals.last() {
+            assert!(receipt.verify(previous, &vkey).is_err());
+        }
+        if i == 2 {
+            first_checkpoint = receipt.checkpoint.clone();
+        }
+        canonicals.push(canonical);
+    }
+
+    // The registry restarts: nothing is lost, and the new head is consistent with the old one.
+    let _ = reg.child.kill();
+    let _ = reg.child.wait();
+    reg.restart();
+    let (status, note) = reg.get("/api/v1/log/checkpoint");
+    assert_eq!(status, 200);
+    let head = certificate::log::verify_note(&note, &vkey).expect("signed checkpoint");
+    assert_eq!(head.size, 7);
+    let old = certificate::log::verify_note(&first_checkpoint, &vkey).expect("old checkpoint");
+    let (_, consistency) = reg.get("/api/v1/log/proof/consistency?first=3&second=7");
+    let consistency: serde_json::Value = serde_json::from_str(&consistency).expect("json");
+    let proof = hashes(&consistency["consistency"]);
+    certificate::log::verify_consistency(3, 7, &old.root_hash, &head.root_hash, &proof).expect("consistent");
+
+    // Inclusion proof by leaf hash, at the current size, for every certificate.
+    for (i, canonical) in canonicals.iter().enumerate() {
+        let leaf = certificate::log::leaf_hash(canonical);
+        let (status, body) =
+            reg.get(&format!("/api/v1/log/proof/inclusion?leaf_hash={}&tree_size=7", hex::encode(leaf)));
+        assert_eq!(status, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(v["leaf_index"], i as u64);
+        let path = hashes(&v["inclusion_path"]);
+        certificate::log::verify_inclusion(&leaf, i as u64, 7, &path, &head.root_hash).expect("included");
+    }
+    let (status, _) = reg.get(&format!("/api/v1/log/proof/inclusion?leaf_hash={}", hex::encode([0u8; 32])));
+    assert_eq!(status, 404);
+}
+
+fn hashes(v: &serde_json::Value) -> Vec<[u8; 32]> {
+    use base64::Engine as _;
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|h| {
+            let b = base64::engine::general_purpose::STANDARD
+                .decode(h.as_str().expect("string"))
+                .expect("base64");
+            <[u8; 32]>::try_from(b).expect("32 bytes")
+        })
+        .collect()
 }

@@ -28,12 +28,15 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server_store = store.clone();
+    let log =
+        Arc::new(registry::load_or_create_log_key(&dir.join("registry.key"), registry::DEFAULT_ORIGIN)?);
+    let vkey = log.vkey();
     let server = std::thread::spawn(move || -> anyhow::Result<()> {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             addr_tx.send(listener.local_addr()?)?;
-            registry::serve(listener, server_store, async {
+            registry::serve(listener, server_store, log, async {
                 let _ = stop_rx.await;
             })
             .await?;
@@ -43,6 +46,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let addr = addr_rx.recv().context("the demo registry did not start")?;
     let base = format!("http://{addr}");
     println!("1. registry listening on {base} (database {})", dir.join("registry.sqlite").display());
+    println!("   its transparency log key: {vkey}");
 
     // 2. The station's key, enrolled in the registry.
     let data = dir.join("station");

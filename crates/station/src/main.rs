@@ -249,7 +249,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Enrol { registry, name } => {
             let key = station::key::load_or_create(&data)?;
-            let (status, code) = RegistryClient::new(&registry).enrol(&key.public_key_base64(), name.as_deref())?;
+            let (status, code) =
+                RegistryClient::new(&registry).enrol(&key.public_key_base64(), name.as_deref())?;
             match (status.as_str(), code) {
                 ("approved", _) => println!("This station is enrolled. / Cette station est enregistrée."),
                 ("revoked", _) => {

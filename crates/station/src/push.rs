@@ -72,7 +72,11 @@ impl RegistryClient {
     }
 
     /// Asks the registry to enrol this station; returns (status, enrolment code if pending).
-    pub fn enrol(&self, public_key_b64: &str, name: Option<&str>) -> anyhow::Result<(String, Option<String>)> {
+    pub fn enrol(
+        &self,
+        public_key_b64: &str,
+        name: Option<&str>,
+    ) -> anyhow::Result<(String, Option<String>)> {
         let url = format!("{}/api/v1/stations/enrol", self.base);
         let mut response = self
             .agent

@@ -57,7 +57,11 @@ impl LiveRegistry {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
                 ready_tx.send(()).expect("ready");
-                registry::serve(listener, store, async {
+                let log = Arc::new(registry::LogIdentity {
+                    origin: registry::DEFAULT_ORIGIN.into(),
+                    key: certificate::SigningIdentity::from_seed(&[77; 32]),
+                });
+                registry::serve(listener, store, log, async {
                     let _ = rx.await;
                 })
                 .await
