@@ -193,3 +193,83 @@ fn record(
         result,
     }
 }
+
+/// A firmware purge of a real disk, chosen by [`crate::firmware::policy::choose`].
+#[derive(Debug)]
+pub struct DevicePurge {
+    path: std::path::PathBuf,
+    plan: crate::firmware::policy::PurgePlan,
+    method: crate::firmware::PurgeMethod,
+    /// Messages the operator must see (the temporary ATA password, the drive's notes).
+    pub notices: Vec<String>,
+}
+
+impl DevicePurge {
+    /// The purge `plan` chose for the disk at `path`, or `None` when the plan is to overwrite.
+    pub fn new(path: &std::path::Path, plan: crate::firmware::policy::PurgePlan) -> Option<Self> {
+        match plan.action {
+            crate::firmware::policy::PlannedAction::Firmware(method) => {
+                Some(DevicePurge { path: path.to_owned(), plan, method, notices: Vec::new() })
+            }
+            crate::firmware::policy::PlannedAction::Overwrite => None,
+        }
+    }
+}
+
+impl FirmwarePurge for DevicePurge {
+    fn method(&self) -> String {
+        self.method.name().to_owned()
+    }
+
+    fn technique(&self) -> Technique {
+        use crate::firmware::PurgeMethod as M;
+        match self.method {
+            M::NvmeSanitizeCryptoErase | M::NvmeFormatCryptoErase | M::AtaSanitizeCryptoScramble => {
+                Technique::CryptoErase
+            }
+            M::NvmeSanitizeBlockErase | M::AtaSanitizeBlockErase | M::NvmeFormatUserDataErase => {
+                Technique::BlockErase
+            }
+            M::NvmeSanitizeOverwrite | M::AtaSanitizeOverwrite => Technique::Overwrite,
+            M::AtaEnhancedSecurityErase | M::AtaSecurityErase => Technique::SecureErase,
+        }
+    }
+
+    fn expected(&self) -> Expected {
+        use crate::firmware::PurgeMethod as M;
+        match self.method {
+            // Block erase and the normal security erase leave the erased value (ACS-4: binary
+            // zeroes or ones for the normal SECURITY ERASE UNIT).
+            M::NvmeSanitizeBlockErase | M::AtaSanitizeBlockErase | M::AtaSecurityErase => Expected::Uniform,
+            // Our overwrite commands use the pattern 0.
+            M::NvmeSanitizeOverwrite | M::AtaSanitizeOverwrite => Expected::Repeat(vec![0]),
+            // Crypto erase, enhanced erase and Format's user-data erase leave vendor content.
+            _ => Expected::NotTheMarkers,
+        }
+    }
+
+    fn run(&mut self, progress: &mut dyn FnMut(u32)) -> Result<(), String> {
+        let path = self.path.clone();
+        let mut notices = Vec::new();
+        let outcome = crate::firmware::run(&path, &self.plan, |event| match event {
+            crate::firmware::FirmwareEvent::TemporaryPassword { password } => notices.push(format!(
+                "{}: temporary ATA user password {password:?} set for the erase; if power is lost before \
+                 the end, unlock the disk with it",
+                path.display()
+            )),
+            crate::firmware::FirmwareEvent::Progress { fraction: Some(f), .. } => {
+                progress((f.clamp(0.0, 1.0) * 65536.0) as u32)
+            }
+            _ => {}
+        });
+        self.notices.extend(notices);
+        match outcome {
+            None => Err("the plan was to overwrite, not to purge".into()),
+            Some(Ok(done)) => {
+                self.notices.extend(done.notes);
+                Ok(())
+            }
+            Some(Err(e)) => Err(e.to_string()),
+        }
+    }
+}

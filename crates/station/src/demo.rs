@@ -73,6 +73,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             sample_percent: None,
         },
         journal_dir: Some(data.join("journal")),
+        auto_purge: false,
         root: PathBuf::from("/"),
     };
     let spool = Spool::open(&data.join("spool"))?;

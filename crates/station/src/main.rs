@@ -44,8 +44,10 @@ enum VerifyArg {
 #[derive(clap::Args)]
 struct WipeArgs {
     /// Overwrite method: zero, one, random, dod-3, hmg-is5-enhanced, gutmann, or custom:00,ff,random.
-    #[arg(long, default_value = "zero")]
-    method: Method,
+    /// Without it, each disk gets the policy's choice: the best firmware Purge it supports (NVMe
+    /// Sanitize/Format, ATA SANITIZE/SECURITY ERASE), verified by read-back, else one zero pass.
+    #[arg(long)]
+    method: Option<Method>,
     /// Which passes to read back.
     #[arg(long, value_enum, default_value = "last")]
     verify: VerifyArg,
@@ -62,13 +64,17 @@ fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 impl WipeArgs {
+    fn auto_purge(&self) -> bool {
+        self.method.is_none()
+    }
+
     fn options(self) -> WipeOptions {
         let verification = match self.verify {
             VerifyArg::None => VerificationMode::None,
             VerifyArg::Last => VerificationMode::LastPass,
             VerifyArg::All => VerificationMode::EveryPass,
         };
-        WipeOptions { method: self.method, verification, sample_percent: self.sample }
+        WipeOptions { method: self.method.unwrap_or_default(), verification, sample_percent: self.sample }
     }
 }
 
@@ -187,6 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 operator,
                 lot,
                 station_name: None,
+                auto_purge: wipe.auto_purge(),
                 options: wipe.options(),
                 root,
                 journal_dir: Some(data.join("journal")),
@@ -198,6 +205,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if outcome == Outcome::Sanitized { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Wipe { wipe, yes, dry_run, devices } => {
+            let auto_purge = wipe.auto_purge();
             let options = wipe.options();
             let view = sanitize::safety::SystemView::default();
             station::run::check_disks(&devices, &view)?;
@@ -219,6 +227,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &devices,
                 &root,
                 &options,
+                auto_purge,
                 Some(&data.join("journal")),
                 &stop,
                 |e| bars.event(&e),
@@ -400,6 +409,15 @@ impl Bars {
                 ));
                 b.set_length(progress.total);
                 b.set_position(progress.done);
+            }
+            RunEvent::Notice { index, message } => {
+                let line =
+                    format!("disk {}/{} {}: {message}", index + 1, self.bars.len(), self.names[*index]);
+                if self.multi.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    let _ = self.multi.println(line);
+                }
             }
             RunEvent::DiskFinished { index, result } => {
                 let word = match result {

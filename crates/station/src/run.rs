@@ -37,6 +37,9 @@ pub struct RunConfig {
     pub root: PathBuf,
     /// Where wipe journals are kept (see [`crate::journal`]); none when `None`.
     pub journal_dir: Option<PathBuf>,
+    /// Let the policy choose a firmware Purge where the disk supports one (the default when the
+    /// operator names no method); otherwise every disk is Cleared with `options.method`.
+    pub auto_purge: bool,
 }
 
 /// Something the run reports as it goes, for a progress display.
@@ -57,6 +60,13 @@ pub enum RunEvent {
         index: usize,
         /// Where the wipe is.
         progress: Progress,
+    },
+    /// Something the operator should read: the method chosen and why, a temporary password.
+    Notice {
+        /// Index in the run's disk list.
+        index: usize,
+        /// The message.
+        message: String,
     },
     /// A disk is done.
     DiskFinished {
@@ -117,8 +127,15 @@ pub fn run(
     let started_at = Timestamp::now();
     let root = Root::at(&config.root);
     let host = inventory::probe_host(&root);
-    let disks =
-        wipe_disks(&config.disks, &root, &config.options, config.journal_dir.as_deref(), stop, &mut observe);
+    let disks = wipe_disks(
+        &config.disks,
+        &root,
+        &config.options,
+        config.auto_purge,
+        config.journal_dir.as_deref(),
+        stop,
+        &mut observe,
+    );
     let certificate = Certificate {
         schema: SCHEMA_V1.into(),
         id: uuid::Uuid::now_v7(),
@@ -157,6 +174,7 @@ pub fn wipe_disks(
     disks: &[PathBuf],
     root: &Root,
     options: &WipeOptions,
+    auto_purge: bool,
     journal_dir: Option<&Path>,
     stop: &AtomicBool,
     mut observe: impl FnMut(RunEvent),
@@ -169,7 +187,7 @@ pub fn wipe_disks(
             .map(|(index, path)| {
                 let tx = tx.clone();
                 scope.spawn(move || {
-                    wipe_one(index, path, root, options, journal_dir, stop, |e| {
+                    wipe_one(index, path, root, options, auto_purge, journal_dir, stop, |e| {
                         let _ = tx.send(e);
                     })
                 })
@@ -207,6 +225,7 @@ fn wipe_one(
     path: &Path,
     root: &Root,
     options: &WipeOptions,
+    auto_purge: bool,
     journal_dir: Option<&Path>,
     stop: &AtomicBool,
     mut observe: impl FnMut(RunEvent),
@@ -221,12 +240,27 @@ fn wipe_one(
                 crate::journal::clear(dir, &device);
                 crate::journal::Journal::start(dir, &device, size, &options.method.name()).ok()
             });
-            let record = sanitize::sanitize(&mut dev, options, stop, |progress| {
+            let mut purge = if auto_purge && dev.is_block_device() {
+                choose_purge(index, path, &mut observe)
+            } else {
+                None
+            };
+            let mut on_progress = |progress: sanitize::Progress| {
                 if let Some(j) = journal.as_mut() {
                     j.progress(&progress);
                 }
                 observe(RunEvent::Progress { index, progress })
-            });
+            };
+            let record = match purge.as_mut() {
+                Some(p) => {
+                    let percent = options.sample_percent.unwrap_or(DEFAULT_PURGE_SAMPLE);
+                    sanitize::purge::purge_and_verify(&mut dev, p, percent, stop, &mut on_progress)
+                }
+                None => sanitize::sanitize(&mut dev, options, stop, &mut on_progress),
+            };
+            for message in purge.map(|p| p.notices).unwrap_or_default() {
+                observe(RunEvent::Notice { index, message });
+            }
             if let Some(j) = journal {
                 j.finish();
             }
@@ -244,6 +278,35 @@ fn wipe_one(
         transport: facts.transport,
         smart: facts.smart,
         sanitization,
+    }
+}
+
+/// Share of the disk read back after a firmware Purge: markers at the first and last MiB and one
+/// block in every stratum (see `sanitize::sampling`).
+pub const DEFAULT_PURGE_SAMPLE: f64 = 10.0;
+
+/// Asks the disk what it can do and lets the policy choose; `None` means Clear by overwrite.
+fn choose_purge(
+    index: usize,
+    path: &Path,
+    observe: &mut impl FnMut(RunEvent),
+) -> Option<sanitize::purge::DevicePurge> {
+    match sanitize::firmware::detect(path) {
+        Ok(caps) => {
+            let plan = sanitize::firmware::policy::choose(&caps);
+            observe(RunEvent::Notice { index, message: plan.reason.clone() });
+            for w in &plan.warnings {
+                observe(RunEvent::Notice { index, message: w.clone() });
+            }
+            sanitize::purge::DevicePurge::new(path, plan)
+        }
+        Err(e) => {
+            observe(RunEvent::Notice {
+                index,
+                message: format!("no firmware erase ({e}): clearing by overwrite"),
+            });
+            None
+        }
     }
 }
 

@@ -295,3 +295,38 @@ fn a_wipe_that_died_is_reported_at_the_next_start() {
         text(&out)
     );
 }
+
+/// As root: `station wipe` on a loop device it creates, with no method named, so the policy asks
+/// the disk for a firmware erase, hears there is none, and clears by overwrite.
+#[test]
+fn the_policy_falls_back_to_overwrite_on_a_disk_without_firmware_erase() {
+    let is_root = std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false);
+    if !is_root {
+        assert_ne!(std::env::var("SV_REQUIRE_ROOT_TESTS").as_deref(), Ok("1"), "root tests required");
+        eprintln!("SKIPPED: needs root for a loop device");
+        return;
+    }
+    let s = Scratch::new("policy");
+    let file = s.path().join("loop.img");
+    std::fs::write(&file, vec![0x77u8; 16 << 20]).expect("backing file");
+    let out = Command::new("losetup").args(["--find", "--show"]).arg(&file).output().expect("losetup");
+    assert!(out.status.success());
+    let dev = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let wiped = station(s.path(), &["wipe", "--yes", &dev]);
+    let _ = Command::new("losetup").args(["-d", &dev]).status();
+    let t = text(&wiped);
+    assert!(wiped.status.success(), "{t}");
+    assert!(t.contains("no firmware erase"), "{t}");
+    let line = String::from_utf8_lossy(&wiped.stdout)
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .expect("record")
+        .to_owned();
+    let record: certificate::DiskRecord = serde_json::from_str(&line).expect("record");
+    assert_eq!(record.sanitization.method, "zero");
+    assert_eq!(record.transport, certificate::Transport::Loop);
+    assert!(record.sanitization.is_verified());
+    assert!(std::fs::read(&file).expect("file").iter().all(|&b| b == 0));
+}
