@@ -180,6 +180,7 @@ pub fn wipe_disks(
     mut observe: impl FnMut(RunEvent),
 ) -> Vec<DiskRecord> {
     let (tx, rx) = std::sync::mpsc::channel::<RunEvent>();
+    let shared = &Shared { root, options, auto_purge, journal_dir, stop };
     std::thread::scope(|scope| {
         let handles: Vec<_> = disks
             .iter()
@@ -187,7 +188,7 @@ pub fn wipe_disks(
             .map(|(index, path)| {
                 let tx = tx.clone();
                 scope.spawn(move || {
-                    wipe_one(index, path, root, options, auto_purge, journal_dir, stop, |e| {
+                    wipe_one(index, path, shared, |e| {
                         let _ = tx.send(e);
                     })
                 })
@@ -220,27 +221,27 @@ pub fn wipe_disks(
     })
 }
 
-fn wipe_one(
-    index: usize,
-    path: &Path,
-    root: &Root,
-    options: &WipeOptions,
+/// What every disk's thread shares.
+struct Shared<'a> {
+    root: &'a Root,
+    options: &'a WipeOptions,
     auto_purge: bool,
-    journal_dir: Option<&Path>,
-    stop: &AtomicBool,
-    mut observe: impl FnMut(RunEvent),
-) -> DiskRecord {
-    let facts = inventory::probe_disk(path, root);
+    journal_dir: Option<&'a Path>,
+    stop: &'a AtomicBool,
+}
+
+fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl FnMut(RunEvent)) -> DiskRecord {
+    let facts = inventory::probe_disk(path, shared.root);
     let device = path.display().to_string();
     let (capacity_bytes, sanitization) = match DeviceFile::open(path) {
         Ok(mut dev) => {
             let size = dev.size();
             observe(RunEvent::DiskStarted { index, path: path.to_owned(), size });
-            let mut journal = journal_dir.and_then(|dir| {
+            let mut journal = shared.journal_dir.and_then(|dir| {
                 crate::journal::clear(dir, &device);
-                crate::journal::Journal::start(dir, &device, size, &options.method.name()).ok()
+                crate::journal::Journal::start(dir, &device, size, &shared.options.method.name()).ok()
             });
-            let mut purge = if auto_purge && dev.is_block_device() {
+            let mut purge = if shared.auto_purge && dev.is_block_device() {
                 choose_purge(index, path, &mut observe)
             } else {
                 None
@@ -253,10 +254,10 @@ fn wipe_one(
             };
             let record = match purge.as_mut() {
                 Some(p) => {
-                    let percent = options.sample_percent.unwrap_or(DEFAULT_PURGE_SAMPLE);
-                    sanitize::purge::purge_and_verify(&mut dev, p, percent, stop, &mut on_progress)
+                    let percent = shared.options.sample_percent.unwrap_or(DEFAULT_PURGE_SAMPLE);
+                    sanitize::purge::purge_and_verify(&mut dev, p, percent, shared.stop, &mut on_progress)
                 }
-                None => sanitize::sanitize(&mut dev, options, stop, &mut on_progress),
+                None => sanitize::sanitize(&mut dev, shared.options, shared.stop, &mut on_progress),
             };
             for message in purge.map(|p| p.notices).unwrap_or_default() {
                 observe(RunEvent::Notice { index, message });
@@ -266,7 +267,7 @@ fn wipe_one(
             }
             (size, record)
         }
-        Err(e) => (0, failed_to_open(path, options, &e)),
+        Err(e) => (0, failed_to_open(path, shared.options, &e)),
     };
     observe(RunEvent::DiskFinished { index, result: sanitization.result });
     DiskRecord {
