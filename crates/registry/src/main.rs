@@ -38,6 +38,17 @@ enum Command {
         #[arg(long, env = "REGISTRY_LISTEN", default_value = "127.0.0.1:8750")]
         listen: SocketAddr,
     },
+    /// Check a certificate offline: its signature, and with --receipt its place in the log.
+    Verify {
+        /// The certificate file.
+        certificate: std::path::PathBuf,
+        /// The registry's receipt (the ingest answer, or the receipt alone).
+        #[arg(long)]
+        receipt: Option<std::path::PathBuf>,
+        /// The registry's log key (C2SP vkey, `GET /api/v1/log/key`).
+        #[arg(long, env = "REGISTRY_VKEY")]
+        vkey: Option<String>,
+    },
     /// Manage enrolled stations.
     Station {
         #[command(subcommand)]
@@ -128,6 +139,9 @@ fn run(command: Command) -> anyhow::Result<()> {
                 Ok(())
             })
         }
+        Command::Verify { certificate, receipt, vkey } => {
+            verify(&certificate, receipt.as_deref(), vkey.as_deref())
+        }
         Command::Station { command: StationCommand::Add { db, public_key, name } } => {
             let store = open(&db)?;
             let station = registry::enrol_station(store.as_ref(), &public_key, name.as_deref())?;
@@ -171,4 +185,35 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn verify(
+    path: &std::path::Path,
+    receipt: Option<&std::path::Path>,
+    vkey: Option<&str>,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let verified = certificate::SignedDocument::from_json(&bytes)
+        .and_then(|d| d.verify())
+        .with_context(|| format!("{} does not verify", path.display()))?;
+    let c = &verified.certificate;
+    println!("certificate {}: signature OK (station key {}), result {}", c.id, c.station.key_id, c.result);
+    let Some(receipt_path) = receipt else { return Ok(()) };
+    let vkey = vkey.context(
+        "--vkey (or REGISTRY_VKEY) is needed to check a receipt: ask the registry's GET /api/v1/log/key",
+    )?;
+    let text = std::fs::read(receipt_path).with_context(|| format!("reading {}", receipt_path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", receipt_path.display()))?;
+    let receipt: certificate::log::Receipt =
+        serde_json::from_value(value.get("receipt").cloned().unwrap_or(value))
+            .with_context(|| format!("{} holds no receipt", receipt_path.display()))?;
+    let checkpoint = receipt.verify(&verified.canonical, vkey).with_context(|| {
+        format!("the receipt {} does not prove this certificate is in the log", receipt_path.display())
+    })?;
+    println!(
+        "in the log of {}: leaf {} of a tree of {} leaves, checkpoint signature OK",
+        checkpoint.origin, receipt.leaf_index, checkpoint.size
+    );
+    Ok(())
 }

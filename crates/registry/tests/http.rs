@@ -335,6 +335,34 @@ fn log_on(backend: &str) {
         }
         if i == 2 {
             first_checkpoint = receipt.checkpoint.clone();
+            // The command-line check an auditor runs, offline.
+            let cert_file = reg.dir.join("cert.json");
+            let receipt_file = reg.dir.join("answer.json");
+            std::fs::write(&cert_file, doc.to_json_pretty()).expect("write");
+            std::fs::write(&receipt_file, answer.to_string()).expect("write");
+            let verify = |cert: &std::path::Path| {
+                Command::new(env!("CARGO_BIN_EXE_registry"))
+                    .arg("verify")
+                    .arg(cert)
+                    .arg("--receipt")
+                    .arg(&receipt_file)
+                    .args(["--vkey", &vkey])
+                    .output()
+                    .expect("runs")
+            };
+            let ok = verify(&cert_file);
+            assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+            assert!(String::from_utf8_lossy(&ok.stdout).contains("leaf 2 of a tree of 3 leaves"));
+            let other = reg.dir.join("other.json");
+            let other_cert = example::with_station_key(example::certificate("OTHER"), &key);
+            std::fs::write(&other, key.sign(&other_cert).expect("signs").to_json_pretty()).expect("write");
+            let bad = verify(&other);
+            assert!(!bad.status.success());
+            assert!(
+                String::from_utf8_lossy(&bad.stderr).contains("does not prove"),
+                "{}",
+                String::from_utf8_lossy(&bad.stderr)
+            );
         }
         canonicals.push(canonical);
     }

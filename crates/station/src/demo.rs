@@ -95,6 +95,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
         "   verify it yourself: scripts/verify-certificate {}",
         sent.first().map(|p| p.display().to_string()).unwrap_or_default()
     );
+    for p in &sent {
+        println!(
+            "   and its place in the log: registry verify {} --receipt {} --vkey '{vkey}'",
+            p.display(),
+            p.with_extension("receipt.json").display()
+        );
+    }
     for d in &disks {
         let zeros = std::fs::read(d)?.iter().all(|&b| b == 0);
         println!("   {}: {}", d.display(), if zeros { "only zeros left" } else { "STILL HOLDS DATA" });
