@@ -1,15 +1,17 @@
 //! Overwrite and verification on real files, and on a device that fails like a bad disk.
 
 use std::fs;
-use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+mod common;
+
 use certificate::{ByteRange, SanitizeResult, VerificationMode};
+use common::MemDisk;
 use proptest::prelude::*;
 use sanitize::overwrite::CHUNK;
-use sanitize::{sanitize, verify_device, BlockDevice, DeviceFile, Method, WipeOptions};
+use sanitize::{sanitize, verify_device, DeviceFile, Method, WipeOptions};
 
 struct Scratch(PathBuf);
 
@@ -119,50 +121,11 @@ fn check_one_byte_caught(path: &Path, pos: u64) {
     f.write_all_at(&[0], pos).expect("write");
 }
 
-/// An in-memory disk with unwritable and vanishing ranges, standing for a failing drive.
-struct FaultyDisk {
-    data: Vec<u8>,
-    bad: ByteRange,
-    vanish_at: Option<u64>,
-}
-
-impl BlockDevice for FaultyDisk {
-    fn path(&self) -> &Path {
-        Path::new("/dev/faulty")
-    }
-    fn size(&self) -> u64 {
-        self.data.len() as u64
-    }
-    fn write_all_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
-        let end = offset + buf.len() as u64;
-        if self.vanish_at.is_some_and(|v| end > v) {
-            return Err(io::Error::from_raw_os_error(libc_enodev()));
-        }
-        if offset < self.bad.end && end > self.bad.start {
-            return Err(io::Error::from_raw_os_error(5)); // EIO
-        }
-        self.data[offset as usize..end as usize].copy_from_slice(buf);
-        Ok(())
-    }
-    fn read_exact_at(&mut self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let end = offset + buf.len() as u64;
-        buf.copy_from_slice(&self.data[offset as usize..end as usize]);
-        Ok(())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn libc_enodev() -> i32 {
-    19
-}
-
 #[test]
 fn a_bad_sector_is_recorded_and_the_wipe_goes_on() {
     let size = 3 * CHUNK;
     let bad = ByteRange { start: CHUNK as u64 + 8192, end: CHUNK as u64 + 8192 + 512 };
-    let mut disk = FaultyDisk { data: vec![0xee; size], bad, vanish_at: None };
+    let mut disk = MemDisk { bad: Some(bad), ..MemDisk::filled(size, 0xee) };
     let record = sanitize(&mut disk, &WipeOptions::default(), &never(), |_| {});
     assert_eq!(record.result, SanitizeResult::Failed);
     // The whole 4 KiB block around the bad sector is reported, nothing else.
@@ -181,11 +144,7 @@ fn a_bad_sector_is_recorded_and_the_wipe_goes_on() {
 
 #[test]
 fn a_disk_that_disappears_is_interrupted_not_certified() {
-    let mut disk = FaultyDisk {
-        data: vec![1; 4 * CHUNK],
-        bad: ByteRange { start: 0, end: 0 },
-        vanish_at: Some(2 * CHUNK as u64 + 1),
-    };
+    let mut disk = MemDisk { vanish_at: Some(2 * CHUNK as u64 + 1), ..MemDisk::filled(4 * CHUNK, 1) };
     let record = sanitize(&mut disk, &WipeOptions::default(), &never(), |_| {});
     assert_eq!(record.result, SanitizeResult::Interrupted);
     assert_eq!(record.passes[0].bytes_written, 2 * CHUNK as u64);
@@ -195,8 +154,7 @@ fn a_disk_that_disappears_is_interrupted_not_certified() {
 
 #[test]
 fn the_operator_can_stop_a_wipe() {
-    let mut disk =
-        FaultyDisk { data: vec![1; 4 * CHUNK], bad: ByteRange { start: 0, end: 0 }, vanish_at: None };
+    let mut disk = MemDisk::filled(4 * CHUNK, 1);
     let stop = AtomicBool::new(false);
     let record = sanitize(&mut disk, &WipeOptions::default(), &stop, |p| {
         if p.done >= CHUNK as u64 {
@@ -207,33 +165,6 @@ fn the_operator_can_stop_a_wipe() {
     assert_eq!(record.passes[0].bytes_written, CHUNK as u64);
 }
 
-/// An in-memory disk that keeps a copy of its content at every flush (the end of each pass).
-struct RecordingDisk {
-    data: Vec<u8>,
-    snapshots: Vec<Vec<u8>>,
-}
-
-impl BlockDevice for RecordingDisk {
-    fn path(&self) -> &Path {
-        Path::new("/dev/recording")
-    }
-    fn size(&self) -> u64 {
-        self.data.len() as u64
-    }
-    fn write_all_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.data[offset as usize..offset as usize + buf.len()].copy_from_slice(buf);
-        Ok(())
-    }
-    fn read_exact_at(&mut self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        buf.copy_from_slice(&self.data[offset as usize..offset as usize + buf.len()]);
-        Ok(())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.snapshots.push(self.data.clone());
-        Ok(())
-    }
-}
-
 #[test]
 fn every_method_writes_exactly_its_passes() {
     // Not a multiple of the chunk, nor of 3, nor of 4096: every edge case of pattern phase.
@@ -241,7 +172,7 @@ fn every_method_writes_exactly_its_passes() {
     for name in ["zero", "one", "random", "dod-3", "hmg-is5-enhanced", "gutmann", "custom:924924,random,00"] {
         let method: Method = name.parse().expect("method");
         let passes = method.passes();
-        let mut disk = RecordingDisk { data: vec![0x3c; size], snapshots: vec![] };
+        let mut disk = MemDisk { record: true, ..MemDisk::filled(size, 0x3c) };
         let opts = WipeOptions {
             method: method.clone(),
             verification: VerificationMode::EveryPass,
@@ -264,7 +195,7 @@ fn every_method_writes_exactly_its_passes() {
 #[test]
 fn random_passes_record_a_seed_that_regenerates_them() {
     let method = Method::Random;
-    let mut disk = RecordingDisk { data: vec![0; 2 << 20], snapshots: vec![] };
+    let mut disk = MemDisk::filled(2 << 20, 0);
     let record = sanitize(&mut disk, &WipeOptions { method, ..WipeOptions::default() }, &never(), |_| {});
     let certificate::Pattern::Random { seed, algorithm } = &record.passes[0].pattern else {
         panic!("random pass recorded as {:?}", record.passes[0].pattern)

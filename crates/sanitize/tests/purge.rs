@@ -8,30 +8,8 @@ use certificate::{Category, SanitizeResult, Technique};
 use sanitize::purge::{purge_and_verify, Expected, FirmwarePurge};
 use sanitize::{BlockDevice, PassPattern};
 
-/// An in-memory drive shared with its simulated firmware.
-struct Drive {
-    data: Vec<u8>,
-}
-
-impl BlockDevice for Drive {
-    fn path(&self) -> &Path {
-        Path::new("/dev/simulated")
-    }
-    fn size(&self) -> u64 {
-        self.data.len() as u64
-    }
-    fn write_all_at(&mut self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.data[offset as usize..offset as usize + buf.len()].copy_from_slice(buf);
-        Ok(())
-    }
-    fn read_exact_at(&mut self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        buf.copy_from_slice(&self.data[offset as usize..offset as usize + buf.len()]);
-        Ok(())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+mod common;
+use common::MemDisk as Drive;
 
 /// What the simulated firmware does when told to erase.
 enum Behaviour {
@@ -101,7 +79,7 @@ impl BlockDevice for Shared<'_> {
 }
 
 fn run(behaviour: Behaviour) -> certificate::SanitizeRecord {
-    let drive = std::cell::RefCell::new(Drive { data: vec![0x5a; 64 << 20] });
+    let drive = std::cell::RefCell::new(Drive::filled(64 << 20, 0x5a));
     let mut firmware = Firmware { drive: &drive, behaviour };
     let mut dev = Shared(&drive);
     purge_and_verify(&mut dev, &mut firmware, 10.0, &AtomicBool::new(false), |_| {})
