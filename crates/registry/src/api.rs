@@ -55,6 +55,80 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The transparency log's identity.
     pub log: Arc<LogIdentity>,
+    /// Per-station ingest rate limit.
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// State with the default rate limit.
+    pub fn new(store: Arc<dyn Store>, log: Arc<LogIdentity>) -> Self {
+        AppState { store, log, limiter: Arc::new(RateLimiter::new(RATE_PER_SECOND, RATE_BURST)) }
+    }
+}
+
+/// Certificates per second one station may send, sustained. A station wipes a few disks an
+/// hour; a bay station flushing its spool after a week offline sends a few thousand at once.
+pub const RATE_PER_SECOND: f64 = 50.0;
+/// Certificates one station may send in a burst.
+pub const RATE_BURST: f64 = 500.0;
+
+/// A token bucket per station key: a misbehaving or compromised station cannot flood the log.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_second: f64,
+    burst: f64,
+    buckets: std::sync::Mutex<std::collections::HashMap<String, (f64, std::time::Instant)>>,
+}
+
+impl RateLimiter {
+    /// A limiter refilling `per_second` tokens up to `burst`.
+    pub fn new(per_second: f64, burst: f64) -> Self {
+        RateLimiter { per_second, burst, buckets: Default::default() }
+    }
+
+    /// Takes a token for `key`; `Err(seconds)` says when to retry.
+    pub fn take(&self, key: &str) -> Result<(), u64> {
+        let now = std::time::Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let (tokens, last) = buckets.entry(key.to_owned()).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / self.per_second).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// Certificates older than this cannot come from a working station: its clock is wrong (a flat
+/// CMOS battery resets old PCs to 2000-01-01 or their BIOS date).
+const EARLIEST_PLAUSIBLE: &str = "2024-01-01T00:00:00Z";
+/// How far in the future a certificate may end (clock drift between station and registry).
+const FUTURE_SLACK: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+fn check_times(cert: &certificate::Certificate) -> Result<(), ApiError> {
+    let earliest = humantime_parse(EARLIEST_PLAUSIBLE);
+    let now = std::time::SystemTime::now();
+    let implausible = |what: &str, when: &certificate::Timestamp, why: &str| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "implausible_time",
+            format!("{what} {when} {why}: the station's clock is wrong (a flat CMOS battery?); set it and run the station again"),
+        )
+    };
+    if cert.started_at.to_system_time() < earliest {
+        return Err(implausible("started_at", &cert.started_at, "is before 2024"));
+    }
+    if cert.finished_at.to_system_time() > now + FUTURE_SLACK {
+        return Err(implausible("finished_at", &cert.finished_at, "is more than a day in the future"));
+    }
+    Ok(())
+}
+
+fn humantime_parse(text: &str) -> std::time::SystemTime {
+    certificate::Timestamp::parse(text).map(|t| t.to_system_time()).unwrap_or(std::time::UNIX_EPOCH)
 }
 
 impl std::fmt::Debug for AppState {
@@ -186,6 +260,14 @@ async fn ingest(
                 format!("station {} was revoked at {when}", station.key_id),
             ));
         }
+        state.limiter.take(&station.key_id).map_err(|retry| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("station {} sends faster than {RATE_PER_SECOND}/s; retry in {retry} s", station.key_id),
+            )
+        })?;
+        check_times(cert)?;
         let id = cert.id.to_string();
         let content_sha256 = hex::encode(Sha256::digest(&verified.canonical));
         // RFC 6962 §2.1 leaf hash: SHA-256(0x00 || leaf data), the leaf data being the canonical
@@ -466,4 +548,33 @@ async fn consistency(
 fn b64(h: &[u8; 32]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_limiter_allows_a_burst_then_the_sustained_rate() {
+        let limiter = RateLimiter::new(10.0, 5.0);
+        for _ in 0..5 {
+            assert!(limiter.take("a").is_ok());
+        }
+        assert_eq!(limiter.take("a"), Err(1));
+        assert!(limiter.take("b").is_ok(), "each station has its own bucket");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        assert!(limiter.take("a").is_ok(), "refilled at 10/s");
+    }
+
+    #[test]
+    fn a_station_with_a_flat_cmos_battery_is_told_so() {
+        let mut cert = certificate::example::certificate("S");
+        cert.started_at = certificate::Timestamp::parse("2000-01-01T00:00:07.000Z").expect("time");
+        let err = check_times(&cert).expect_err("implausible");
+        assert!(err.message.contains("clock is wrong"), "{}", err.message);
+        let mut future = certificate::example::certificate("S");
+        future.finished_at = certificate::Timestamp::from(std::time::SystemTime::now() + 3 * FUTURE_SLACK);
+        assert_eq!(check_times(&future).expect_err("future").code, "implausible_time");
+        assert!(check_times(&certificate::example::certificate("S")).is_ok());
+    }
 }

@@ -21,7 +21,7 @@ pub async fn serve(
     log: Arc<LogIdentity>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(AppState { store, log })).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(AppState::new(store, log))).with_graceful_shutdown(shutdown).await
 }
 
 /// The default origin of a registry's log (and the name of its key).
