@@ -227,6 +227,9 @@ fn write_chunk(
 }
 
 /// Reads `ranges` of `dev` back (the whole disk when `None`) and compares them with `pattern`.
+///
+/// Reading and checking overlap: this thread only reads, into a small pool of buffers, while a
+/// second thread regenerates the expected content and compares, so the disk is kept busy.
 pub fn verify_pass(
     dev: &mut dyn BlockDevice,
     pattern: &PassPattern,
@@ -238,72 +241,106 @@ pub fn verify_pass(
     let whole = [ByteRange { start: 0, end: size }];
     let chunks = chunks_of(ranges.unwrap_or(&whole));
     let total: u64 = chunks.iter().map(|c| c.1 as u64).sum();
-    let mut actual = AlignedBuffer::zeroed(CHUNK);
     let mut out = PhaseOutcome::default();
     let mut done = 0u64;
-    // Sampled ranges do not start on a pattern boundary; generate their expected content.
-    let sampled_repeat = ranges.is_some() && !pattern.is_generated();
-    thread::scope(|scope| {
-        let mut source = if sampled_repeat { None } else { Some(Source::start(scope, pattern, &chunks)) };
-        let mut expected_buf = AlignedBuffer::zeroed(if sampled_repeat { CHUNK } else { 0 });
+    let (full_tx, full_rx) = sync_channel::<(u64, usize, AlignedBuffer)>(AHEAD);
+    let (free_tx, free_rx) = sync_channel::<AlignedBuffer>(AHEAD + 2);
+    for _ in 0..AHEAD + 2 {
+        let _ = free_tx.send(AlignedBuffer::zeroed(CHUNK));
+    }
+    let give_back = free_tx.clone();
+    let compared = thread::scope(|scope| {
+        let checker = scope.spawn(move || {
+            let mut found = PhaseOutcome::default();
+            let fixed = match pattern {
+                PassPattern::Repeat(b) if b.len() == 1 => Some(vec![b[0]; CHUNK]),
+                _ => None,
+            };
+            let mut expected = vec![0u8; if fixed.is_some() { 0 } else { CHUNK }];
+            for (offset, n, buf) in full_rx {
+                let want: &[u8] = match &fixed {
+                    Some(f) => &f[..n],
+                    None => {
+                        pattern.fill(offset, &mut expected[..n]);
+                        &expected[..n]
+                    }
+                };
+                compare(&buf.as_slice()[..n], want, offset, &mut found);
+                found.bytes += n as u64;
+                if free_tx.send(buf).is_err() {
+                    break;
+                }
+            }
+            found
+        });
+        let mut expected_piece = vec![0u8; ALIGN];
         for &(offset, n) in &chunks {
             if stop.load(Ordering::Relaxed) {
                 out.interrupted = Some(format!("stopped by the operator at byte {offset}"));
                 break;
             }
-            let mut check = |want: &[u8]| read_and_compare(dev, &mut actual, &want[..n], offset, &mut out);
-            let vanished_at = match source.as_mut() {
-                Some(s) => s.with_next(check),
-                None => {
-                    pattern.fill(offset, &mut expected_buf.as_mut_slice()[..n]);
-                    check(expected_buf.as_slice())
+            let Ok(mut buf) = free_rx.recv() else { break };
+            match dev.read_exact_at(&mut buf.as_mut_slice()[..n], offset) {
+                Ok(()) => {
+                    if full_tx.send((offset, n, buf)).is_err() {
+                        break;
+                    }
                 }
-            };
-            if let Some(e) = vanished_at {
-                out.interrupted =
-                    Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
-                break;
+                Err(e) if vanished(&e) => {
+                    out.interrupted =
+                        Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
+                    break;
+                }
+                Err(_) => {
+                    // Rare: isolate the unreadable blocks here, compare the readable ones inline.
+                    let mut at = 0usize;
+                    while at < n {
+                        let m = ALIGN.min(n - at);
+                        let o = offset + at as u64;
+                        let piece = &mut buf.as_mut_slice()[at..at + m];
+                        match dev.read_exact_at(piece, o) {
+                            Ok(()) => {
+                                pattern.fill(o, &mut expected_piece[..m]);
+                                out.bytes += m as u64;
+                                compare(piece, &expected_piece[..m], o, &mut out);
+                            }
+                            Err(e) => push_error(&mut out.errors, "read-back", &e, o, o + m as u64),
+                        }
+                        at += m;
+                    }
+                    let _ = give_back.send(buf);
+                }
             }
             done += n as u64;
             report(done, total);
         }
-        drop(source);
+        drop(full_tx);
+        checker.join().unwrap_or_default()
     });
-    out
+    merge_outcomes(compared, out)
 }
 
-fn read_and_compare(
-    dev: &mut dyn BlockDevice,
-    actual: &mut AlignedBuffer,
-    want: &[u8],
-    offset: u64,
-    out: &mut PhaseOutcome,
-) -> Option<io::Error> {
-    let n = want.len();
-    match dev.read_exact_at(&mut actual.as_mut_slice()[..n], offset) {
-        Ok(()) => {
-            out.bytes += n as u64;
-            compare(&actual.as_slice()[..n], want, offset, out);
-        }
-        Err(e) if vanished(&e) => return Some(e),
-        Err(_) => {
-            let mut at = 0usize;
-            while at < n {
-                let m = ALIGN.min(n - at);
-                let o = offset + at as u64;
-                match dev.read_exact_at(&mut actual.as_mut_slice()[at..at + m], o) {
-                    Ok(()) => {
-                        out.bytes += m as u64;
-                        compare(&actual.as_slice()[at..at + m], &want[at..at + m], o, out);
-                    }
-                    Err(e) if vanished(&e) => return Some(e),
-                    Err(e) => push_error(&mut out.errors, "read-back", &e, o, o + m as u64),
-                }
-                at += m;
-            }
+/// Combines what the checker found with what the reader recorded, keeping ranges sorted.
+fn merge_outcomes(checked: PhaseOutcome, read: PhaseOutcome) -> PhaseOutcome {
+    let mut mismatches = checked.mismatches;
+    mismatches.extend(read.mismatches);
+    mismatches.sort();
+    let mut merged: Vec<ByteRange> = Vec::with_capacity(mismatches.len());
+    for r in mismatches {
+        let listed = merged.len();
+        match merged.last_mut() {
+            Some(last) if last.end == r.start => last.end = r.end,
+            _ if listed < MAX_LISTED_RANGES => merged.push(r),
+            _ => {}
         }
     }
-    None
+    PhaseOutcome {
+        bytes: checked.bytes + read.bytes,
+        errors: read.errors,
+        mismatched_bytes: checked.mismatched_bytes + read.mismatched_bytes,
+        mismatches: merged,
+        interrupted: read.interrupted,
+    }
 }
 
 /// Compares a block with what it should hold; the equal case is one memcmp.

@@ -232,12 +232,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &stop,
                 |e| bars.event(&e),
             );
-            let mut all_verified = true;
+            // Non-zero when a disk failed or was interrupted; `--verify none` is not a failure
+            // (its record says `not_verified`, and no certificate will call it sanitized).
+            let mut any_failed = false;
             for r in &records {
-                all_verified &= r.sanitization.is_verified();
+                any_failed |=
+                    matches!(r.sanitization.result, SanitizeResult::Failed | SanitizeResult::Interrupted);
                 println!("{}", serde_json::to_string(r)?);
             }
-            Ok(if all_verified { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if any_failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Push { registry, spool } => {
             let spool = Spool::open(&spool.unwrap_or_else(|| data.join("spool")))?;
@@ -318,7 +321,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn bytes_bar(size: u64, message: &str) -> ProgressBar {
-    let bar = ProgressBar::new(size);
+    use std::io::IsTerminal as _;
+    let bar = if std::io::stderr().is_terminal() { ProgressBar::new(size) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template(
             "{msg:40} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
@@ -388,7 +392,13 @@ struct Bars {
 
 impl Bars {
     fn new(devices: &[PathBuf]) -> Self {
-        let multi = indicatif::MultiProgress::new();
+        use std::io::IsTerminal as _;
+        // Not a terminal: no bars at all (and no terminal-size queries on every update).
+        let multi = if std::io::stderr().is_terminal() {
+            indicatif::MultiProgress::new()
+        } else {
+            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+        };
         let names: Vec<String> = devices.iter().map(|d| d.display().to_string()).collect();
         let bars = names.iter().map(|n| multi.add(bytes_bar(0, n))).collect();
         Bars { multi, bars, names }
