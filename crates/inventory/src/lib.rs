@@ -9,6 +9,8 @@
 
 mod disk;
 mod dmi;
+pub mod edid;
+pub mod smart;
 
 use std::fs;
 use std::io;
