@@ -21,6 +21,8 @@ pub struct DiskFacts {
     pub transport: Transport,
     /// SMART overall health.
     pub smart: Probed<SmartVerdict>,
+    /// Our verdict for reuse, with reasons (see [`crate::smart::SmartReport::health`]).
+    pub health: Option<crate::smart::Health>,
 }
 
 /// Inventories the disk at `path` (a block device, or a regular file standing for one).
@@ -35,6 +37,7 @@ pub fn probe_disk(path: &Path, root: &Root) -> DiskFacts {
                 wwn: Probed::unavailable(why.clone()),
                 transport: Transport::Unknown,
                 smart: Probed::unavailable(why),
+                health: None,
             };
         }
     };
@@ -46,6 +49,7 @@ pub fn probe_disk(path: &Path, root: &Root) -> DiskFacts {
             wwn: Probed::unavailable(why),
             transport: Transport::File,
             smart: Probed::unavailable("a regular file has no SMART data"),
+            health: None,
         };
     }
     let rdev = meta.rdev();
@@ -70,11 +74,13 @@ pub fn probe_disk(path: &Path, root: &Root) -> DiskFacts {
         Probed::Value(v) => Probed::Value(v),
         Probed::Unavailable(_) => root.attribute(&format!("{sys}/device/wwid")),
     };
-    let smart = match transport {
-        Transport::Loop | Transport::Virtio => Probed::unavailable("this kind of device has no SMART"),
+    let (smart, health) = match transport {
+        Transport::Loop | Transport::Virtio => {
+            (Probed::unavailable("this kind of device has no SMART"), None)
+        }
         _ => smart_verdict(path),
     };
-    DiskFacts { model, serial, wwn, transport, smart }
+    DiskFacts { model, serial, wwn, transport, smart, health }
 }
 
 /// Tells the transport from the device's place in the sysfs tree.
@@ -98,14 +104,42 @@ fn transport_from_sys_path(p: &str) -> Transport {
     }
 }
 
-fn smart_verdict(path: &Path) -> Probed<SmartVerdict> {
-    match Command::new("smartctl").arg("--json=c").arg("-H").arg(path).output() {
-        Ok(out) => smart_verdict_from_json(&out.stdout),
+/// Runs `smartctl --json=c -x` and reads its verdict and our health judgement.
+fn smart_verdict(path: &Path) -> (Probed<SmartVerdict>, Option<crate::smart::Health>) {
+    let out = match Command::new("smartctl").arg("--json=c").arg("-x").arg(path).output() {
+        Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Probed::unavailable("smartctl is not installed")
+            return (Probed::unavailable("smartctl is not installed"), None)
         }
-        Err(e) => Probed::unavailable(format!("smartctl could not run: {e}")),
+        Err(e) => return (Probed::unavailable(format!("smartctl could not run: {e}")), None),
+    };
+    match crate::smart::SmartReport::from_json(&out.stdout) {
+        Ok(report) => {
+            let verdict = match report.smart_passed {
+                Some(true) => Probed::Value(SmartVerdict::Passed),
+                Some(false) => Probed::Value(SmartVerdict::Failed),
+                None => smart_verdict_from_json(&out.stdout),
+            };
+            (verdict, Some(report.health()))
+        }
+        Err(e) => (Probed::unavailable(format!("smartctl's output for {}: {e}", path.display())), None),
     }
+}
+
+/// The whole disks of the machine, as `/dev/NAME` paths: every /sys/block entry that is a real
+/// disk — not a loop, RAM, zram, device-mapper, md RAID or optical device, nor the hidden
+/// per-path node of a multipath NVMe namespace (`nvme0c0n1`).
+pub fn list_disks(root: &Root) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root.join("/sys/block")) else { return vec![] };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| {
+            !["loop", "ram", "zram", "dm-", "md", "sr", "fd"].iter().any(|p| n.starts_with(p))
+                && !(n.starts_with("nvme") && n.contains('c'))
+        })
+        .collect();
+    names.sort();
+    names.into_iter().map(|n| std::path::PathBuf::from(format!("/dev/{n}"))).collect()
 }
 
 /// Reads the overall-health verdict from `smartctl --json -H` output (smartmontools ≥ 7.0:

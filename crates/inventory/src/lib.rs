@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use certificate::{Probed, Unit};
 
-pub use disk::{probe_disk, smart_verdict_from_json, DiskFacts};
+pub use disk::{list_disks, probe_disk, smart_verdict_from_json, DiskFacts};
 pub use dmi::{chassis_name, is_placeholder, probe_unit};
 
 /// The directory the system's /sys and /proc are read from.
@@ -79,6 +79,8 @@ pub struct HostInventory {
     pub cpu_threads: Probed<u32>,
     /// Installed memory the kernel sees (/proc/meminfo MemTotal), in bytes.
     pub memory_bytes: Probed<u64>,
+    /// Every connector with a monitor plugged in, and what its EDID says (or why it cannot).
+    pub monitors: Vec<(String, Result<edid::Monitor, String>)>,
 }
 
 /// Inventories the host below `root`.
@@ -119,7 +121,13 @@ pub fn probe_host(root: &Root) -> HostInventory {
             .unwrap_or_else(|| Probed::unavailable("/proc/meminfo has no MemTotal")),
         Err(e) => Probed::unavailable(format!("cannot read /proc/meminfo: {e}")),
     };
-    HostInventory { unit: probe_unit(root), cpu_model, cpu_threads, memory_bytes }
+    HostInventory {
+        unit: probe_unit(root),
+        cpu_model,
+        cpu_threads,
+        memory_bytes,
+        monitors: edid::probe_monitors(root),
+    }
 }
 
 impl HostInventory {
@@ -138,6 +146,12 @@ impl HostInventory {
         }
         if let Some(mem) = self.memory_bytes.value() {
             parts.push(format!("{} GB RAM", (*mem as f64 / (1u64 << 30) as f64).round().max(1.0)));
+        }
+        for monitor in self.monitors.iter().filter_map(|(_, m)| m.as_ref().ok()) {
+            match monitor.nominal_inches {
+                Some(inches) => parts.push(format!("{inches}\" monitor")),
+                None => parts.push("monitor".into()),
+            }
         }
         parts.join(" · ")
     }

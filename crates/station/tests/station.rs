@@ -330,3 +330,38 @@ fn the_policy_falls_back_to_overwrite_on_a_disk_without_firmware_erase() {
     assert!(record.sanitization.is_verified());
     assert!(std::fs::read(&file).expect("file").iter().all(|&b| b == 0));
 }
+
+/// `station inventory` on a tree laid out like /sys, with real captures: QEMU's SMBIOS strings
+/// (set to a Dell OptiPlex 780) and the EDID of a real 17" VGA monitor (Dell E173FP).
+#[test]
+fn inventory_names_the_unit_and_its_17_inch_vga_monitor() {
+    let s = Scratch::new("inventory");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventory/tests/fixtures");
+    let dmi = s.path().join("sys/class/dmi/id");
+    std::fs::create_dir_all(&dmi).expect("mkdir");
+    for entry in std::fs::read_dir(fixtures.join("qemu/dmi")).expect("dmi fixture") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), dmi.join(entry.file_name())).expect("copy");
+    }
+    let vga = s.path().join("sys/class/drm/card0-VGA-1");
+    std::fs::create_dir_all(&vga).expect("mkdir");
+    std::fs::copy(fixtures.join("edid/dell-e173fp-vga.bin"), vga.join("edid")).expect("copy");
+    let hdmi = s.path().join("sys/class/drm/card0-HDMI-A-1");
+    std::fs::create_dir_all(&hdmi).expect("mkdir");
+    std::fs::write(hdmi.join("edid"), b"").expect("nothing plugged in");
+
+    let out = station(s.path(), &["inventory", "--root", s.path().to_str().expect("utf-8")]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    let first = t.lines().next().unwrap_or_default();
+    assert!(first.starts_with("Dell Inc. OptiPlex 780"), "{t}");
+    assert!(first.contains("17\" monitor"), "{t}");
+    assert!(t.contains("monitor card0-VGA-1 · DELL E173FP · 17\""), "{t}");
+    assert!(!t.contains("HDMI-A-1"), "an empty connector is not a monitor: {t}");
+
+    let json = station(s.path(), &["inventory", "--json", "--root", s.path().to_str().expect("utf-8")]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(v["monitors"][0]["nominal_inches"], 17.0);
+    assert_eq!(v["monitors"][0]["input"].as_str().map(|s| s.contains("VGA")), Some(true), "{v}");
+    assert_eq!(v["unit"]["model"]["value"], "OptiPlex 780");
+}
