@@ -134,8 +134,10 @@ pub fn list_disks(root: &Root) -> Vec<std::path::PathBuf> {
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .filter(|n| {
-            !["loop", "ram", "zram", "dm-", "md", "sr", "fd"].iter().any(|p| n.starts_with(p))
-                && !(n.starts_with("nvme") && n.contains('c'))
+            let virtual_or_optical =
+                ["loop", "ram", "zram", "dm-", "md", "sr", "fd"].iter().any(|p| n.starts_with(p));
+            let hidden_nvme_path = n.starts_with("nvme") && n.contains('c');
+            !(virtual_or_optical || hidden_nvme_path)
         })
         .collect();
     names.sort();
