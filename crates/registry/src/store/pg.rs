@@ -1,14 +1,19 @@
 //! The PostgreSQL backend, for a federation of workshops whose registry processes share one
 //! database.
 
+use std::collections::HashMap;
+
 use postgres::types::{ToSql, Type};
-use postgres::{Client, NoTls};
+use postgres::{Client, NoTls, Statement};
 
 use super::{Backend, StoreError, Tx, Val};
 
 /// A PostgreSQL connection.
 pub struct Postgres {
     client: Client,
+    /// Prepared statements by SQL text: the store runs a handful of fixed statements, and
+    /// preparing each once per connection instead of per call halves the work per certificate.
+    statements: HashMap<String, Statement>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -24,7 +29,7 @@ impl Postgres {
             backend: "postgres",
             message: format!("connecting to {}: {e}", redact(url)),
         })?;
-        Ok(Postgres { client })
+        Ok(Postgres { client, statements: HashMap::new() })
     }
 }
 
@@ -54,19 +59,39 @@ fn params(values: &[Val]) -> Vec<Box<dyn ToSql + Sync>> {
         .collect()
 }
 
-struct PgTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
+struct PgTx<'a, 'b> {
+    tx: &'a mut postgres::Transaction<'b>,
+    statements: &'a mut HashMap<String, Statement>,
+}
+
+impl PgTx<'_, '_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+}
 
 impl Tx for PgTx<'_, '_> {
     fn exec(&mut self, sql: &str, values: &[Val]) -> Result<u64, StoreError> {
         let owned = params(values);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        Ok(self.0.execute(sql, &refs)?)
+        // DDL (migrations) is not prepared: it runs once.
+        if values.is_empty() && !sql.trim_start().to_ascii_uppercase().starts_with("SELECT") {
+            return Ok(self.tx.execute(sql, &[])?);
+        }
+        let statement = self.statement(sql)?;
+        Ok(self.tx.execute(&statement, &refs)?)
     }
 
     fn query(&mut self, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
         let owned = params(values);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        let rows = self.0.query(sql, &refs)?;
+        let statement = self.statement(sql)?;
+        let rows = self.tx.query(&statement, &refs)?;
         rows.iter()
             .map(|row| {
                 (0..row.len())
@@ -99,7 +124,7 @@ impl Backend for Postgres {
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
         let mut tx = self.client.transaction()?;
-        let result = f(&mut PgTx(&mut tx))?;
+        let result = f(&mut PgTx { tx: &mut tx, statements: &mut self.statements })?;
         tx.commit()?;
         Ok(result)
     }
