@@ -42,6 +42,7 @@ pub fn certificate(disk_serial: &str) -> Certificate {
             started_at: t0.clone(),
             finished_at: t1.clone(),
             result: SanitizeResult::Verified,
+            notes: vec![],
         },
     }];
     Certificate {

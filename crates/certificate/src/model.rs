@@ -403,6 +403,10 @@ pub struct SanitizeRecord {
     pub finished_at: Timestamp,
     /// The disk's outcome.
     pub result: SanitizeResult,
+    /// Why this method was used and what the operator or an auditor should know (methods passed
+    /// over and why, a frozen disk, a hidden area). Absent when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl SanitizeRecord {

@@ -175,6 +175,7 @@ pub fn sanitize_passes(
         started_at,
         finished_at: Timestamp::now(),
         result,
+        notes: Vec::new(),
     }
 }
 

@@ -191,6 +191,7 @@ fn record(
         started_at,
         finished_at: Timestamp::now(),
         result,
+        notes: Vec::new(),
     }
 }
 

@@ -241,10 +241,10 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
                 crate::journal::clear(dir, &device);
                 crate::journal::Journal::start(dir, &device, size, &shared.options.method.name()).ok()
             });
-            let mut purge = if shared.auto_purge && dev.is_block_device() {
+            let (mut purge, notes) = if shared.auto_purge && dev.is_block_device() {
                 choose_purge(index, path, &mut observe)
             } else {
-                None
+                (None, Vec::new())
             };
             let mut on_progress = |progress: sanitize::Progress| {
                 if let Some(j) = journal.as_mut() {
@@ -252,13 +252,14 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
                 }
                 observe(RunEvent::Progress { index, progress })
             };
-            let record = match purge.as_mut() {
+            let mut record = match purge.as_mut() {
                 Some(p) => {
                     let percent = shared.options.sample_percent.unwrap_or(DEFAULT_PURGE_SAMPLE);
                     sanitize::purge::purge_and_verify(&mut dev, p, percent, shared.stop, &mut on_progress)
                 }
                 None => sanitize::sanitize(&mut dev, shared.options, shared.stop, &mut on_progress),
             };
+            record.notes = notes;
             for message in purge.map(|p| p.notices).unwrap_or_default() {
                 observe(RunEvent::Notice { index, message });
             }
@@ -287,28 +288,25 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
 pub const DEFAULT_PURGE_SAMPLE: f64 = 10.0;
 
 /// Asks the disk what it can do and lets the policy choose; `None` means Clear by overwrite.
+/// The notes (the policy's reason and warnings) go into the record and on screen.
 fn choose_purge(
     index: usize,
     path: &Path,
     observe: &mut impl FnMut(RunEvent),
-) -> Option<sanitize::purge::DevicePurge> {
-    match sanitize::firmware::detect(path) {
+) -> (Option<sanitize::purge::DevicePurge>, Vec<String>) {
+    let (purge, notes) = match sanitize::firmware::detect(path) {
         Ok(caps) => {
             let plan = sanitize::firmware::policy::choose(&caps);
-            observe(RunEvent::Notice { index, message: plan.reason.clone() });
-            for w in &plan.warnings {
-                observe(RunEvent::Notice { index, message: w.clone() });
-            }
-            sanitize::purge::DevicePurge::new(path, plan)
+            let mut notes = vec![plan.reason.clone()];
+            notes.extend(plan.warnings.iter().cloned());
+            (sanitize::purge::DevicePurge::new(path, plan), notes)
         }
-        Err(e) => {
-            observe(RunEvent::Notice {
-                index,
-                message: format!("no firmware erase ({e}): clearing by overwrite"),
-            });
-            None
-        }
+        Err(e) => (None, vec![format!("no firmware erase ({e}): cleared by overwrite")]),
+    };
+    for message in &notes {
+        observe(RunEvent::Notice { index, message: message.clone() });
     }
+    (purge, notes)
 }
 
 fn failed_to_open(path: &Path, options: &WipeOptions, e: &std::io::Error) -> SanitizeRecord {
@@ -330,5 +328,6 @@ fn failed_to_open(path: &Path, options: &WipeOptions, e: &std::io::Error) -> San
         started_at: now.clone(),
         finished_at: now,
         result: SanitizeResult::Failed,
+        notes: vec![],
     }
 }

@@ -326,6 +326,11 @@ fn the_policy_falls_back_to_overwrite_on_a_disk_without_firmware_erase() {
         .to_owned();
     let record: certificate::DiskRecord = serde_json::from_str(&line).expect("record");
     assert_eq!(record.sanitization.method, "zero");
+    assert!(
+        record.sanitization.notes.iter().any(|n| n.contains("no firmware erase")),
+        "{:?}",
+        record.sanitization.notes
+    );
     assert_eq!(record.transport, certificate::Transport::Loop);
     assert!(record.sanitization.is_verified());
     assert!(std::fs::read(&file).expect("file").iter().all(|&b| b == 0));
