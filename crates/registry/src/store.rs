@@ -8,7 +8,7 @@
 //! PostgreSQL `LOCK TABLE … IN EXCLUSIVE MODE`), so leaf indexes have no gaps or duplicates
 //! even with several processes.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// An enrolled (or enrolling) station.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -328,12 +328,14 @@ fn station_from(row: &[Val]) -> Station {
 #[derive(Debug)]
 pub struct SqlStore<B> {
     conn: Mutex<B>,
+    /// Certificates waiting for the next group commit.
+    queue: Mutex<Vec<(OwnedCertificate, Arc<Slot>)>>,
 }
 
 impl<B: Backend> SqlStore<B> {
     /// Wraps a connection and brings the schema up to date.
     pub fn new(backend: B) -> Result<Self, StoreError> {
-        let store = SqlStore { conn: Mutex::new(backend) };
+        let store = SqlStore { conn: Mutex::new(backend), queue: Mutex::new(Vec::new()) };
         store.tx(true, |tx| {
             tx.exec(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
@@ -475,65 +477,47 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn insert_certificate(&self, c: &NewCertificate<'_>) -> Result<Inserted, StoreError> {
-        let lock = self.conn.lock().unwrap_or_else(|e| e.into_inner()).lock_log_sql();
-        self.tx(true, |tx| {
+        // Group commit: the request queues its certificate, then waits for the connection. If a
+        // request ahead of it committed it meanwhile, its answer is ready; otherwise it commits
+        // everything queued in one transaction (one fsync), and answers every waiting request.
+        // Each answer is given only after the commit that made it durable.
+        let slot: Arc<Slot> = Arc::new(Mutex::new(None));
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push((OwnedCertificate::from(c), slot.clone()));
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return done;
+        }
+        let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        let lock = conn.lock_log_sql();
+        let together = conn.transaction(true, &mut |tx| {
             if let Some(sql) = lock {
                 tx.exec(sql, &[])?;
             }
-            let existing = tx.query(
-                "SELECT content_sha256, received_at, leaf_index FROM certificates WHERE id = $1",
-                &[t(c.id)],
-            )?;
-            if let Some(row) = existing.first() {
-                let received_at = row[1].text().unwrap_or_default();
-                let leaf_index = row[2].int() as u64;
-                return Ok(if row[0].text().as_deref() == Some(c.content_sha256) {
-                    Inserted::Duplicate { received_at, leaf_index }
-                } else {
-                    Inserted::Conflict
-                });
+            batch.iter().map(|(c, _)| insert_one(tx, c)).collect::<Result<Vec<_>, _>>()
+        });
+        match together {
+            Ok(results) => {
+                for ((_, s), r) in batch.iter().zip(results) {
+                    *s.lock().unwrap_or_else(|e| e.into_inner()) = Some(Ok(r));
+                }
             }
-            let mut frontier = read_frontier(tx)?;
-            let leaf_index = frontier.size() as i64;
-            // The inclusion proof of the last leaf of a tree is the previous tree's frontier,
-            // right to left: the roots of the perfect subtrees to its left (RFC 9162 §2.1.3.1).
-            let proof: Vec<[u8; 32]> = frontier.hashes().iter().rev().copied().collect();
-            frontier.append(c.leaf_hash);
-            let root = frontier.root();
-            let state: Vec<u8> = frontier.hashes().iter().flatten().copied().collect();
-            tx.exec(
-                "INSERT INTO log_state (id, size, frontier) VALUES (1, $1, $2)
-                 ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
-                &[Val::Int(frontier.size() as i64), Val::Blob(state)],
-            )?;
-            let received_at = now();
-            tx.exec(
-                "INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, unit_serial, result, finished_at, received_at, leaf_index)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                &[
-                    t(c.id),
-                    t(c.station_key_id),
-                    t(c.document),
-                    Val::Blob(c.canonical.to_vec()),
-                    t(c.content_sha256),
-                    opt(c.unit_serial),
-                    t(c.result),
-                    t(c.finished_at),
-                    t(&received_at),
-                    Val::Int(leaf_index),
-                ],
-            )?;
-            for (position, (serial, result)) in c.disks.iter().enumerate() {
-                tx.exec(
-                    "INSERT INTO certificate_disks (certificate_id, position, serial, result) VALUES ($1, $2, $3, $4)",
-                    &[t(c.id), Val::Int(position as i64), t(serial), t(result)],
-                )?;
+            Err(_) => {
+                // One bad apple must not fail the others: commit them one by one.
+                for (c, s) in &batch {
+                    let r = conn.transaction(true, &mut |tx| {
+                        if let Some(sql) = lock {
+                            tx.exec(sql, &[])?;
+                        }
+                        insert_one(tx, c)
+                    });
+                    *s.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                }
             }
-            tx.exec(
-                "INSERT INTO log_leaves (leaf_index, leaf_hash, certificate_id) VALUES ($1, $2, $3)",
-                &[Val::Int(leaf_index), Val::Blob(c.leaf_hash.to_vec()), t(c.id)],
-            )?;
-            Ok(Inserted::New { received_at, leaf_index: leaf_index as u64, root, proof })
+        }
+        drop(conn);
+        let done = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        done.unwrap_or_else(|| {
+            Err(StoreError::Db { backend: B::NAME, message: "the certificate was not processed".into() })
         })
     }
 
@@ -606,6 +590,99 @@ impl<B: Backend> Store for SqlStore<B> {
             Ok(rows.first().map(|r| r[0].int() as u64))
         })
     }
+}
+
+/// A certificate waiting in the group-commit queue.
+#[derive(Debug, Clone)]
+struct OwnedCertificate {
+    id: String,
+    station_key_id: String,
+    document: String,
+    canonical: Vec<u8>,
+    content_sha256: String,
+    leaf_hash: [u8; 32],
+    unit_serial: Option<String>,
+    result: String,
+    finished_at: String,
+    disks: Vec<(String, String)>,
+}
+
+impl From<&NewCertificate<'_>> for OwnedCertificate {
+    fn from(c: &NewCertificate<'_>) -> Self {
+        OwnedCertificate {
+            id: c.id.to_owned(),
+            station_key_id: c.station_key_id.to_owned(),
+            document: c.document.to_owned(),
+            canonical: c.canonical.to_vec(),
+            content_sha256: c.content_sha256.to_owned(),
+            leaf_hash: c.leaf_hash,
+            unit_serial: c.unit_serial.map(str::to_owned),
+            result: c.result.to_owned(),
+            finished_at: c.finished_at.to_owned(),
+            disks: c.disks.iter().map(|(s, r)| ((*s).to_owned(), (*r).to_owned())).collect(),
+        }
+    }
+}
+
+/// Where a queued certificate's answer is left for the request waiting on it.
+type Slot = Mutex<Option<Result<Inserted, StoreError>>>;
+
+/// Records one certificate and appends its leaf, inside the caller's transaction.
+fn insert_one(tx: &mut dyn Tx, c: &OwnedCertificate) -> Result<Inserted, StoreError> {
+    let existing = tx.query(
+        "SELECT content_sha256, received_at, leaf_index FROM certificates WHERE id = $1",
+        &[t(&c.id)],
+    )?;
+    if let Some(row) = existing.first() {
+        let received_at = row[1].text().unwrap_or_default();
+        let leaf_index = row[2].int() as u64;
+        return Ok(if row[0].text().as_deref() == Some(c.content_sha256.as_str()) {
+            Inserted::Duplicate { received_at, leaf_index }
+        } else {
+            Inserted::Conflict
+        });
+    }
+    let mut frontier = read_frontier(tx)?;
+    let leaf_index = frontier.size() as i64;
+    // The inclusion proof of the last leaf of a tree is the previous tree's frontier,
+    // right to left: the roots of the perfect subtrees to its left (RFC 9162 §2.1.3.1).
+    let proof: Vec<[u8; 32]> = frontier.hashes().iter().rev().copied().collect();
+    frontier.append(c.leaf_hash);
+    let root = frontier.root();
+    let state: Vec<u8> = frontier.hashes().iter().flatten().copied().collect();
+    tx.exec(
+        "INSERT INTO log_state (id, size, frontier) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
+        &[Val::Int(frontier.size() as i64), Val::Blob(state)],
+    )?;
+    let received_at = now();
+    tx.exec(
+            "INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, unit_serial, result, finished_at, received_at, leaf_index)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[
+                t(&c.id),
+                t(&c.station_key_id),
+                t(&c.document),
+                Val::Blob(c.canonical.clone()),
+                t(&c.content_sha256),
+                opt(c.unit_serial.as_deref()),
+                t(&c.result),
+                t(&c.finished_at),
+                t(&received_at),
+                Val::Int(leaf_index),
+            ],
+        )?;
+    for (position, (serial, result)) in c.disks.iter().enumerate() {
+        tx.exec(
+                "INSERT INTO certificate_disks (certificate_id, position, serial, result) VALUES ($1, $2, $3, $4)",
+                &[t(&c.id), Val::Int(position as i64), t(serial), t(result)],
+            )?;
+    }
+    tx.exec(
+        "INSERT INTO log_leaves (leaf_index, leaf_hash, certificate_id) VALUES ($1, $2, $3)",
+        &[Val::Int(leaf_index), Val::Blob(c.leaf_hash.to_vec()), t(&c.id)],
+    )?;
+    Ok(Inserted::New { received_at, leaf_index: leaf_index as u64, root, proof })
 }
 
 /// The log's compact range (its frontier of perfect-subtree roots), kept beside the leaves so an
