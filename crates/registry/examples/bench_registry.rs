@@ -19,11 +19,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use certificate::{example, Probed, SignedDocument, SigningIdentity};
+use certificate::{example, SignedDocument, SigningIdentity};
 use clap::Parser;
 use registry::store::{Inserted, NewCertificate, Postgres, SqlStore, SqliteStore, Store};
 use serde_json::json;
-use sha2::{Digest as _, Sha256};
 
 #[derive(Parser, Debug)]
 #[command(name = "bench_registry", about = "Benchmark of the registry's ingest and lookups")]
@@ -552,12 +551,13 @@ fn run_backend(
     for (c, bodies) in generated.bodies.chunks(CHUNK).enumerate() {
         // Untimed for the bare rate: parse, verify, hash, as the API handler does before storing.
         let t = Instant::now();
-        let rows = bodies.iter().map(|b| Row::from_body(b)).collect::<anyhow::Result<Vec<Row>>>()?;
+        let rows =
+            bodies.iter().map(|b| row_from_body(b)).collect::<anyhow::Result<Vec<NewCertificate>>>()?;
         verify_seconds += t.elapsed().as_secs_f64();
         let t = Instant::now();
         for row in &rows {
             let t1 = Instant::now();
-            match store.insert_certificate(&row.as_new())? {
+            match store.insert_certificate(row)? {
                 Inserted::New { .. } => {}
                 other => bail!("bare insert of {} gave {other:?}", row.id),
             }
@@ -678,66 +678,9 @@ fn progress(next: &AtomicUsize, done: &AtomicBool, n: usize, start: Instant) {
     }
 }
 
-/// What the API handler derives from a certificate before `insert_certificate` (api.rs), owned.
-struct Row {
-    id: String,
-    station_key_id: String,
-    document: String,
-    canonical: Vec<u8>,
-    content_sha256: String,
-    leaf_hash: [u8; 32],
-    unit_serial: Option<String>,
-    result: String,
-    finished_at: String,
-    disks: Vec<(String, String)>,
-}
-
-impl Row {
-    fn from_body(body: &[u8]) -> anyhow::Result<Row> {
-        let verified = SignedDocument::from_json(body)?.verify()?;
-        let cert = &verified.certificate;
-        let leaf_hash: [u8; 32] =
-            Sha256::new().chain_update([0u8]).chain_update(&verified.canonical).finalize().into();
-        let disks = cert
-            .disks
-            .iter()
-            .filter_map(|d| match &d.serial {
-                Probed::Value(s) => Some((s.clone(), json_word(&d.sanitization.result))),
-                Probed::Unavailable(_) => None,
-            })
-            .collect();
-        Ok(Row {
-            id: cert.id.to_string(),
-            station_key_id: cert.station.key_id.clone(),
-            document: String::from_utf8_lossy(body).into_owned(),
-            content_sha256: hex::encode(Sha256::digest(&verified.canonical)),
-            leaf_hash,
-            unit_serial: cert.unit.serial.value().cloned(),
-            result: cert.result.to_string(),
-            finished_at: cert.finished_at.as_str().to_owned(),
-            disks,
-            canonical: verified.canonical,
-        })
-    }
-
-    fn as_new(&self) -> NewCertificate<'_> {
-        NewCertificate {
-            id: &self.id,
-            station_key_id: &self.station_key_id,
-            document: &self.document,
-            canonical: &self.canonical,
-            content_sha256: &self.content_sha256,
-            leaf_hash: self.leaf_hash,
-            unit_serial: self.unit_serial.as_deref(),
-            result: &self.result,
-            finished_at: &self.finished_at,
-            disks: self.disks.iter().map(|(s, r)| (s.as_str(), r.as_str())).collect(),
-        }
-    }
-}
-
-fn json_word<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+/// What the API handler derives from a certificate before `insert_certificate` (api.rs).
+fn row_from_body(body: &[u8]) -> anyhow::Result<NewCertificate> {
+    Ok(NewCertificate::from_verified(SignedDocument::from_json(body)?.verify()?, body))
 }
 
 /// xorshift64: reproducible "random" serials without a dependency.

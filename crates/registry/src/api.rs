@@ -9,9 +9,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use certificate::{Probed, SignedDocument, VerifyError};
+use certificate::{SignedDocument, VerifyError};
 use serde_json::json;
-use sha2::{Digest as _, Sha256};
 
 use crate::store::{Inserted, NewCertificate, Store, StoreError};
 
@@ -268,34 +267,8 @@ async fn ingest(
             )
         })?;
         check_times(cert)?;
-        let id = cert.id.to_string();
-        let content_sha256 = hex::encode(Sha256::digest(&verified.canonical));
-        // RFC 6962 §2.1 leaf hash: SHA-256(0x00 || leaf data), the leaf data being the canonical
-        // certificate bytes that the station signed.
-        let leaf_hash: [u8; 32] = Sha256::new().chain_update([0u8]).chain_update(&verified.canonical).finalize().into();
-        let document = String::from_utf8_lossy(&body).into_owned();
-        let disk_results: Vec<String> =
-            cert.disks.iter().map(|d| json_word(&d.sanitization.result)).collect();
-        let new = NewCertificate {
-            id: &id,
-            station_key_id: &station.key_id,
-            document: &document,
-            canonical: &verified.canonical,
-            content_sha256: &content_sha256,
-            leaf_hash,
-            unit_serial: cert.unit.serial.value().map(String::as_str),
-            result: &cert.result.to_string(),
-            finished_at: cert.finished_at.as_str(),
-            disks: cert
-                .disks
-                .iter()
-                .zip(&disk_results)
-                .filter_map(|(d, r)| match &d.serial {
-                    Probed::Value(s) => Some((s.as_str(), r.as_str())),
-                    Probed::Unavailable(_) => None,
-                })
-                .collect(),
-        };
+        let new = NewCertificate::from_verified(verified, &body);
+        let id = new.id.clone();
         let url = format!("/api/v1/certificates/{id}");
         Ok(match state.store.insert_certificate(&new)? {
             Inserted::New { received_at, leaf_index, root, proof } => {
@@ -329,10 +302,6 @@ async fn ingest(
         })
     })
     .await
-}
-
-fn json_word<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 async fn get_certificate(

@@ -67,29 +67,57 @@ pub struct DiskEntry {
     pub received_at: String,
 }
 
-/// The facts extracted from a verified certificate for indexing.
+/// The facts extracted from a verified certificate for indexing, as stored.
 #[derive(Debug, Clone)]
-pub struct NewCertificate<'a> {
+pub struct NewCertificate {
     /// Certificate id.
-    pub id: &'a str,
+    pub id: String,
     /// Signing station's key id.
-    pub station_key_id: &'a str,
+    pub station_key_id: String,
     /// The file exactly as received.
-    pub document: &'a str,
+    pub document: String,
     /// The canonical certificate bytes.
-    pub canonical: &'a [u8],
+    pub canonical: Vec<u8>,
     /// SHA-256 (hex) of `canonical`.
-    pub content_sha256: &'a str,
+    pub content_sha256: String,
     /// RFC 6962 leaf hash of `canonical`.
     pub leaf_hash: [u8; 32],
     /// Unit serial.
-    pub unit_serial: Option<&'a str>,
+    pub unit_serial: Option<String>,
     /// Overall result.
-    pub result: &'a str,
+    pub result: String,
     /// When the run finished.
-    pub finished_at: &'a str,
+    pub finished_at: String,
     /// (disk serial, disk result) for every disk with a serial.
-    pub disks: Vec<(&'a str, &'a str)>,
+    pub disks: Vec<(String, String)>,
+}
+
+impl NewCertificate {
+    /// The row of a verified certificate whose file was `document`.
+    pub fn from_verified(verified: certificate::VerifiedCertificate, document: &[u8]) -> Self {
+        use sha2::Digest as _;
+        let cert = &verified.certificate;
+        let word = |v: &certificate::SanitizeResult| {
+            serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        };
+        NewCertificate {
+            id: cert.id.to_string(),
+            station_key_id: cert.station.key_id.clone(),
+            document: String::from_utf8_lossy(document).into_owned(),
+            content_sha256: hex::encode(sha2::Sha256::digest(&verified.canonical)),
+            // RFC 6962 §2.1: the leaf data is the canonical certificate the station signed.
+            leaf_hash: certificate::log::leaf_hash(&verified.canonical),
+            unit_serial: cert.unit.serial.value().cloned(),
+            result: cert.result.to_string(),
+            finished_at: cert.finished_at.as_str().to_owned(),
+            disks: cert
+                .disks
+                .iter()
+                .filter_map(|d| d.serial.value().map(|s| (s.clone(), word(&d.sanitization.result))))
+                .collect(),
+            canonical: verified.canonical,
+        }
+    }
 }
 
 /// What inserting a certificate did.
@@ -174,7 +202,7 @@ pub trait Store: Send + Sync {
     fn stations(&self) -> Result<Vec<Station>, StoreError>;
     /// Records a certificate and appends its log leaf, durably, or says it is a duplicate or a
     /// conflict.
-    fn insert_certificate(&self, c: &NewCertificate<'_>) -> Result<Inserted, StoreError>;
+    fn insert_certificate(&self, c: &NewCertificate) -> Result<Inserted, StoreError>;
     /// A certificate by id.
     fn certificate(&self, id: &str) -> Result<Option<StoredCertificate>, StoreError>;
     /// Every certificate that names a disk serial, oldest first.
@@ -329,7 +357,7 @@ fn station_from(row: &[Val]) -> Station {
 pub struct SqlStore<B> {
     conn: Mutex<B>,
     /// Certificates waiting for the next group commit.
-    queue: Mutex<Vec<(OwnedCertificate, Arc<Slot>)>>,
+    queue: Mutex<Vec<(NewCertificate, Arc<Slot>)>>,
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -476,13 +504,13 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn insert_certificate(&self, c: &NewCertificate<'_>) -> Result<Inserted, StoreError> {
+    fn insert_certificate(&self, c: &NewCertificate) -> Result<Inserted, StoreError> {
         // Group commit: the request queues its certificate, then waits for the connection. If a
         // request ahead of it committed it meanwhile, its answer is ready; otherwise it commits
         // everything queued in one transaction (one fsync), and answers every waiting request.
         // Each answer is given only after the commit that made it durable.
         let slot: Arc<Slot> = Arc::new(Mutex::new(None));
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push((OwnedCertificate::from(c), slot.clone()));
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push((c.clone(), slot.clone()));
         let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(done) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return done;
@@ -592,43 +620,11 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 }
 
-/// A certificate waiting in the group-commit queue.
-#[derive(Debug, Clone)]
-struct OwnedCertificate {
-    id: String,
-    station_key_id: String,
-    document: String,
-    canonical: Vec<u8>,
-    content_sha256: String,
-    leaf_hash: [u8; 32],
-    unit_serial: Option<String>,
-    result: String,
-    finished_at: String,
-    disks: Vec<(String, String)>,
-}
-
-impl From<&NewCertificate<'_>> for OwnedCertificate {
-    fn from(c: &NewCertificate<'_>) -> Self {
-        OwnedCertificate {
-            id: c.id.to_owned(),
-            station_key_id: c.station_key_id.to_owned(),
-            document: c.document.to_owned(),
-            canonical: c.canonical.to_vec(),
-            content_sha256: c.content_sha256.to_owned(),
-            leaf_hash: c.leaf_hash,
-            unit_serial: c.unit_serial.map(str::to_owned),
-            result: c.result.to_owned(),
-            finished_at: c.finished_at.to_owned(),
-            disks: c.disks.iter().map(|(s, r)| ((*s).to_owned(), (*r).to_owned())).collect(),
-        }
-    }
-}
-
 /// Where a queued certificate's answer is left for the request waiting on it.
 type Slot = Mutex<Option<Result<Inserted, StoreError>>>;
 
 /// Records one certificate and appends its leaf, inside the caller's transaction.
-fn insert_one(tx: &mut dyn Tx, c: &OwnedCertificate) -> Result<Inserted, StoreError> {
+fn insert_one(tx: &mut dyn Tx, c: &NewCertificate) -> Result<Inserted, StoreError> {
     let existing = tx.query(
         "SELECT content_sha256, received_at, leaf_index FROM certificates WHERE id = $1",
         &[t(&c.id)],

@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use registry::store::{Inserted, NewCertificate, SqliteStore, Store};
 
-fn new_certificate<'a>(id: &'a str, canonical: &'a [u8], sha: &'a str) -> NewCertificate<'a> {
+fn new_certificate(id: &str, canonical: &[u8], sha: &str) -> NewCertificate {
     NewCertificate {
-        id,
-        station_key_id: "k",
-        document: "{}",
-        canonical,
-        content_sha256: sha,
+        id: id.into(),
+        station_key_id: "k".into(),
+        document: "{}".into(),
+        canonical: canonical.to_vec(),
+        content_sha256: sha.into(),
         leaf_hash: certificate::log::leaf_hash(canonical),
         unit_serial: None,
-        result: "sanitized",
-        finished_at: "2026-11-23T10:00:00.000Z",
-        disks: vec![(id, "verified")],
+        result: "sanitized".into(),
+        finished_at: "2026-11-23T10:00:00.000Z".into(),
+        disks: vec![(id.into(), "verified".into())],
     }
 }
 
