@@ -36,17 +36,24 @@ pub enum CanonicalError {
 /// ```
 pub fn canonicalize(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     let mut out = String::with_capacity(1024);
-    let mut path = String::new();
-    write_value(value, &mut out, &mut path)?;
+    write_value(value, &mut out).map_err(|(number, mut segments)| {
+        // The path is built only on failure: segments were pushed innermost first.
+        segments.reverse();
+        let path = if segments.is_empty() { "/".into() } else { segments.concat() };
+        CanonicalError::UnsafeInteger { number, path }
+    })?;
     Ok(out.into_bytes())
 }
 
-fn write_value(value: &Value, out: &mut String, path: &mut String) -> Result<(), CanonicalError> {
+/// On failure: the offending number and the JSON pointer segments from it outwards.
+type Unsafe = (String, Vec<String>);
+
+fn write_value(value: &Value, out: &mut String) -> Result<(), Unsafe> {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => write_number(n, out, path)?,
+        Value::Number(n) => write_number(n, out).map_err(|number| (number, Vec::new()))?,
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
             out.push('[');
@@ -54,10 +61,10 @@ fn write_value(value: &Value, out: &mut String, path: &mut String) -> Result<(),
                 if i > 0 {
                     out.push(',');
                 }
-                let len = path.len();
-                let _ = write!(path, "/{i}");
-                write_value(item, out, path)?;
-                path.truncate(len);
+                write_value(item, out).map_err(|(n, mut path)| {
+                    path.push(format!("/{i}"));
+                    (n, path)
+                })?;
             }
             out.push(']');
         }
@@ -71,11 +78,10 @@ fn write_value(value: &Value, out: &mut String, path: &mut String) -> Result<(),
                 }
                 write_string(name, out);
                 out.push(':');
-                let len = path.len();
-                path.push('/');
-                path.push_str(&name.replace('~', "~0").replace('/', "~1"));
-                write_value(item, out, path)?;
-                path.truncate(len);
+                write_value(item, out).map_err(|(n, mut path)| {
+                    path.push(format!("/{}", name.replace('~', "~0").replace('/', "~1")));
+                    (n, path)
+                })?;
             }
             out.push('}');
         }
@@ -88,19 +94,16 @@ fn utf16_cmp(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-fn write_number(n: &Number, out: &mut String, path: &str) -> Result<(), CanonicalError> {
-    let unsafe_integer = || CanonicalError::UnsafeInteger {
-        number: n.to_string(),
-        path: if path.is_empty() { "/".into() } else { path.to_owned() },
-    };
+/// Writes a number; `Err` carries it as written when it has no exact double form.
+fn write_number(n: &Number, out: &mut String) -> Result<(), String> {
     if let Some(u) = n.as_u64() {
         if u > MAX_SAFE_INTEGER {
-            return Err(unsafe_integer());
+            return Err(n.to_string());
         }
         let _ = write!(out, "{u}");
     } else if let Some(i) = n.as_i64() {
         if i.unsigned_abs() > MAX_SAFE_INTEGER {
-            return Err(unsafe_integer());
+            return Err(n.to_string());
         }
         let _ = write!(out, "{i}");
     } else if let Some(f) = n.as_f64() {
