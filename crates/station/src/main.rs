@@ -483,6 +483,16 @@ impl Bars {
         Bars { multi, bars, names }
     }
 
+    /// A line about one disk, above the bars; on stderr when there are none (stdout may carry JSON).
+    fn say(&self, index: usize, what: &str) {
+        let line = format!("disk {}/{} {}: {what}", index + 1, self.bars.len(), self.names[index]);
+        if self.multi.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            let _ = self.multi.println(line);
+        }
+    }
+
     fn event(&self, event: &RunEvent) {
         match event {
             RunEvent::DiskStarted { index, size, .. } => self.bars[*index].set_length(*size),
@@ -499,15 +509,7 @@ impl Bars {
                 b.set_length(progress.total);
                 b.set_position(progress.done);
             }
-            RunEvent::Notice { index, message } => {
-                let line =
-                    format!("disk {}/{} {}: {message}", index + 1, self.bars.len(), self.names[*index]);
-                if self.multi.is_hidden() {
-                    eprintln!("{line}");
-                } else {
-                    let _ = self.multi.println(line);
-                }
-            }
+            RunEvent::Notice { index, message } => self.say(*index, message),
             RunEvent::DiskFinished { index, result } => {
                 let word = match result {
                     SanitizeResult::Verified => "✔ wiped and verified",
@@ -516,16 +518,7 @@ impl Bars {
                     SanitizeResult::Interrupted => "✘ INTERRUPTED",
                 };
                 self.bars[*index].finish_and_clear();
-                let _ = self.multi.println(format!(
-                    "disk {}/{} {}: {word}",
-                    index + 1,
-                    self.bars.len(),
-                    self.names[*index]
-                ));
-                // Not a terminal: the bars are hidden; say it on stderr (stdout may carry JSON).
-                if self.multi.is_hidden() {
-                    eprintln!("disk {}/{} {}: {word}", index + 1, self.bars.len(), self.names[*index]);
-                }
+                self.say(*index, word);
             }
         }
     }
