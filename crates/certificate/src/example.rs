@@ -65,6 +65,7 @@ pub fn certificate(disk_serial: &str) -> Certificate {
         disks,
         image: None,
         grade: None,
+        checks: None,
     }
 }
 

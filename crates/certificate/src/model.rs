@@ -128,6 +128,10 @@ pub struct Certificate {
     pub image: Option<serde_json::Value>,
     /// The unit's grade (`null` until grading exists).
     pub grade: Option<serde_json::Value>,
+    /// What the worker checked by hand on the station (screen, keyboard, sound, USB, battery,
+    /// cosmetic grade). Absent from certificates made without the station app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Checks>,
     /// The outcome over all disks; see [`Outcome::from_disks`].
     pub result: Outcome,
 }
@@ -420,6 +424,68 @@ impl SanitizeRecord {
             && self.verification.mismatches.is_empty()
             && self.errors.is_empty()
     }
+}
+
+/// The functional checks a worker does with the unit in front of them (décret 2022-190 asks that
+/// every function of a "reconditionné" unit was tested).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checks {
+    /// Full-screen colours shown; did the worker see a defect (dead pixels, lines, stains)?
+    pub screen: CheckResult,
+    /// Every key drawn on screen pressed; which ones never answered.
+    pub keyboard: CheckResult,
+    /// A tone played; did the worker hear it?
+    pub sound: CheckResult,
+    /// A USB device plugged into each port; did each one work?
+    pub usb: CheckResult,
+    /// Does the battery charge on mains power? `not_applicable` without a battery.
+    pub battery: CheckResult,
+    /// The refurbisher's cosmetic grade, when given.
+    pub cosmetic: Option<CosmeticGrade>,
+}
+
+/// The result of one functional check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckResult {
+    /// Pass, fail, skipped or not applicable.
+    pub status: CheckStatus,
+    /// Evidence in plain words (e.g. the keys that never answered, how the tone was played).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+impl CheckResult {
+    /// A check with this status and no details.
+    pub fn new(status: CheckStatus) -> CheckResult {
+        CheckResult { status, details: Vec::new() }
+    }
+}
+
+/// How a functional check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// The function works.
+    Pass,
+    /// The worker saw a defect.
+    Fail,
+    /// The worker did not do the check.
+    Skipped,
+    /// The unit has no such function (e.g. no battery in a desktop).
+    NotApplicable,
+}
+
+/// Cosmetic grade given by the refurbisher (the station app explains each in words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CosmeticGrade {
+    /// Like new: no visible mark at arm's length.
+    A,
+    /// Light wear: small scratches or marks, nothing broken.
+    B,
+    /// Visible wear: deep scratches, dents, missing feet or covers, still works.
+    C,
 }
 
 /// The certificate's overall result.

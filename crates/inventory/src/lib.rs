@@ -10,6 +10,7 @@
 mod disk;
 mod dmi;
 pub mod edid;
+pub mod power;
 pub mod smart;
 
 use std::fs;

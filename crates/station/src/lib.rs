@@ -5,6 +5,7 @@
 //! [`push`] (the registry client) and [`run`] (the headless pipeline from disks to certificate).
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod journal;
 pub mod key;
 pub mod push;

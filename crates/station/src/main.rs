@@ -26,8 +26,9 @@ struct Cli {
     /// The station's data directory (key, spool). Default: $SV_DATA_DIR, else ~/.local/share/seconde-vie.
     #[arg(long, global = true, env = "SV_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Without a command: the guided station app (what the live USB starts on tty1).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -80,10 +81,24 @@ impl WipeArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The guided station app on this terminal (the default command).
+    App {
+        /// Offer only these disks (block devices or files standing for disks) instead of every
+        /// disk of the machine. Repeat for several.
+        #[arg(long = "disk")]
+        disks: Vec<PathBuf>,
+        /// Read /sys and /proc below this directory (tests).
+        #[arg(long, default_value = "/", hide = true)]
+        root: PathBuf,
+    },
     /// Wipe and verify the named disks, then sign, spool and push the certificate.
+    /// With --batch, run the station app headless, answering its questions from a TOML file.
     Run {
+        /// Answer the station app's questions from this file (see docs/station-app.md).
+        #[arg(long, conflicts_with_all = ["disks", "lot", "spool"])]
+        batch: Option<PathBuf>,
         /// A disk to wipe (a whole-disk block device, or a file standing for one). Repeat for several.
-        #[arg(long = "disk", required = true)]
+        #[arg(long = "disk", required_unless_present = "batch")]
         disks: Vec<PathBuf>,
         /// The registry's URL, e.g. http://127.0.0.1:8750.
         #[arg(long, env = "SV_REGISTRY")]
@@ -188,8 +203,67 @@ fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = data_dir(cli.data_dir);
-    match cli.command {
-        Command::Run { disks, registry, spool, operator, lot, wipe, root } => {
+    let command = cli.command.unwrap_or(Command::App { disks: Vec::new(), root: PathBuf::from("/") });
+    match command {
+        Command::App { disks, root } => {
+            report_leftover_journals(&data.join("journal"));
+            let env = station::app::runtime::Environment {
+                data_dir: data.clone(),
+                root,
+                disks: Some(disks).filter(|d| !d.is_empty()),
+                sound: true,
+            };
+            let settings = station::app::settings::Settings::load(&data)?;
+            let runtime = station::app::runtime::Runtime::new(env)?;
+            let name =
+                settings.station_name.clone().unwrap_or_else(|| runtime.key().key_id()[..12].to_owned());
+            let app = station::app::App::new(settings, name);
+            let app = station::app::terminal::run(app, runtime)?;
+            if let Some(sealed) = &app.sealed {
+                println!("{}", sealed.path.display());
+            }
+            eprintln!("station: {} key presses", app.keystrokes);
+            Ok(match app.sealed.map(|s| s.result) {
+                Some(Outcome::Sanitized) => ExitCode::SUCCESS,
+                _ => ExitCode::from(1),
+            })
+        }
+        Command::Run { batch: Some(file), root, registry, operator, wipe, .. } => {
+            report_leftover_journals(&data.join("journal"));
+            let mut batch = station::app::batch::BatchFile::load(&file)?;
+            if registry.is_some() && batch.registry.is_none() {
+                batch.registry = registry;
+            }
+            if batch.operator.is_none() && operator != "unnamed operator" {
+                batch.operator = Some(operator);
+            }
+            if let (Some(m), None) = (&wipe.method, &batch.method) {
+                batch.method = Some(m.name());
+            }
+            let env = station::app::runtime::Environment {
+                data_dir: data.clone(),
+                root,
+                disks: None,
+                sound: false,
+            };
+            let report = station::app::batch::run(&batch, env, |app| {
+                eprintln!("station: {}", app.t(station::app::view::title_key(app)));
+            })?;
+            let app = report.app;
+            let sealed = app.sealed.as_ref().ok_or_else(|| anyhow::anyhow!("no certificate was made"))?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "certificate": sealed.id,
+                    "path": sealed.path,
+                    "result": sealed.result,
+                    "delivery": format!("{:?}", app.delivery),
+                    "keystrokes": app.keystrokes,
+                })
+            );
+            Ok(if sealed.result == Outcome::Sanitized { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Run { disks, registry, spool, operator, lot, wipe, root, batch: None } => {
             report_leftover_journals(&data.join("journal"));
             let config = RunConfig {
                 disks,

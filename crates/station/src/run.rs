@@ -136,26 +136,16 @@ pub fn run(
         stop,
         &mut observe,
     );
-    let certificate = Certificate {
-        schema: SCHEMA_V1.into(),
-        id: uuid::Uuid::now_v7(),
-        station: StationRef {
-            id: config.station_name.clone().unwrap_or_else(|| key.key_id()),
-            key_id: key.key_id(),
-        },
+    let parts = CertificateParts {
         operator: config.operator.clone(),
         lot: config.lot.clone(),
+        station_name: config.station_name.clone(),
         started_at,
-        finished_at: Timestamp::now(),
-        tool: Tool { name: TOOL_NAME.into(), version: env!("CARGO_PKG_VERSION").into() },
         unit: host.unit,
-        result: Outcome::from_disks(&disks),
         disks,
-        image: None,
-        grade: None,
+        checks: None,
     };
-    let signed = key.sign(&certificate)?;
-    let spooled_at = spool.store(&certificate.id.to_string(), &signed.to_json_pretty())?;
+    let (certificate, spooled_at) = seal(parts, key, spool)?;
     let push = match registry {
         Some(client) => Some(client.push(spool, &spooled_at)?),
         None => None,
@@ -165,6 +155,53 @@ pub fn run(
         _ => spooled_at,
     };
     Ok(RunReport { certificate, spooled_at, push })
+}
+
+/// What a certificate is made of, gathered over a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateParts {
+    /// Who ran the station.
+    pub operator: String,
+    /// The donor's lot.
+    pub lot: Option<String>,
+    /// The station's name, if the workshop gave one (else its key id).
+    pub station_name: Option<String>,
+    /// When the run started.
+    pub started_at: Timestamp,
+    /// The unit's identity.
+    pub unit: certificate::Unit,
+    /// Every disk's record.
+    pub disks: Vec<DiskRecord>,
+    /// The worker's functional checks, from the station app.
+    pub checks: Option<certificate::Checks>,
+}
+
+/// Builds, signs and spools the certificate (durably, before any network use). Returns it with
+/// the path of its file in `spool/pending`.
+pub fn seal(
+    parts: CertificateParts,
+    key: &SigningIdentity,
+    spool: &Spool,
+) -> anyhow::Result<(Certificate, PathBuf)> {
+    let certificate = Certificate {
+        schema: SCHEMA_V1.into(),
+        id: uuid::Uuid::now_v7(),
+        station: StationRef { id: parts.station_name.unwrap_or_else(|| key.key_id()), key_id: key.key_id() },
+        operator: parts.operator,
+        lot: parts.lot,
+        started_at: parts.started_at,
+        finished_at: Timestamp::now(),
+        tool: Tool { name: TOOL_NAME.into(), version: env!("CARGO_PKG_VERSION").into() },
+        unit: parts.unit,
+        result: Outcome::from_disks(&parts.disks),
+        disks: parts.disks,
+        image: None,
+        grade: None,
+        checks: parts.checks,
+    };
+    let signed = key.sign(&certificate)?;
+    let spooled_at = spool.store(&certificate.id.to_string(), &signed.to_json_pretty())?;
+    Ok((certificate, spooled_at))
 }
 
 /// Wipes every disk at once, each on its own thread, so a slow or hung disk delays only its own

@@ -1,0 +1,253 @@
+//! Runs the app's effects: each long job on its own thread, answering with [`Msg`]s on one
+//! channel. The terminal loop and the batch runner both drive an [`App`] with it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Instant;
+
+use certificate::SigningIdentity;
+use inventory::Root;
+use sanitize::safety::{self, SystemView};
+
+use super::{App, Delivery, DiskCandidate, Effect, Facts, Failure, Msg, Sealed};
+use crate::push::{PushOutcome, RegistryClient};
+use crate::spool::Spool;
+
+/// Where the runtime reads and writes.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The station's data directory (settings, key, spool, journals).
+    pub data_dir: PathBuf,
+    /// Where /sys, /proc and /dev are read (tests point it at a fixture tree).
+    pub root: PathBuf,
+    /// The disks to offer, instead of every disk the system has (tests, and workshops that
+    /// name their disks).
+    pub disks: Option<Vec<PathBuf>>,
+    /// Play the sound check's tone through the sound card (off in tests).
+    pub sound: bool,
+}
+
+/// The effect runner.
+#[derive(Debug)]
+pub struct Runtime {
+    env: Environment,
+    key: Arc<SigningIdentity>,
+    spool: Arc<Spool>,
+    stop: Arc<AtomicBool>,
+    tx: Sender<Msg>,
+    /// Messages from the workers.
+    pub rx: Receiver<Msg>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    /// Terminal bells asked for and not yet rung.
+    pub bells: u32,
+    /// Set once the app asked to leave.
+    pub quit: bool,
+}
+
+impl Runtime {
+    /// A runtime over a data directory (the key and spool are made there if missing).
+    pub fn new(env: Environment) -> anyhow::Result<Runtime> {
+        let key = crate::key::load_or_create(&env.data_dir)?;
+        let spool = Spool::open(&env.data_dir.join("spool"))?;
+        let (tx, rx) = channel();
+        Ok(Runtime {
+            env,
+            key: Arc::new(key),
+            spool: Arc::new(spool),
+            stop: Arc::new(AtomicBool::new(false)),
+            tx,
+            rx,
+            workers: Vec::new(),
+            bells: 0,
+            quit: false,
+        })
+    }
+
+    /// The station's signing key.
+    pub fn key(&self) -> &SigningIdentity {
+        &self.key
+    }
+
+    /// The flag the wipe threads watch (Ctrl+C handlers set it too).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
+    }
+
+    /// Starts what the effects ask for; returns at once.
+    pub fn run(&mut self, app: &App, effects: Vec<Effect>) {
+        for effect in effects {
+            self.run_one(app, effect);
+        }
+        self.workers.retain(|w| !w.is_finished());
+    }
+
+    fn spawn(&mut self, job: impl FnOnce(Sender<Msg>) + Send + 'static) {
+        let tx = self.tx.clone();
+        self.workers.push(std::thread::spawn(move || job(tx)));
+    }
+
+    fn run_one(&mut self, app: &App, effect: Effect) {
+        match effect {
+            Effect::Probe => {
+                let root = self.env.root.clone();
+                let disks = self.env.disks.clone();
+                self.spawn(move |tx| {
+                    let _ = tx.send(Msg::Facts(Box::new(probe(&root, disks))));
+                });
+            }
+            Effect::Wipe { disks, options, auto_purge } => {
+                let root = self.env.root.clone();
+                let journal_dir = self.env.data_dir.join("journal");
+                let stop = Arc::clone(&self.stop);
+                self.spawn(move |tx| {
+                    // The checks run again at the last moment: a disk may have been mounted or
+                    // swapped since the inventory.
+                    if let Err(e) = crate::run::check_disks(&disks, &SystemView::at(&root)) {
+                        let _ = tx.send(Msg::WipeRefused(Failure {
+                            plain: "error.wipe_refused",
+                            details: format!("{e:#}"),
+                        }));
+                        return;
+                    }
+                    let records = crate::run::wipe_disks(
+                        &disks,
+                        &Root::at(&root),
+                        &options,
+                        auto_purge,
+                        Some(&journal_dir),
+                        &stop,
+                        |e| {
+                            let _ = tx.send(Msg::Wipe(e, Instant::now()));
+                        },
+                    );
+                    let _ = tx.send(Msg::WipeFinished(records));
+                });
+            }
+            Effect::StopWipe => self.stop.store(true, Ordering::SeqCst),
+            Effect::Seal(parts) => {
+                let key = Arc::clone(&self.key);
+                let spool = Arc::clone(&self.spool);
+                let registry = app.settings.registry.clone();
+                self.spawn(move |tx| {
+                    let (certificate, path) = match crate::run::seal(*parts, &key, &spool) {
+                        Ok(done) => done,
+                        Err(e) => {
+                            let _ = tx.send(Msg::Sealed(Err(Failure {
+                                plain: "error.seal",
+                                details: format!("{e:#}"),
+                            })));
+                            return;
+                        }
+                    };
+                    let _ = tx.send(Msg::Sealed(Ok(Sealed {
+                        id: certificate.id,
+                        path: path.clone(),
+                        result: certificate.result,
+                    })));
+                    if let Some(url) = registry {
+                        let _ = tx.send(Msg::Delivered(deliver(&url, &spool, &path)));
+                    }
+                });
+            }
+            Effect::Tone => {
+                self.bells += 1;
+                if self.env.sound {
+                    self.spawn(|_| {
+                        // Through the sound card when ALSA's speaker-test is there; the bell
+                        // above covers machines with only a PC speaker.
+                        let _ = std::process::Command::new("speaker-test")
+                            .args(["-t", "sine", "-f", "440", "-l", "1", "-p", "1000"])
+                            .stdout(std::process::Stdio::null())
+                            .stderr(std::process::Stdio::null())
+                            .status();
+                    });
+                }
+            }
+            Effect::Bell => self.bells += 1,
+            Effect::Enrol(url) => {
+                let public_key = self.key.public_key_base64();
+                let name = app.settings.station_name.clone();
+                self.spawn(move |tx| {
+                    let answer = RegistryClient::new(&url).enrol(&public_key, name.as_deref());
+                    let _ = tx.send(Msg::Enrolled(match answer {
+                        Ok((_, Some(code))) => Ok(code),
+                        Ok((status, None)) => Ok(status),
+                        Err(e) => Err(Failure { plain: "error.enrol", details: format!("{e:#}") }),
+                    }));
+                });
+            }
+            Effect::SaveSettings(settings) => {
+                if let Err(e) = settings.save(&self.env.data_dir) {
+                    let _ = self
+                        .tx
+                        .send(Msg::Failed(Failure { plain: "error.settings", details: format!("{e:#}") }));
+                }
+            }
+            Effect::Quit => self.quit = true,
+        }
+    }
+
+    /// Waits for every worker thread (used before leaving, so no write is cut short).
+    pub fn join(&mut self) {
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn deliver(url: &str, spool: &Spool, path: &Path) -> Delivery {
+    match RegistryClient::new(url).push(spool, path) {
+        Ok(PushOutcome::Accepted { .. }) => Delivery::Sent,
+        Ok(PushOutcome::Refused { status, message }) => {
+            Delivery::Kept(format!("{url}: HTTP {status}: {message}"))
+        }
+        Ok(PushOutcome::Unreachable(why)) => Delivery::Kept(why),
+        Err(e) => Delivery::Kept(format!("{e:#}")),
+    }
+}
+
+/// Size of a disk: the kernel's count of 512-byte sectors for a block device, the length of a
+/// file standing for one.
+fn disk_size(path: &Path, root: &Path) -> u64 {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    if let Some(name) = real.file_name().and_then(|n| n.to_str()) {
+        let sys = Root::at(root).join(&format!("/sys/class/block/{name}/size"));
+        if let Some(sectors) = std::fs::read_to_string(sys).ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+            if real.starts_with("/dev") {
+                return sectors * 512;
+            }
+        }
+    }
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The inventory the app shows: the host, every disk with its health and whether it is
+/// protected, and the power supplies.
+pub fn probe(root: &Path, disks: Option<Vec<PathBuf>>) -> Facts {
+    let inv_root = Root::at(root);
+    let host = inventory::probe_host(&inv_root);
+    let view = SystemView::at(root);
+    let paths = disks.unwrap_or_else(|| inventory::list_disks(&inv_root));
+    let disks = paths
+        .into_iter()
+        .map(|path| {
+            let facts = inventory::probe_disk(&path, &inv_root);
+            let (health, health_reasons) = match facts.health {
+                Some(h) => (h.verdict, h.reasons),
+                None => (inventory::smart::HealthVerdict::Unknown, Vec::new()),
+            };
+            DiskCandidate {
+                size: disk_size(&path, root),
+                protected: safety::check_target(&path, &view).err().map(|r| r.to_string()),
+                path,
+                model: facts.model.value().cloned(),
+                serial: facts.serial.value().cloned(),
+                health,
+                health_reasons,
+            }
+        })
+        .collect();
+    Facts { host, disks, power: inventory::power::probe_power(&inv_root) }
+}

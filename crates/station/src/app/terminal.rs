@@ -1,0 +1,66 @@
+//! The app on a real terminal: crossterm input, ratatui drawing, a 10 Hz tick. The terminal is
+//! restored on every exit, panics included (ratatui's `init` installs the hook).
+
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+
+use super::runtime::Runtime;
+use super::{view, App, Key, Msg};
+
+/// Maps a terminal key event to the app's keys.
+pub fn map_key(event: &event::KeyEvent) -> Option<Key> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    Some(match event.code {
+        KeyCode::Char('c') if event.modifiers.contains(KeyModifiers::CONTROL) => Key::CtrlC,
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Tab => Key::Tab,
+        KeyCode::F(n) => Key::F(n),
+        KeyCode::Char(c) => Key::Char(c),
+        _ => return None,
+    })
+}
+
+/// Runs the app until it quits; returns its final state.
+pub fn run(mut app: App, mut runtime: Runtime) -> anyhow::Result<App> {
+    let mut terminal = ratatui::init();
+    let result = (|| -> anyhow::Result<()> {
+        let effects = app.start();
+        runtime.run(&app, effects);
+        while !runtime.quit {
+            terminal.draw(|frame| view::render(&app, frame))?;
+            if runtime.bells > 0 {
+                runtime.bells = 0;
+                let mut out = std::io::stdout();
+                let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+            }
+            if event::poll(Duration::from_millis(100))? {
+                if let Event::Key(k) = event::read()? {
+                    if let Some(key) = map_key(&k) {
+                        let effects = app.update(Msg::Key(key, Instant::now()));
+                        runtime.run(&app, effects);
+                    }
+                }
+            }
+            while let Ok(msg) = runtime.rx.try_recv() {
+                let effects = app.update(msg);
+                runtime.run(&app, effects);
+            }
+            let effects = app.update(Msg::Tick(Instant::now()));
+            runtime.run(&app, effects);
+        }
+        Ok(())
+    })();
+    ratatui::restore();
+    runtime.join();
+    result.map(|()| app)
+}

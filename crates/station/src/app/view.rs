@@ -1,0 +1,704 @@
+//! Drawing the state. Every screen has the same layout, top to bottom: where am I (a band with
+//! the step, the station and the lot), a big heading, what is happening (the body), the other
+//! keys in small type, and the one thing to do in a bright band. Nothing here changes the state.
+
+use inventory::smart::HealthVerdict;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+use sanitize::Phase;
+
+use super::theme::{self, Status};
+use super::{
+    big, i18n::Lang, qr, App, Delivery, DiskCandidate, Overlay, Question, Screen, ANSWERS, METHOD_CHOICES,
+    STEPS, SUPERVISOR_LINES,
+};
+use certificate::{CheckStatus, Outcome, SanitizeResult};
+
+/// Draws the whole app.
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    if let Screen::ScreenColours(i) = app.screen {
+        render_colour(app, frame, area, i);
+        render_overlay(app, frame, area);
+        return;
+    }
+    let [header, heading, subtitle, body, hints, action] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(if area.height >= 20 { big::HEIGHT + 1 } else { 1 }),
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(app, frame, header);
+    render_heading(frame, heading, &app.t(title_key(app)));
+    frame.render_widget(
+        Paragraph::new(app.t(subtitle_key(app))).style(theme::text()).wrap(Wrap { trim: true }),
+        subtitle.inner(ratatui::layout::Margin { horizontal: 1, vertical: 0 }),
+    );
+    let body = body.inner(ratatui::layout::Margin { horizontal: 1, vertical: 0 });
+    match app.screen {
+        Screen::Welcome => render_welcome(app, frame, body),
+        Screen::Computer => render_computer(app, frame, body),
+        Screen::Question(q) => render_question(app, frame, body, q),
+        Screen::Keyboard => render_keyboard(app, frame, body),
+        Screen::Cosmetic => render_cosmetic(app, frame, body),
+        Screen::WipeConfirm => render_wipe_confirm(app, frame, body),
+        Screen::Wiping | Screen::WipeDone => render_wipe(app, frame, body),
+        Screen::Image => render_lines(frame, body, vec![line(Status::Warning, &app.t("image.none"))]),
+        Screen::Grade => render_grade(app, frame, body),
+        Screen::Certificate => render_certificate(app, frame, body),
+        Screen::ScreenColours(_) => {}
+    }
+    frame.render_widget(Paragraph::new(hints_text(app)).style(theme::quiet()), hints);
+    frame.render_widget(Paragraph::new(format!(" {}", action_text(app))).style(theme::action()), action);
+    render_overlay(app, frame, area);
+}
+
+/// The catalogue key of the current screen's title.
+pub fn title_key(app: &App) -> &'static str {
+    match app.screen {
+        Screen::Welcome => "welcome.title",
+        Screen::Computer => "computer.title",
+        Screen::ScreenColours(_) | Screen::Question(Question::Screen) => "check.screen.title",
+        Screen::Keyboard => "check.keyboard.title",
+        Screen::Question(Question::Sound) => "check.sound.title",
+        Screen::Question(Question::Usb) => "check.usb.title",
+        Screen::Question(Question::Battery) => "check.battery.title",
+        Screen::Cosmetic => "check.cosmetic.title",
+        Screen::WipeConfirm | Screen::Wiping | Screen::WipeDone => "wipe.title",
+        Screen::Image => "image.title",
+        Screen::Grade => "grade.title",
+        Screen::Certificate => "cert.title",
+    }
+}
+
+fn subtitle_key(app: &App) -> &'static str {
+    match app.screen {
+        Screen::Welcome => "welcome.subtitle",
+        Screen::Computer if app.facts.is_none() => "computer.searching",
+        Screen::Computer => "computer.subtitle",
+        Screen::ScreenColours(_) => "check.screen.look",
+        Screen::Question(Question::Screen) => "check.screen.question",
+        Screen::Keyboard => "check.keyboard.subtitle",
+        Screen::Question(Question::Sound) => "check.sound.question",
+        Screen::Question(Question::Usb) => "check.usb.question",
+        Screen::Question(Question::Battery) => "check.battery.question",
+        Screen::Cosmetic => "check.cosmetic.question",
+        Screen::WipeConfirm if app.facts.is_some() && app.disks_to_wipe().is_empty() => "wipe.no_disk",
+        Screen::WipeConfirm => "wipe.subtitle",
+        Screen::Wiping => "wipe.calm",
+        Screen::WipeDone => "wipe.done_subtitle",
+        Screen::Image => "image.subtitle",
+        Screen::Grade => "grade.subtitle",
+        Screen::Certificate if app.sealed.is_some() => "cert.done",
+        Screen::Certificate => "cert.signing",
+    }
+}
+
+fn render_header(app: &App, frame: &mut Frame, area: Rect) {
+    let step = app.tf("step.of", &[("n", &app.screen.step().to_string()), ("total", &STEPS.to_string())]);
+    let lot = if app.lot.is_empty() { app.t("app.no_lot") } else { app.lot.clone() };
+    let text = format!(
+        " {step} · {} · {} · {}",
+        app.t(title_key(app)),
+        app.tf("app.station", &[("name", &app.station_name)]),
+        app.tf("app.lot", &[("lot", &lot)])
+    );
+    frame.render_widget(Paragraph::new(text).style(theme::header()), area);
+}
+
+fn render_heading(frame: &mut Frame, area: Rect, title: &str) {
+    if area.height >= big::HEIGHT && big::width(title) + 2 <= area.width {
+        let lines: Vec<Line> = big::render(title).into_iter().map(|l| Line::from(format!(" {l}"))).collect();
+        frame.render_widget(Paragraph::new(lines).style(theme::heading()), area);
+    } else {
+        frame.render_widget(
+            Paragraph::new(format!(" {}", title.to_uppercase()))
+                .style(theme::heading().add_modifier(Modifier::REVERSED)),
+            area,
+        );
+    }
+}
+
+fn hints_text(app: &App) -> String {
+    let mut hints = Vec::new();
+    if app.screen == Screen::Welcome {
+        hints.push(app.t("key.lang"));
+    }
+    if app.screen == Screen::Keyboard {
+        hints.push(app.t("key.broken_key"));
+    }
+    if matches!(
+        app.screen,
+        Screen::Computer
+            | Screen::ScreenColours(_)
+            | Screen::Question(_)
+            | Screen::Keyboard
+            | Screen::Cosmetic
+            | Screen::WipeConfirm
+    ) {
+        hints.push(app.t("key.back"));
+    }
+    if app.screen == Screen::WipeDone
+        && app.progress.iter().any(|p| p.result != Some(SanitizeResult::Verified))
+    {
+        hints.push(app.t("key.details"));
+    }
+    hints.push(app.t("key.supervisor"));
+    hints.push(app.t("key.quit"));
+    format!(" {}", hints.join(" · "))
+}
+
+fn action_text(app: &App) -> String {
+    if app.waiting_for_worker() {
+        return app.t(if app.screen == Screen::Wiping { "key.wait_wipe" } else { "key.wait" });
+    }
+    app.t(match app.screen {
+        Screen::Welcome | Screen::Computer | Screen::WipeDone | Screen::Image | Screen::Grade => "key.next",
+        Screen::ScreenColours(_) => "key.next_colour",
+        Screen::Question(_) | Screen::Cosmetic => "key.choose",
+        Screen::Keyboard if app.keyboard.all_pressed() => "key.next",
+        Screen::Keyboard => "key.press_all",
+        Screen::WipeConfirm if app.disks_to_wipe().is_empty() => "key.next",
+        Screen::WipeConfirm => "key.hold",
+        Screen::Wiping => "key.wait_wipe",
+        Screen::Certificate => "key.finish",
+    })
+}
+
+/// A line with a status symbol, its word-carrying text, styled by the status.
+fn line(status: Status, text: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!(" {} ", status.symbol()), status.style()),
+        Span::styled(format!(" {text}"), theme::text().add_modifier(Modifier::BOLD)),
+    ])
+}
+
+fn render_lines(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>) {
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// Sizes in the units shops use: decimal for disks ("250 Go").
+pub fn size_words(lang: Lang, bytes: u64) -> String {
+    let (value, unit) = if bytes >= 1_000_000_000_000 {
+        (bytes as f64 / 1e12, "app.tb")
+    } else if bytes >= 1_000_000_000 {
+        (bytes as f64 / 1e9, "app.gb")
+    } else {
+        (bytes as f64 / 1e6, "app.mb")
+    };
+    let number = if value >= 10.0 { format!("{value:.0}") } else { format!("{value:.1}") };
+    let number = if lang == Lang::Fr { number.replace('.', ",") } else { number };
+    format!("{number} {}", super::i18n::t(lang, unit))
+}
+
+fn render_welcome(app: &App, frame: &mut Frame, area: Rect) {
+    let cursor = Span::styled("_", theme::focused());
+    let lines = vec![
+        Line::from(Span::styled(app.tf("welcome.station", &[("name", &app.station_name)]), theme::text())),
+        Line::from(""),
+        Line::from(Span::styled(app.t("welcome.lot_prompt"), theme::heading())),
+        Line::from(vec![Span::styled(format!(" {} ", app.lot), theme::focused()), cursor]),
+        Line::from(""),
+        Line::from(Span::styled(app.t("welcome.language"), theme::text())),
+        Line::from(""),
+        match &app.facts {
+            None => line(Status::Busy, &app.t("computer.searching")),
+            Some(_) => line(Status::Good, &app.t("welcome.found")),
+        },
+    ];
+    render_lines(frame, area, lines);
+}
+
+fn health_line(app: &App, d: &DiskCandidate) -> Line<'static> {
+    let size = size_words(app.lang, d.size);
+    let model = d.model.clone().unwrap_or_else(|| app.t("computer.disk_unknown_model"));
+    if d.protected.is_some() {
+        return line(
+            Status::Protected,
+            &app.tf("computer.disk_protected", &[("size", &size), ("model", &model)]),
+        );
+    }
+    let (status, key) = match d.health {
+        HealthVerdict::Good => (Status::Good, "computer.disk_good"),
+        HealthVerdict::Worn => (Status::Warning, "computer.disk_worn"),
+        HealthVerdict::Failing => (Status::Problem, "computer.disk_failing"),
+        HealthVerdict::Unknown => (Status::Warning, "computer.disk_unknown"),
+    };
+    line(status, &app.tf(key, &[("size", &size), ("model", &model)]))
+}
+
+fn render_computer(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(facts) = &app.facts else {
+        return render_lines(frame, area, vec![line(Status::Busy, &app.t("computer.searching"))]);
+    };
+    let host = &facts.host;
+    let mut lines = Vec::new();
+    let name = match (host.unit.vendor.value(), host.unit.model.value()) {
+        (Some(v), Some(m)) => format!("{v} {m}"),
+        (None, Some(m)) => m.clone(),
+        (Some(v), None) => v.clone(),
+        (None, None) => app.t("computer.unknown_model"),
+    };
+    lines.push(line(Status::Good, &app.tf("computer.unit", &[("name", &name)])));
+    match host.unit.serial.value() {
+        Some(s) => lines.push(line(Status::Good, &app.tf("computer.serial", &[("serial", s)]))),
+        None => lines.push(line(Status::Warning, &app.t("computer.no_serial"))),
+    }
+    match host.cpu_model.value() {
+        Some(cpu) => {
+            let threads = host.cpu_threads.value().map(|t| t.to_string()).unwrap_or_else(|| "?".into());
+            lines.push(line(Status::Good, &app.tf("computer.cpu", &[("cpu", cpu), ("threads", &threads)])))
+        }
+        None => lines.push(line(Status::Warning, &app.t("computer.no_cpu"))),
+    }
+    match host.memory_bytes.value() {
+        Some(bytes) => {
+            let gib = (*bytes as f64 / (1u64 << 30) as f64).round().max(1.0);
+            let status = if gib < 2.0 { Status::Warning } else { Status::Good };
+            lines.push(line(status, &app.tf("computer.memory", &[("gb", &format!("{gib:.0}"))])));
+        }
+        None => lines.push(line(Status::Warning, &app.t("computer.no_memory"))),
+    }
+    if facts.disks.iter().all(|d| d.protected.is_some()) {
+        lines.push(line(Status::Warning, &app.t("computer.no_disk")));
+    }
+    for d in &facts.disks {
+        lines.push(health_line(app, d));
+    }
+    let monitors: Vec<_> = host.monitors.iter().filter_map(|(_, m)| m.as_ref().ok()).collect();
+    if monitors.is_empty() {
+        lines.push(line(Status::Warning, &app.t("computer.no_monitor")));
+    }
+    for m in monitors {
+        let inches = m.nominal_inches.map(|i| format!("{i:.0}")).unwrap_or_else(|| "?".into());
+        let input = format!("{:?}", m.input).split(['(', ' ']).next().unwrap_or("").to_uppercase();
+        lines
+            .push(line(Status::Good, &app.tf("computer.monitor", &[("inches", &inches), ("input", &input)])));
+    }
+    for b in &facts.power.batteries {
+        let health = b.health_percent.map(|h| h.to_string()).unwrap_or_else(|| "?".into());
+        let status = match b.health_percent {
+            Some(h) if h < 50 => Status::Problem,
+            Some(h) if h < 80 => Status::Warning,
+            Some(_) => Status::Good,
+            None => Status::Warning,
+        };
+        lines.push(line(status, &app.tf("computer.battery", &[("health", &health)])));
+    }
+    render_lines(frame, area, lines);
+}
+
+fn choice_line(focused: bool, status: Status, text: &str) -> Line<'static> {
+    let style = if focused { theme::focused() } else { theme::text() };
+    let marker = if focused { "►" } else { " " };
+    Line::from(vec![
+        Span::styled(format!(" {marker} "), style),
+        Span::styled(format!(" {} ", status.symbol()), status.style()),
+        Span::styled(format!(" {text} "), style),
+    ])
+}
+
+fn render_question(app: &App, frame: &mut Frame, area: Rect, q: Question) {
+    let (ok, fail) = match q {
+        Question::Screen => ("check.screen.ok", "check.screen.fail"),
+        Question::Sound => ("check.sound.ok", "check.sound.fail"),
+        Question::Usb => ("check.usb.ok", "check.usb.fail"),
+        Question::Battery => ("check.battery.ok", "check.battery.fail"),
+    };
+    let mut lines = Vec::new();
+    if q == Question::Battery {
+        if let Some(f) = &app.facts {
+            for b in &f.power.batteries {
+                let charge = b.capacity_percent.map(|c| c.to_string()).unwrap_or_else(|| "?".into());
+                lines.push(line(
+                    Status::Busy,
+                    &app.tf("check.battery.now", &[("status", &b.status), ("charge", &charge)]),
+                ));
+            }
+            lines.push(Line::from(""));
+        }
+    }
+    for (i, status) in ANSWERS.iter().enumerate() {
+        let (s, key) = match status {
+            CheckStatus::Pass => (Status::Good, ok),
+            CheckStatus::Fail => (Status::Problem, fail),
+            _ => (Status::Neutral, "check.skip"),
+        };
+        lines.push(choice_line(app.choice == i, s, &app.t(key)));
+        lines.push(Line::from(""));
+    }
+    render_lines(frame, area, lines);
+}
+
+fn render_cosmetic(app: &App, frame: &mut Frame, area: Rect) {
+    let choices = [
+        ("check.cosmetic.a", Status::Good),
+        ("check.cosmetic.b", Status::Good),
+        ("check.cosmetic.c", Status::Warning),
+        ("check.skip", Status::Neutral),
+    ];
+    let mut lines = Vec::new();
+    for (i, (key, status)) in choices.iter().enumerate() {
+        lines.push(choice_line(app.choice == i, *status, &app.t(key)));
+        lines.push(Line::from(""));
+    }
+    render_lines(frame, area, lines);
+}
+
+fn render_keyboard(app: &App, frame: &mut Frame, area: Rect) {
+    let kb = &app.keyboard;
+    let mut lines = Vec::new();
+    for (r, row) in kb.rows.iter().enumerate() {
+        let mut spans = vec![Span::raw(" ".repeat(r.min(3)))];
+        for (k, cap) in row.iter().enumerate() {
+            let style = if kb.pressed[r][k] {
+                Status::Good.style().add_modifier(Modifier::REVERSED)
+            } else {
+                theme::text()
+            };
+            spans.push(Span::styled(format!("[{}]", cap.label), style));
+            spans.push(Span::raw(" "));
+        }
+        lines.push(Line::from(spans));
+        if area.height as usize > 2 * kb.rows.len() + 2 {
+            lines.push(Line::from(""));
+        }
+    }
+    let count = app.tf(
+        "check.keyboard.count",
+        &[("pressed", &kb.count_pressed().to_string()), ("total", &kb.len().to_string())],
+    );
+    let status = if kb.all_pressed() { Status::Good } else { Status::Busy };
+    lines.push(line(status, &count));
+    render_lines(frame, area, lines);
+}
+
+fn method_words(app: &App) -> String {
+    match app.settings.method.as_deref() {
+        None | Some("auto") => app.t("wipe.method_auto"),
+        Some(m) => app.tf("wipe.method_named", &[("method", m)]),
+    }
+}
+
+fn render_wipe_confirm(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(facts) = &app.facts else {
+        return render_lines(frame, area, vec![line(Status::Busy, &app.t("computer.searching"))]);
+    };
+    let mut lines = Vec::new();
+    for d in &facts.disks {
+        let size = size_words(app.lang, d.size);
+        let model = d.model.clone().unwrap_or_else(|| app.t("computer.disk_unknown_model"));
+        let name = d.path.display().to_string();
+        match &d.protected {
+            Some(_) => lines.push(line(
+                Status::Protected,
+                &app.tf("wipe.protected", &[("disk", &name), ("size", &size), ("model", &model)]),
+            )),
+            None => {
+                let mut l = health_line(app, d);
+                l.spans.insert(1, Span::styled(format!(" {name} →"), theme::heading()));
+                lines.push(l);
+            }
+        }
+    }
+    if app.disks_to_wipe().is_empty() {
+        return render_lines(frame, area, lines);
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(method_words(app), theme::text())));
+    lines.push(Line::from(""));
+    let word = app.t("wipe.confirm_word");
+    lines.push(Line::from(Span::styled(app.tf("wipe.how_to_confirm", &[("word", &word)]), theme::heading())));
+    let width = 40usize;
+    let filled = (app.confirm.held * width as f64).round() as usize;
+    lines.push(Line::from(vec![
+        Span::styled("█".repeat(filled), theme::gauge()),
+        Span::styled("░".repeat(width - filled), theme::quiet()),
+    ]));
+    if !app.confirm.typed.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(app.t("wipe.typed"), theme::text()),
+            Span::styled(format!(" {} ", app.confirm.typed.to_uppercase()), theme::focused()),
+        ]));
+    }
+    render_lines(frame, area, lines);
+}
+
+fn duration_words(app: &App, secs: u64) -> String {
+    if secs >= 3600 {
+        app.tf("wipe.hours", &[("h", &(secs / 3600).to_string()), ("m", &format!("{:02}", secs % 3600 / 60))])
+    } else if secs >= 60 {
+        app.tf("wipe.minutes", &[("m", &(secs.div_ceil(60)).to_string())])
+    } else {
+        app.t("wipe.under_a_minute")
+    }
+}
+
+fn result_status(result: SanitizeResult) -> (Status, &'static str) {
+    match result {
+        SanitizeResult::Verified => (Status::Good, "wipe.verified"),
+        SanitizeResult::NotVerified => (Status::Warning, "wipe.unverified"),
+        SanitizeResult::Interrupted => (Status::Warning, "wipe.interrupted"),
+        SanitizeResult::Failed => (Status::Problem, "wipe.failed"),
+    }
+}
+
+fn render_wipe(app: &App, frame: &mut Frame, area: Rect) {
+    let per_disk =
+        if app.progress.is_empty() { 1 } else { (area.height as usize / app.progress.len()).max(2) };
+    let big_digits = per_disk >= 6;
+    let mut lines: Vec<Line> = Vec::new();
+    for p in &app.progress {
+        let label = format!("{} · {}", p.path.display(), size_words(app.lang, p.size));
+        match p.result {
+            Some(result) if app.screen == Screen::WipeDone || result != SanitizeResult::Verified => {
+                let (status, key) = result_status(result);
+                lines.push(line(status, &format!("{label} · {}", app.t(key))));
+                if status != Status::Good {
+                    lines.push(Line::from(Span::styled(
+                        format!("    {}", app.t("error.call_supervisor")),
+                        theme::text(),
+                    )));
+                    if app.show_details {
+                        if let Some(r) = app
+                            .records
+                            .as_ref()
+                            .and_then(|rs| rs.iter().find(|r| r.path == p.path.display().to_string()))
+                        {
+                            for e in &r.sanitization.errors {
+                                lines.push(Line::from(Span::styled(
+                                    format!("    {}", e.message),
+                                    theme::quiet(),
+                                )));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let percent = format!("{:.0}%", p.percent.floor());
+        let phase = app.t(if p.phase == Phase::Writing { "wipe.writing" } else { "wipe.verifying" });
+        let speed =
+            if p.rate > 0.0 { format!("{}/s", size_words(app.lang, p.rate as u64)) } else { "…".into() };
+        let left = p.eta_secs.map(|s| duration_words(app, s)).unwrap_or_else(|| "…".into());
+        lines.push(line(Status::Busy, &label));
+        if big_digits {
+            for l in big::render(&percent) {
+                lines.push(Line::from(Span::styled(format!("   {l}"), theme::heading())));
+            }
+        }
+        let width = (area.width as usize).saturating_sub(14).min(60);
+        let filled = ((p.percent / 100.0) * width as f64).round() as usize;
+        lines.push(Line::from(vec![
+            Span::raw("   "),
+            Span::styled("█".repeat(filled), theme::gauge()),
+            Span::styled("░".repeat(width - filled.min(width)), theme::quiet()),
+            Span::styled(format!(" {percent}"), theme::heading()),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "   {}",
+                app.tf(
+                    "wipe.detail",
+                    &[
+                        ("pass", &p.pass.0.to_string()),
+                        ("passes", &p.pass.1.to_string()),
+                        ("phase", &phase),
+                        ("speed", &speed),
+                        ("left", &left),
+                    ],
+                )
+            ),
+            theme::text(),
+        )));
+    }
+    if app.screen == Screen::WipeDone && app.progress.is_empty() {
+        lines.push(line(Status::Warning, &app.t("wipe.no_disk")));
+    }
+    render_lines(frame, area, lines);
+}
+
+fn check_line(app: &App, key: &str, result: &certificate::CheckResult) -> Line<'static> {
+    let (status, word) = match result.status {
+        CheckStatus::Pass => (Status::Good, "status.pass"),
+        CheckStatus::Fail => (Status::Problem, "status.fail"),
+        CheckStatus::Skipped => (Status::Warning, "status.skipped"),
+        CheckStatus::NotApplicable => (Status::Neutral, "status.not_applicable"),
+    };
+    line(status, &format!("{} : {}", app.t(key), app.t(word)))
+}
+
+fn render_grade(app: &App, frame: &mut Frame, area: Rect) {
+    let checks = app.checks.to_checks();
+    let mut lines = vec![
+        check_line(app, "check.screen.title", &checks.screen),
+        check_line(app, "check.keyboard.title", &checks.keyboard),
+        check_line(app, "check.sound.title", &checks.sound),
+        check_line(app, "check.usb.title", &checks.usb),
+        check_line(app, "check.battery.title", &checks.battery),
+    ];
+    let cosmetic = match checks.cosmetic {
+        Some(g) => format!("{g:?}"),
+        None => app.t("status.skipped"),
+    };
+    lines.push(line(if checks.cosmetic.is_some() { Status::Good } else { Status::Warning }, &app.tf("grade.cosmetic", &[("grade", &cosmetic)])));
+    let records = app.records.as_deref().unwrap_or_default();
+    let (status, key) = match Outcome::from_disks(records) {
+        Outcome::Sanitized => (Status::Good, "grade.wiped"),
+        Outcome::Failed => (Status::Problem, "grade.wipe_failed"),
+        Outcome::Incomplete => (Status::Warning, "grade.wipe_incomplete"),
+    };
+    lines.push(line(status, &app.t(key)));
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(app.t("grade.later"), theme::quiet())));
+    render_lines(frame, area, lines);
+}
+
+fn render_certificate(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(sealed) = &app.sealed else {
+        return render_lines(frame, area, vec![line(Status::Busy, &app.t("cert.signing"))]);
+    };
+    let id = sealed.id.to_string().to_uppercase();
+    let qr = qr::render(&id).unwrap_or_default();
+    let qr_width = qr.first().map(|r| r.chars().count() as u16).unwrap_or(0);
+    let show_qr = area.width >= qr_width + 40 && area.height as usize >= qr.len();
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(30), Constraint::Length(if show_qr { qr_width + 1 } else { 0 })])
+            .areas(area);
+    let short = &id[id.len() - 8..];
+    let mut lines = vec![Line::from(Span::styled(app.t("cert.number"), theme::text()))];
+    for l in big::render(short) {
+        lines.push(Line::from(Span::styled(l, theme::heading())));
+    }
+    lines.push(Line::from(Span::styled(id.clone(), theme::heading())));
+    lines.push(Line::from(""));
+    let (status, key) = match sealed.result {
+        Outcome::Sanitized => (Status::Good, "cert.sanitized"),
+        Outcome::Failed => (Status::Problem, "cert.failed"),
+        Outcome::Incomplete => (Status::Warning, "cert.incomplete"),
+    };
+    lines.push(line(status, &app.t(key)));
+    let (status, key) = match &app.delivery {
+        Some(Delivery::Sent) => (Status::Good, "cert.sent"),
+        Some(Delivery::Kept(_)) => (Status::Warning, "cert.kept"),
+        Some(Delivery::NoRegistry) => (Status::Protected, "cert.no_registry"),
+        Some(Delivery::Sending) | None => (Status::Busy, "cert.sending"),
+    };
+    lines.push(line(status, &app.t(key)));
+    if let Some(Delivery::Kept(why)) = &app.delivery {
+        lines.push(Line::from(Span::styled(format!("    {why}"), theme::quiet())));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(app.t("cert.switch_off"), theme::heading())));
+    render_lines(frame, left, lines);
+    if show_qr {
+        let qr_lines: Vec<Line> =
+            qr.into_iter().map(|r| Line::from(Span::styled(r, theme::text()))).collect();
+        frame.render_widget(Paragraph::new(qr_lines), right);
+    }
+}
+
+fn render_colour(app: &App, frame: &mut Frame, area: Rect, i: usize) {
+    let colour = theme::SCREEN_TEST[i.min(theme::SCREEN_TEST.len() - 1)];
+    frame.render_widget(Block::new().style(Style::new().bg(colour)), area);
+    let text = app.tf(
+        "check.screen.next",
+        &[("n", &(i + 1).to_string()), ("total", &theme::SCREEN_TEST.len().to_string())],
+    );
+    let bottom = Rect { y: area.y + area.height.saturating_sub(1), height: 1.min(area.height), ..area };
+    frame.render_widget(Paragraph::new(text).alignment(Alignment::Center).style(theme::action()), bottom);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+fn render_overlay(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(overlay) = &app.overlay else { return };
+    let (title, lines): (String, Vec<Line>) = match overlay {
+        Overlay::Quit => {
+            let mut lines = vec![Line::from(Span::styled(app.t("quit.question"), theme::heading()))];
+            if app.wiping() {
+                lines.push(line(Status::Warning, &app.t("quit.wipe_running")));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(app.t("quit.keys"), theme::action())));
+            (app.t("quit.title"), lines)
+        }
+        Overlay::Error { failure, details } => {
+            let mut lines = vec![line(Status::Problem, &app.t(failure.plain)), Line::from("")];
+            if *details {
+                lines.push(Line::from(Span::styled(failure.details.clone(), theme::quiet())));
+                lines.push(Line::from(""));
+            }
+            lines.push(Line::from(Span::styled(app.t("error.keys"), theme::action())));
+            (app.t("error.title"), lines)
+        }
+        Overlay::Pin(pin) => {
+            let prompt = if app.settings.pin_sha256.is_some() { "sup.pin_prompt" } else { "sup.pin_none" };
+            let lines = vec![
+                Line::from(Span::styled(app.t(prompt), theme::text())),
+                Line::from(Span::styled(format!(" {} ", "*".repeat(pin.len())), theme::focused())),
+            ];
+            (app.t("sup.title"), lines)
+        }
+        Overlay::Supervisor { line: focus, editing } => {
+            let mut lines = Vec::new();
+            for (i, key) in SUPERVISOR_LINES.iter().enumerate() {
+                let value = match (*key, editing) {
+                    (_, Some(text)) if i == *focus => format!("{text}_"),
+                    ("sup.registry", _) => {
+                        app.settings.registry.clone().unwrap_or_else(|| app.t("sup.unset"))
+                    }
+                    ("sup.enrol", _) => match &app.enrolment {
+                        Some(Ok(code)) => code.clone(),
+                        Some(Err(f)) => format!("{} ({})", app.t(f.plain), f.details),
+                        None => String::new(),
+                    },
+                    ("sup.method", _) => {
+                        let m = app.settings.method.as_deref().unwrap_or(METHOD_CHOICES[0]);
+                        m.to_owned()
+                    }
+                    ("sup.language", _) => app.t("app.language_name"),
+                    ("sup.lot", _) => app.lot.clone(),
+                    ("sup.operator", _) => {
+                        app.settings.operator.clone().unwrap_or_else(|| app.t("sup.unset"))
+                    }
+                    ("sup.pin", _) => {
+                        app.t(if app.settings.pin_sha256.is_some() { "sup.pin_set" } else { "sup.unset" })
+                    }
+                    _ => String::new(),
+                };
+                let style = if i == *focus { theme::focused() } else { theme::text() };
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {:<24}", app.t(key)), style),
+                    Span::styled(format!(" {value}"), theme::text()),
+                ]));
+            }
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(app.t("sup.keys"), theme::quiet())));
+            (app.t("sup.title"), lines)
+        }
+    };
+    let height = lines.len() as u16 + 2;
+    let rect = centered(area, area.width.saturating_sub(4).min(76), height.max(5));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(format!(" {title} "))
+                .style(Style::new().bg(ratatui::style::Color::Black)),
+        ),
+        rect,
+    );
+}
