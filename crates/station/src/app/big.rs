@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn digits_are_drawn_with_half_blocks() {
         let lines = render("42%");
-        assert_eq!(lines, vec!["█ █ ▀▀█ ▀ █", "▀▀█ █▀▀  █ ", "  ▀ ▀▀▀ ▀ ▀"]);
+        assert_eq!(lines, vec!["█ █ ▀▀█ ▀ █", "▀▀█ █▀▀ ▄▀ ", "  ▀ ▀▀▀ ▀ ▀"]);
         assert_eq!(width("42%"), 11);
     }
 
