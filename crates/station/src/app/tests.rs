@@ -1,1 +1,323 @@
+//! The app's behaviour, message by message (no terminal, no threads).
 
+use super::*;
+
+fn facts(battery: bool, disks: usize) -> Facts {
+    let mut power = inventory::power::Power::default();
+    if battery {
+        power.batteries.push(inventory::power::Battery {
+            name: "BAT0".into(),
+            status: "Charging".into(),
+            capacity_percent: Some(40),
+            health_percent: Some(81),
+            model: None,
+            serial: None,
+        });
+    }
+    Facts {
+        host: inventory::probe_host(&inventory::Root::at("/nonexistent-root")),
+        disks: (0..disks)
+            .map(|i| DiskCandidate {
+                path: format!("/dev/sd{}", (b'a' + i as u8) as char).into(),
+                model: Some("ST3250318AS".into()),
+                serial: Some(format!("SERIAL{i}")),
+                size: 250_059_350_016,
+                health: HealthVerdict::Good,
+                health_reasons: vec![],
+                protected: None,
+            })
+            .collect(),
+        power,
+    }
+}
+
+fn app(battery: bool, disks: usize) -> App {
+    let mut app = App::new(Settings::default(), "atelier-1".into());
+    app.update(Msg::Facts(Box::new(facts(battery, disks))));
+    app
+}
+
+fn press(app: &mut App, key: Key, at: Instant) -> Vec<Effect> {
+    app.update(Msg::Key(key, at))
+}
+
+/// Walks to the wipe confirmation with keys only, the way a worker does.
+fn to_wipe_confirm(app: &mut App, t: Instant) {
+    press(app, Key::Enter, t); // welcome
+    press(app, Key::Enter, t); // computer
+    for _ in 0..SCREEN_TEST_COLOURS {
+        press(app, Key::Enter, t);
+    }
+    press(app, Key::Enter, t); // no defect
+    for key in app.keyboard.every_key() {
+        press(app, key, t);
+    }
+    press(app, Key::Enter, t); // keyboard done
+    assert_eq!(app.screen, Screen::Question(Question::Sound));
+    press(app, Key::Enter, t); // sound heard
+    press(app, Key::Enter, t); // usb ok
+    if app.screen == Screen::Question(Question::Battery) {
+        press(app, Key::Enter, t);
+    }
+    press(app, Key::Down, t);
+    press(app, Key::Enter, t); // grade B
+    assert_eq!(app.screen, Screen::WipeConfirm);
+}
+
+fn ms(t: Instant, ms: u64) -> Instant {
+    t + Duration::from_millis(ms)
+}
+
+#[test]
+fn a_stray_enter_does_not_start_the_wipe_but_holding_it_three_seconds_does() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    to_wipe_confirm(&mut a, t);
+    assert!(press(&mut a, Key::Enter, ms(t, 0)).is_empty());
+    a.update(Msg::Tick(ms(t, 1000)));
+    assert_eq!(a.confirm.held, 0.0, "a single press is forgotten after the gap");
+    // Held: repeats every 50 ms from 1.5 s; the wipe starts at 4.5 s, not before.
+    let mut started = None;
+    for i in 0..80 {
+        let at = ms(t, 1500 + i * 50);
+        let effects = press(&mut a, Key::Enter, at);
+        if effects.iter().any(|e| matches!(e, Effect::Wipe { .. })) {
+            started = Some(i);
+            break;
+        }
+    }
+    assert_eq!(started, Some(60), "3 s of holding at 50 ms per repeat");
+    assert_eq!(a.screen, Screen::Wiping);
+}
+
+#[test]
+fn a_pause_in_the_hold_starts_it_again() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    to_wipe_confirm(&mut a, t);
+    for i in 0..40 {
+        assert!(press(&mut a, Key::Enter, ms(t, i * 50)).is_empty());
+    }
+    a.update(Msg::Tick(ms(t, 3000)));
+    for i in 0..40 {
+        assert!(press(&mut a, Key::Enter, ms(t, 3100 + i * 50)).is_empty(), "only 2 s since the pause");
+    }
+    assert_eq!(a.screen, Screen::WipeConfirm);
+}
+
+#[test]
+fn typing_the_word_starts_the_wipe_whatever_the_case_and_a_wrong_word_is_cleared() {
+    let t = Instant::now();
+    let mut a = app(false, 2);
+    to_wipe_confirm(&mut a, t);
+    for c in "efface".chars() {
+        press(&mut a, Key::Char(c), t);
+    }
+    assert!(press(&mut a, Key::Enter, t).is_empty());
+    assert!(a.confirm.typed.is_empty());
+    for c in "Effacer".chars() {
+        press(&mut a, Key::Char(c), ms(t, 2000));
+    }
+    let effects = press(&mut a, Key::Enter, ms(t, 2000));
+    let Some(Effect::Wipe { disks, auto_purge, .. }) = effects.last() else { panic!("{effects:?}") };
+    assert_eq!(disks.len(), 2);
+    assert!(auto_purge, "no method set: the policy chooses");
+}
+
+#[test]
+fn enter_still_held_after_the_confirmation_does_not_skip_the_result() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    to_wipe_confirm(&mut a, t);
+    for i in 0..=60 {
+        press(&mut a, Key::Enter, ms(t, i * 50));
+    }
+    assert_eq!(a.screen, Screen::Wiping);
+    a.update(Msg::WipeFinished(vec![]));
+    assert_eq!(a.screen, Screen::WipeDone);
+    for i in 61..100 {
+        press(&mut a, Key::Enter, ms(t, i * 50));
+    }
+    assert_eq!(a.screen, Screen::WipeDone, "the repeats of the held key are not answers");
+    a.update(Msg::Tick(ms(t, 6000)));
+    press(&mut a, Key::Enter, ms(t, 6100));
+    assert_eq!(a.screen, Screen::Image);
+}
+
+#[test]
+fn quitting_during_a_wipe_stops_it_and_makes_no_certificate() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    to_wipe_confirm(&mut a, t);
+    a.answer(Answer::ConfirmWipe);
+    press(&mut a, Key::F(10), ms(t, 5000));
+    assert_eq!(a.overlay, Some(Overlay::Quit));
+    assert_eq!(press(&mut a, Key::Esc, ms(t, 5100)), vec![], "Échap keeps the wipe running");
+    press(&mut a, Key::CtrlC, ms(t, 5200));
+    assert_eq!(press(&mut a, Key::Enter, ms(t, 5300)), vec![Effect::StopWipe]);
+    let effects = a.update(Msg::WipeFinished(vec![]));
+    assert_eq!(effects, vec![Effect::Quit]);
+    assert!(a.sealed.is_none());
+}
+
+#[test]
+fn escape_goes_back_but_never_out_of_a_wipe() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    press(&mut a, Key::Enter, t);
+    press(&mut a, Key::Enter, t);
+    assert_eq!(a.screen, Screen::ScreenColours(0));
+    press(&mut a, Key::Esc, t);
+    assert_eq!(a.screen, Screen::Computer);
+    let mut b = app(false, 1);
+    to_wipe_confirm(&mut b, t);
+    b.answer(Answer::ConfirmWipe);
+    press(&mut b, Key::Esc, ms(t, 9000));
+    assert_eq!(b.screen, Screen::Wiping);
+}
+
+#[test]
+fn the_battery_is_asked_about_only_when_there_is_one() {
+    let t = Instant::now();
+    let mut desktop = app(false, 1);
+    to_wipe_confirm(&mut desktop, t);
+    assert_eq!(desktop.checks.battery.as_ref().map(|c| c.status), Some(CheckStatus::NotApplicable));
+    let mut laptop = app(true, 1);
+    to_wipe_confirm(&mut laptop, t);
+    let battery = laptop.checks.battery.clone().expect("answered");
+    assert_eq!(battery.status, CheckStatus::Pass);
+    assert!(battery.details[0].contains("Charging"), "{battery:?}");
+}
+
+#[test]
+fn a_broken_key_is_recorded_by_name() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    a.answer(Answer::Lot(String::new()));
+    a.answer(Answer::Next);
+    a.answer(Answer::Check(CheckStatus::Pass));
+    assert_eq!(a.screen, Screen::Keyboard);
+    for key in a.keyboard.every_key() {
+        if key != Key::Char('m') {
+            press(&mut a, key, t);
+        }
+    }
+    press(&mut a, Key::F(9), t);
+    let kb = a.checks.keyboard.clone().expect("answered");
+    assert_eq!(kb.status, CheckStatus::Fail);
+    assert_eq!(kb.details, vec!["keys that never answered: M".to_string()]);
+}
+
+#[test]
+fn the_supervisor_sets_a_pin_then_it_is_asked_for() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    press(&mut a, Key::F(2), t);
+    press(&mut a, Key::Enter, t);
+    assert!(matches!(a.overlay, Some(Overlay::Supervisor { .. })), "no PIN yet: the menu opens");
+    let pin_line = SUPERVISOR_LINES.iter().position(|l| *l == "sup.pin").expect("line");
+    for _ in 0..pin_line {
+        press(&mut a, Key::Down, t);
+    }
+    press(&mut a, Key::Enter, t);
+    for c in "2468".chars() {
+        press(&mut a, Key::Char(c), t);
+    }
+    let effects = press(&mut a, Key::Enter, t);
+    assert!(matches!(effects.as_slice(), [Effect::SaveSettings(s)] if s.pin_matches("2468")));
+    press(&mut a, Key::Esc, t);
+    assert_eq!(a.overlay, None);
+    press(&mut a, Key::F(2), t);
+    for c in "1111".chars() {
+        press(&mut a, Key::Char(c), t);
+    }
+    press(&mut a, Key::Enter, t);
+    assert_eq!(a.overlay, Some(Overlay::Pin(String::new())), "a wrong PIN is refused");
+    for c in "2468".chars() {
+        press(&mut a, Key::Char(c), t);
+    }
+    press(&mut a, Key::Enter, t);
+    assert!(matches!(a.overlay, Some(Overlay::Supervisor { .. })));
+    // The method line cycles through the methods and is saved.
+    let method_line = SUPERVISOR_LINES.iter().position(|l| *l == "sup.method").expect("line");
+    for _ in 0..method_line {
+        press(&mut a, Key::Down, t);
+    }
+    press(&mut a, Key::Enter, t);
+    assert_eq!(a.settings.method.as_deref(), Some("zero"));
+    assert!(!a.wipe_options().1, "a named method turns the firmware policy off");
+}
+
+#[test]
+fn the_happy_path_takes_at_most_twenty_key_presses_besides_the_keyboard_test() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    to_wipe_confirm(&mut a, t);
+    for i in 0..=60 {
+        press(&mut a, Key::Enter, ms(t, 1000 + i * 50));
+    }
+    a.update(Msg::WipeFinished(vec![]));
+    a.update(Msg::Tick(ms(t, 9000)));
+    let mut at = ms(t, 9100);
+    let mut effects = Vec::new();
+    while a.screen != Screen::Certificate {
+        effects = press(&mut a, Key::Enter, at);
+        at = ms(at, 1000);
+        a.update(Msg::Tick(at));
+    }
+    assert!(effects.iter().any(|e| matches!(e, Effect::Seal(_))));
+    a.update(Msg::Sealed(Ok(Sealed {
+        id: uuid::Uuid::now_v7(),
+        path: "x".into(),
+        result: Outcome::Incomplete,
+    })));
+    assert_eq!(press(&mut a, Key::Enter, ms(at, 1000)), vec![Effect::Quit]);
+    println!("happy path: {} key presses besides the keyboard test", a.keystrokes);
+    assert!(a.keystrokes <= 20, "{} key presses", a.keystrokes);
+}
+
+#[test]
+fn the_certificate_records_the_answers_and_the_lot() {
+    let mut a = app(false, 1);
+    a.answer(Answer::Lot("  CD34-2026-017 ".into()));
+    a.answer(Answer::Next);
+    a.answer(Answer::Check(CheckStatus::Fail));
+    a.answer(Answer::Keyboard(vec![]));
+    a.answer(Answer::Check(CheckStatus::Skipped));
+    a.answer(Answer::Check(CheckStatus::Pass));
+    a.answer(Answer::Cosmetic(Some(CosmeticGrade::C)));
+    let parts = a.certificate_parts();
+    assert_eq!(parts.lot.as_deref(), Some("CD34-2026-017"));
+    let checks = parts.checks.expect("checks");
+    assert_eq!(checks.screen.status, CheckStatus::Fail);
+    assert_eq!(checks.keyboard.status, CheckStatus::Pass);
+    assert_eq!(checks.sound.status, CheckStatus::Skipped);
+    assert_eq!(checks.usb.status, CheckStatus::Pass);
+    assert_eq!(checks.battery.status, CheckStatus::NotApplicable);
+    assert_eq!(checks.cosmetic, Some(CosmeticGrade::C));
+}
+
+#[test]
+fn progress_is_a_share_of_all_passes_and_never_goes_back() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    a.settings.method = Some("dod-3".into());
+    a.screen = Screen::WipeConfirm;
+    a.answer(Answer::ConfirmWipe);
+    let size = 1_000_000_000;
+    let ev = |pass, phase, done| {
+        Msg::Wipe(
+            RunEvent::Progress {
+                index: 0,
+                progress: sanitize::Progress { pass, passes: 3, phase, done, total: size },
+            },
+            t,
+        )
+    };
+    a.update(ev(2, Phase::Writing, size / 2));
+    assert!((a.progress[0].percent - 37.5).abs() < 0.01, "{}", a.progress[0].percent);
+    a.update(ev(3, Phase::Verifying, size / 2));
+    assert!((a.progress[0].percent - 87.5).abs() < 0.01, "{}", a.progress[0].percent);
+    a.update(ev(1, Phase::Writing, 0));
+    assert!((a.progress[0].percent - 87.5).abs() < 0.01, "never goes back");
+}

@@ -253,7 +253,8 @@ fn render_computer(app: &App, frame: &mut Frame, area: Rect) {
     match host.cpu_model.value() {
         Some(cpu) => {
             let threads = host.cpu_threads.value().map(|t| t.to_string()).unwrap_or_else(|| "?".into());
-            lines.push(line(Status::Good, &app.tf("computer.cpu", &[("cpu", cpu), ("threads", &threads)])))
+            let cpu = cpu.split_whitespace().collect::<Vec<_>>().join(" ");
+            lines.push(line(Status::Good, &app.tf("computer.cpu", &[("cpu", &cpu), ("threads", &threads)])))
         }
         None => lines.push(line(Status::Warning, &app.t("computer.no_cpu"))),
     }
@@ -277,7 +278,10 @@ fn render_computer(app: &App, frame: &mut Frame, area: Rect) {
     }
     for m in monitors {
         let inches = m.nominal_inches.map(|i| format!("{i:.0}")).unwrap_or_else(|| "?".into());
-        let input = format!("{:?}", m.input).split(['(', ' ']).next().unwrap_or("").to_uppercase();
+        let input = match m.input {
+            inventory::edid::VideoInput::Analog => "VGA".to_owned(),
+            other => other.to_string(),
+        };
         lines
             .push(line(Status::Good, &app.tf("computer.monitor", &[("inches", &inches), ("input", &input)])));
     }
@@ -549,7 +553,10 @@ fn render_grade(app: &App, frame: &mut Frame, area: Rect) {
         Some(g) => format!("{g:?}"),
         None => app.t("status.skipped"),
     };
-    lines.push(line(if checks.cosmetic.is_some() { Status::Good } else { Status::Warning }, &app.tf("grade.cosmetic", &[("grade", &cosmetic)])));
+    lines.push(line(
+        if checks.cosmetic.is_some() { Status::Good } else { Status::Warning },
+        &app.tf("grade.cosmetic", &[("grade", &cosmetic)]),
+    ));
     let records = app.records.as_deref().unwrap_or_default();
     let (status, key) = match Outcome::from_disks(records) {
         Outcome::Sanitized => (Status::Good, "grade.wiped"),
@@ -690,13 +697,16 @@ fn render_overlay(app: &App, frame: &mut Frame, area: Rect) {
             (app.t("sup.title"), lines)
         }
     };
-    let height = lines.len() as u16 + 2;
-    let rect = centered(area, area.width.saturating_sub(4).min(76), height.max(5));
+    let width = area.width.saturating_sub(4).min(76);
+    let inner = width.saturating_sub(4).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let rect = centered(area, width, rows as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
                 .title(format!(" {title} "))
+                .padding(ratatui::widgets::Padding::horizontal(1))
                 .style(Style::new().bg(ratatui::style::Color::Black)),
         ),
         rect,
