@@ -222,7 +222,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(sealed) = &app.sealed {
                 println!("{}", sealed.path.display());
             }
-            eprintln!("station: {} key presses", app.keystrokes);
+            eprintln!(
+                "station: {} key presses besides the keyboard test, {} of them typing the lot code or the confirmation word",
+                app.keystrokes, app.typed
+            );
             Ok(match app.sealed.map(|s| s.result) {
                 Some(Outcome::Sanitized) => ExitCode::SUCCESS,
                 _ => ExitCode::from(1),

@@ -1,0 +1,91 @@
+//! Helpers shared by the station's integration tests: a scratch directory, the real binary, and a
+//! registry served in the test process on a real socket.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use registry::{SqliteStore, Store};
+
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("sv-station-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        Scratch(dir)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn station(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_station"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("station runs")
+}
+
+pub fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A registry served in this test process on a real socket, with a real SQLite file.
+pub struct LiveRegistry {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LiveRegistry {
+    pub fn start(db: &Path, addr: SocketAddr) -> Self {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(db).expect("db"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+                ready_tx.send(()).expect("ready");
+                let log = Arc::new(registry::LogIdentity {
+                    origin: registry::DEFAULT_ORIGIN.into(),
+                    key: certificate::SigningIdentity::from_seed(&[77; 32]),
+                });
+                registry::serve(listener, store, log, async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("serve");
+            });
+        });
+        ready_rx.recv().expect("registry ready");
+        LiveRegistry { stop: Some(tx), thread: Some(thread) }
+    }
+}
+
+impl Drop for LiveRegistry {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+pub fn free_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
