@@ -262,6 +262,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "result": sealed.result,
                     "delivery": format!("{:?}", app.delivery),
                     "keystrokes": app.keystrokes,
+                    "earlier_certificates": app.earlier.map(|(sent, left)| serde_json::json!({"sent": sent, "waiting": left})),
                 })
             );
             Ok(if sealed.result == Outcome::Sanitized { ExitCode::SUCCESS } else { ExitCode::from(1) })

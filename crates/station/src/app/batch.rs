@@ -190,6 +190,9 @@ pub fn run(
         }
     }
     runtime.join();
+    while let Ok(msg) = runtime.rx.try_recv() {
+        let _ = app.update(msg);
+    }
     if app.delivery == Some(Delivery::Sending) {
         bail!("the certificate was not delivered before the end");
     }

@@ -246,6 +246,13 @@ pub enum Msg {
     Delivered(Delivery),
     /// The registry's answer to an enrolment request: the code to approve.
     Enrolled(Result<String, Failure>),
+    /// Certificates left from earlier runs: how many were sent, how many still wait.
+    PendingPushed {
+        /// Sent now.
+        sent: usize,
+        /// Still waiting (the registry is unreachable or refused them).
+        left: usize,
+    },
     /// The wipe did not start: a disk failed the last safety check.
     WipeRefused(Failure),
     /// Something failed that the worker should know about (settings not saved, …).
@@ -293,6 +300,8 @@ pub enum Effect {
     Tone,
     /// Ring the terminal bell (completion, error).
     Bell,
+    /// Send the certificates an earlier run left in the spool (the registry was unreachable).
+    PushPending(String),
     /// Ask the registry to enrol this station.
     Enrol(String),
     /// Write the settings.
@@ -368,6 +377,8 @@ pub struct App {
     pub delivery: Option<Delivery>,
     /// The enrolment code the registry gave, or why not.
     pub enrolment: Option<Result<String, Failure>>,
+    /// Certificates of earlier runs sent at start, and those still waiting.
+    pub earlier: Option<(usize, usize)>,
     /// Key presses so far, the keyboard test excepted (our measure of effort).
     pub keystrokes: u32,
     /// Of those, characters typed into a text field (the lot code, which a scanner usually types).
@@ -444,6 +455,7 @@ impl App {
             sealed: None,
             delivery: None,
             enrolment: None,
+            earlier: None,
             keystrokes: 0,
             typed: 0,
             quitting: false,
@@ -453,9 +465,14 @@ impl App {
         }
     }
 
-    /// The effects to run when the app starts.
+    /// The effects to run when the app starts: the inventory, and sending what earlier runs
+    /// left in the spool.
     pub fn start(&self) -> Vec<Effect> {
-        vec![Effect::Probe]
+        let mut effects = vec![Effect::Probe];
+        if let Some(url) = &self.settings.registry {
+            effects.push(Effect::PushPending(url.clone()));
+        }
+        effects
     }
 
     /// A text from the catalogue in the app's language.
@@ -527,6 +544,10 @@ impl App {
             }
             Msg::Enrolled(r) => {
                 self.enrolment = Some(r);
+                Vec::new()
+            }
+            Msg::PendingPushed { sent, left } => {
+                self.earlier = Some((sent, left));
                 Vec::new()
             }
             Msg::WipeRefused(failure) => {

@@ -166,6 +166,23 @@ impl Runtime {
                 }
             }
             Effect::Bell => self.bells += 1,
+            Effect::PushPending(url) => {
+                let spool = Arc::clone(&self.spool);
+                self.spawn(move |tx| {
+                    let client = RegistryClient::new(&url);
+                    let (sent, left) = match client.push_all(&spool) {
+                        Ok(results) => {
+                            let sent = results
+                                .iter()
+                                .filter(|(_, o)| matches!(o, PushOutcome::Accepted { .. }))
+                                .count();
+                            (sent, spool.pending().map(|p| p.len()).unwrap_or(0))
+                        }
+                        Err(_) => (0, spool.pending().map(|p| p.len()).unwrap_or(0)),
+                    };
+                    let _ = tx.send(Msg::PendingPushed { sent, left });
+                });
+            }
             Effect::Enrol(url) => {
                 let public_key = self.key.public_key_base64();
                 let name = app.settings.station_name.clone();

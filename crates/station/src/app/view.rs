@@ -212,6 +212,16 @@ fn render_welcome(app: &App, frame: &mut Frame, area: Rect) {
             Some(_) => line(Status::Good, &app.t("welcome.found")),
         },
     ];
+    let mut lines = lines;
+    match app.earlier {
+        Some((sent, 0)) if sent > 0 => {
+            lines.push(line(Status::Good, &app.tf("welcome.earlier_sent", &[("n", &sent.to_string())])))
+        }
+        Some((_, left)) if left > 0 => {
+            lines.push(line(Status::Warning, &app.tf("welcome.earlier_waiting", &[("n", &left.to_string())])))
+        }
+        _ => {}
+    }
     render_lines(frame, area, lines);
 }
 
