@@ -197,7 +197,7 @@ pub fn images_that_fit<'a>(catalogue: &'a Catalogue, unit: &UnitCapacity) -> Vec
         .filter(|m| unit.architecture.as_ref().is_none_or(|a| *a == m.architecture))
         .filter(|m| unit.boot_mode.is_none_or(|b| m.boot_modes.contains(&b)))
         .collect();
-    fit.sort_by(|a, b| b.min_ram_bytes.cmp(&a.min_ram_bytes));
+    fit.sort_by_key(|m| std::cmp::Reverse(m.min_ram_bytes));
     fit
 }
 
