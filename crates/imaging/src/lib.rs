@@ -7,6 +7,8 @@
 //! - [`write`]: the pipeline read → decompress → map → write (O_DIRECT), then the read-back.
 //! - [`manifest`]: the image catalogue signed with the workshop's image key, and the choice of
 //!   images that fit a unit.
+//! - [`gpt`] and [`post`]: the post-steps on GPT images (backup header to the end, grow the root
+//!   partition, machine-id, hostname, UEFI fallback loader and BIOS boot code checks).
 //! - [`record`]: the [`ImagingRecord`] a certificate embeds.
 //!
 //! ```no_run
@@ -23,7 +25,9 @@
 pub mod bmap;
 pub mod decompress;
 pub mod error;
+pub mod gpt;
 pub mod manifest;
+pub mod post;
 pub mod record;
 pub mod source;
 pub mod write;
