@@ -8,7 +8,7 @@
 //! 3. `machine-id` and `hostname`: the root file system is mounted in a temporary directory and
 //!    gets a fresh `/etc/machine-id` (machine-id(5): 32 lowercase hex digits, a random v4 UUID)
 //!    and, when given, `/etc/hostname` and the `127.0.1.1` line of `/etc/hosts` (Debian's habit).
-//! 4. `efi-fallback`: the EFI system partition holds `\EFI\BOOT\BOOTX64.EFI`, the removable-media
+//! 4. `efi-fallback`: the EFI system partition (read with mtools, not mounted) holds `\EFI\BOOT\BOOTX64.EFI`, the removable-media
 //!    path (UEFI §3.5.1.1) that UEFI machines boot without any NVRAM entry.
 //! 5. `bios-boot-code`: the MBR carries boot code and the 0x55AA signature, and a BIOS boot
 //!    partition, when present, is not empty (GRUB's core image).
@@ -141,6 +141,18 @@ fn io_err(step: &str, what: &str, e: std::io::Error) -> ImagingError {
     fail(step, format!("{what}: {e}"))
 }
 
+/// Tells the kernel about the table just written. BLKRRPART (`blockdev --rereadpt`) re-reads
+/// everything but is refused while a partition is in use, and some kernels (loop devices in
+/// containers) ignore it; BLKPG (`partx -u`, `partx -a`) updates and adds partitions one by one.
+/// Failures are not errors here: [`wait_for_partition`] checks the outcome and names it.
+fn refresh_partitions(disk: &Path) {
+    let disk = disk.to_string_lossy();
+    for args in [&["blockdev", "--rereadpt"][..], &["partx", "-u"], &["partx", "-a"]] {
+        let _ =
+            Command::new(args[0]).args(&args[1..]).arg(&*disk).stderr(std::process::Stdio::null()).status();
+    }
+}
+
 /// A file system mounted in a temporary directory; unmounted and removed on drop.
 struct Mounted {
     dir: PathBuf,
@@ -243,7 +255,7 @@ pub fn run_post_steps(disk: &Path, options: &PostOptions) -> Result<Vec<PostStep
     });
     drop(dev);
 
-    tool("grow-root", "blockdev", &["--rereadpt", &disk.to_string_lossy()], &[0])?;
+    refresh_partitions(disk);
     let sectors_512 = |first: u64, last: u64| (last - first + 1) * sector as u64 / 512;
     let root = wait_for_partition(
         "grow-root",
@@ -326,9 +338,7 @@ pub fn run_post_steps(disk: &Path, options: &PostOptions) -> Result<Vec<PostStep
             fail("efi-fallback", "the image claims UEFI boot but has no EFI system partition")
         })?;
         let esp_dev = wait_for_partition("efi-fallback", &name, esp.number, None)?;
-        let m = Mounted::new("efi-fallback", &esp_dev, "vfat", true)?;
-        let found = find_case_insensitive(&m.dir, &["EFI", "BOOT", "BOOTX64.EFI"]);
-        let size = found.as_ref().and_then(|p| fs::metadata(p).ok()).map_or(0, |md| md.len());
+        let size = fat_file_size(&esp_dev, "::/EFI/BOOT/BOOTX64.EFI")?;
         if size == 0 {
             return Err(fail(
                 "efi-fallback",
@@ -368,17 +378,32 @@ pub fn run_post_steps(disk: &Path, options: &PostOptions) -> Result<Vec<PostStep
     Ok(steps)
 }
 
-/// Follows `parts` from `dir`, matching names without regard to case (FAT is case-insensitive).
-fn find_case_insensitive(dir: &Path, parts: &[&str]) -> Option<PathBuf> {
-    let mut here = dir.to_owned();
-    for part in parts {
-        let entry = fs::read_dir(&here)
-            .ok()?
-            .flatten()
-            .find(|e| e.file_name().to_string_lossy().eq_ignore_ascii_case(part))?;
-        here = entry.path();
+/// Size of a file on a FAT file system (0 when absent), read with mtools rather than a mount:
+/// no kernel FAT driver needed, nothing mounted, and names match without regard to case as FAT
+/// wants.
+fn fat_file_size(partition: &Path, path: &str) -> Result<u64> {
+    let step = "efi-fallback";
+    let copy = std::env::temp_dir().join(format!("sv-imaging-esp-{}.bin", std::process::id()));
+    let _ = fs::remove_file(&copy);
+    let out = Command::new("mcopy")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .arg("-n")
+        .arg("-i")
+        .arg(partition)
+        .arg(path)
+        .arg(&copy)
+        .output()
+        .map_err(|e| fail(step, format!("cannot run mcopy: {e} (install mtools)")))?;
+    let size = fs::metadata(&copy).map_or(0, |m| m.len());
+    let _ = fs::remove_file(&copy);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && !stderr.contains("not found") {
+        return Err(fail(
+            step,
+            format!("reading the EFI system partition {}: {}", partition.display(), stderr.trim()),
+        ));
     }
-    Some(here)
+    Ok(size)
 }
 
 #[cfg(test)]
