@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod image_cmd;
 pub mod journal;
 pub mod key;
 pub mod push;

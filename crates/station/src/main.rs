@@ -132,6 +132,9 @@ enum Command {
         #[arg(required = true)]
         devices: Vec<PathBuf>,
     },
+    /// Write a free-software system image onto a wiped disk, verify it, and finish it (GPT,
+    /// root partition grown, machine-id, hostname); prints the imaging record as JSON.
+    Image(station::image_cmd::ImageArgs),
     /// Send the certificates still in the spool to the registry.
     Push {
         /// The registry's URL.
@@ -284,6 +287,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let client = registry.as_deref().map(RegistryClient::new);
             let outcome = run_with_progress(&config, &key, &spool, client.as_ref())?;
             Ok(if outcome == Outcome::Sanitized { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Image(args) => {
+            let record = station::image_cmd::run(&args)?;
+            println!("{}", serde_json::to_string_pretty(&record)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Wipe { wipe, yes, dry_run, devices } => {
             let auto_purge = wipe.auto_purge();
