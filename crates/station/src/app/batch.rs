@@ -107,6 +107,24 @@ impl BatchFile {
             Screen::Question(Question::Usb) => Answer::Check(or_skipped(self.checks.usb)),
             Screen::Question(Question::Battery) => Answer::Check(or_skipped(self.checks.battery)),
             Screen::Cosmetic => Answer::Cosmetic(self.checks.cosmetic),
+            Screen::WipeConfirm if self.disks.is_some() => {
+                // Disks the file names must all be wiped: one refused is an error, not a
+                // certificate with a disk left out.
+                let refused: Vec<String> = app
+                    .facts
+                    .iter()
+                    .flat_map(|f| &f.disks)
+                    .filter_map(|d| d.protected.as_ref().map(|why| format!("{} {why}", d.path.display())))
+                    .collect();
+                if !refused.is_empty() {
+                    bail!("nothing was wiped: {}", refused.join("; "));
+                }
+                if self.confirm_wipe {
+                    Answer::ConfirmWipe
+                } else {
+                    bail!("the batch file does not confirm the wipe (confirm_wipe = true): nothing was wiped")
+                }
+            }
             Screen::WipeConfirm if app.disks_to_wipe().is_empty() => Answer::Next,
             Screen::WipeConfirm if self.confirm_wipe => Answer::ConfirmWipe,
             Screen::WipeConfirm => {
