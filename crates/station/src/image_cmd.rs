@@ -43,18 +43,10 @@ pub struct ImageArgs {
 
 /// Writes, verifies and prepares the image; prints nothing.
 pub fn run(args: &ImageArgs) -> anyhow::Result<ImagingRecord> {
-    let kind = check_target(&args.device, &SystemView::default())
-        .map_err(|refusal| anyhow::anyhow!("{}: refused: {refusal}", args.device.display()))?;
     let source = ImageSource::parse(&args.source);
-
     let manifest = match (&args.manifest, &args.image_key) {
         (Some(path), Some(key_path)) => {
-            let key_text = std::fs::read_to_string(key_path)
-                .with_context(|| format!("reading the image key {}", key_path.display()))?;
-            let key = certificate::parse_public_key(&key_text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", key_path.display()))?;
-            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let catalogue = SignedCatalogue::from_json(&bytes)?.verify(&key)?;
+            let catalogue = load_catalogue(path, key_path)?;
             Some(catalogue.find(source.file_name().as_deref())?.clone())
         }
         (Some(_), None) => {
@@ -62,28 +54,79 @@ pub fn run(args: &ImageArgs) -> anyhow::Result<ImagingRecord> {
         }
         (None, _) => None,
     };
+    let plan = InstallPlan {
+        source,
+        bmap: args.bmap.clone(),
+        manifest,
+        disk_zeroed: args.disk_zeroed,
+        hostname: args.hostname.clone(),
+        device: args.device.clone(),
+    };
+    install(&plan, &mut |_| {})
+}
 
-    let bmap_path =
-        args.bmap.clone().or_else(|| beside_local_image(&source, manifest.as_ref()?.bmap.as_deref()?));
+/// Reads a signed catalogue and checks it against the workshop's image key (a file holding the
+/// base64 of the raw 32-byte Ed25519 public key).
+pub fn load_catalogue(path: &Path, key_path: &Path) -> anyhow::Result<imaging::Catalogue> {
+    let key_text = std::fs::read_to_string(key_path)
+        .with_context(|| format!("reading the image key {}", key_path.display()))?;
+    let key = certificate::parse_public_key(&key_text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", key_path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(SignedCatalogue::from_json(&bytes)?.verify(&key)?)
+}
+
+/// What to write where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallPlan {
+    /// The image.
+    pub source: ImageSource,
+    /// Its bmap; without one, the catalogue's bmap is looked for beside a local image.
+    pub bmap: Option<PathBuf>,
+    /// Its entry in a verified catalogue (size and hashes are then enforced).
+    pub manifest: Option<imaging::ImageManifest>,
+    /// The wipe's verified record says the disk holds only zeros.
+    pub disk_zeroed: bool,
+    /// Hostname for the written system.
+    pub hostname: Option<String>,
+    /// The disk.
+    pub device: PathBuf,
+}
+
+/// Checks the disk is safe to write, writes and verifies the image, then runs the GPT post-steps
+/// on a block device. `progress` hears from the writer.
+pub fn install(
+    plan: &InstallPlan,
+    progress: &mut dyn FnMut(imaging::Progress),
+) -> anyhow::Result<ImagingRecord> {
+    let kind = check_target(&plan.device, &SystemView::default())
+        .map_err(|refusal| anyhow::anyhow!("{}: refused: {refusal}", plan.device.display()))?;
+    let bmap_path = plan
+        .bmap
+        .clone()
+        .or_else(|| beside_local_image(&plan.source, plan.manifest.as_ref()?.bmap.as_deref()?));
     let bmap = match bmap_path {
         Some(path) => {
-            let expected = manifest.as_ref().and_then(|m| m.bmap_sha256.as_deref());
+            let expected = plan.manifest.as_ref().and_then(|m| m.bmap_sha256.as_deref());
             Some(LoadedBmap::load(&path, expected)?)
         }
         None => None,
     };
-
     let boot_modes =
-        manifest.as_ref().map_or_else(|| vec![BootMode::Bios, BootMode::Uefi], |m| m.boot_modes.clone());
-    let job = ImageJob { bmap, manifest, disk_zeroed: args.disk_zeroed, ..ImageJob::new(source) };
+        plan.manifest.as_ref().map_or_else(|| vec![BootMode::Bios, BootMode::Uefi], |m| m.boot_modes.clone());
+    let job = ImageJob {
+        bmap,
+        manifest: plan.manifest.clone(),
+        disk_zeroed: plan.disk_zeroed,
+        ..ImageJob::new(plan.source.clone())
+    };
     let mut disk =
-        DeviceFile::open(&args.device).with_context(|| format!("opening {}", args.device.display()))?;
-    let mut record = write_image(&job, &mut disk, &mut |_| {})?;
+        DeviceFile::open(&plan.device).with_context(|| format!("opening {}", plan.device.display()))?;
+    let mut record = write_image(&job, &mut disk, progress)?;
     drop(disk);
-
     if matches!(kind, TargetKind::BlockDevice { .. }) {
-        let options = PostOptions { hostname: args.hostname.clone(), boot_modes };
-        record.post_steps = run_post_steps(&args.device, &options)?;
+        let options = PostOptions { hostname: plan.hostname.clone(), boot_modes };
+        record.post_steps = run_post_steps(&plan.device, &options)?;
     }
     Ok(record)
 }

@@ -144,6 +144,7 @@ pub fn run(
         unit: host.unit,
         disks,
         checks: None,
+        image: None,
     };
     let (certificate, spooled_at) = seal(parts, key, spool)?;
     let push = match registry {
@@ -174,6 +175,8 @@ pub struct CertificateParts {
     pub disks: Vec<DiskRecord>,
     /// The worker's functional checks, from the station app.
     pub checks: Option<certificate::Checks>,
+    /// The operating system written after the wipe (the imaging record).
+    pub image: Option<serde_json::Value>,
 }
 
 /// Builds, signs and spools the certificate (durably, before any network use). Returns it with
@@ -195,7 +198,7 @@ pub fn seal(
         unit: parts.unit,
         result: Outcome::from_disks(&parts.disks),
         disks: parts.disks,
-        image: None,
+        image: parts.image,
         grade: None,
         checks: parts.checks,
     };

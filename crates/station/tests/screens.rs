@@ -18,7 +18,8 @@ use sanitize::{Phase, Progress};
 use station::app::i18n::Lang;
 use station::app::settings::Settings;
 use station::app::{
-    runtime, view, Answer, App, Delivery, DiskCandidate, Facts, Failure, Key, Msg, Overlay, Screen, Sealed,
+    runtime, view, Answer, App, Delivery, DiskCandidate, Facts, Failure, ImageStep, Key, Msg, Overlay,
+    Screen, Sealed,
 };
 use station::run::RunEvent;
 
@@ -157,7 +158,36 @@ fn states(lang: Lang) -> Vec<(&'static str, App)> {
     a.update(Msg::WipeFinished(vec![disk_record(SanitizeResult::Verified)]));
     out.push(("12-wipe-done", a.clone()));
     answer(&mut a, Answer::Next);
-    out.push(("13-image", a.clone()));
+    out.push(("13a-image-searching", a.clone()));
+    let mut none = a.clone();
+    none.update(Msg::Images(ImageStep::Nothing {
+        reason: "image.none",
+        details: "/data/images/catalogue.json does not exist".into(),
+    }));
+    out.push(("13b-image-none", none));
+    a.update(Msg::Images(ImageStep::Offer {
+        images: vec![manifest("debian-12-xfce", 2), manifest("debian-12-lxqt", 1)],
+        dir: "/data/images".into(),
+        target: "/dev/sda".into(),
+    }));
+    out.push(("13c-image-offer", a.clone()));
+    answer(&mut a, Answer::Next);
+    a.update(Msg::ImageProgress(imaging::Progress {
+        phase: imaging::Phase::Writing,
+        done: 500,
+        total: Some(1000),
+        bytes_written: 400,
+    }));
+    out.push(("13d-image-writing", a.clone()));
+    let mut failed_image = a.clone();
+    failed_image.update(Msg::Imaged(Err(Failure {
+        plain: "error.image",
+        details: "read-back of blocks 1000-1039 differs".into(),
+    })));
+    failed_image.update(Msg::Key(Key::Char('d'), t0 + Duration::from_secs(9)));
+    out.push(("13e-image-failed-details", failed_image));
+    a.update(Msg::Imaged(Ok(serde_json::json!({"image": {"name": "debian-12-xfce"}}))));
+    out.push(("13f-image-done", a.clone()));
     answer(&mut a, Answer::Next);
     out.push(("14-grade", a.clone()));
     answer(&mut a, Answer::Next);
@@ -187,6 +217,23 @@ fn states(lang: Lang) -> Vec<(&'static str, App)> {
     sup.update(Msg::Key(Key::Down, t0));
     out.push(("92-supervisor", sup));
     out
+}
+
+fn manifest(name: &str, ram_gib: u64) -> imaging::ImageManifest {
+    imaging::ImageManifest {
+        name: name.into(),
+        version: "2026.11".into(),
+        architecture: "amd64".into(),
+        min_ram_bytes: ram_gib << 30,
+        min_disk_bytes: 16 << 30,
+        file: format!("{name}.img.zst"),
+        size: 1 << 30,
+        sha256: "00".repeat(32),
+        image_size: 4 << 30,
+        bmap: None,
+        bmap_sha256: None,
+        boot_modes: vec![imaging::BootMode::Bios, imaging::BootMode::Uefi],
+    }
 }
 
 fn disk_record(result: SanitizeResult) -> certificate::DiskRecord {

@@ -11,6 +11,7 @@
 //! method = "zero"                 # optional: "auto" (the default) or an overwrite method
 //! disks = ["/dev/sdb"]            # optional: else every disk the system has
 //! confirm_wipe = true             # the deliberate confirmation; without it nothing is wiped
+//! install_system = false          # optional: the first system that fits is installed by default
 //!
 //! [checks]                        # pass, fail or skipped; cosmetic A, B, C
 //! screen = "pass"
@@ -50,6 +51,8 @@ pub struct BatchFile {
     /// Must be `true` for anything to be wiped.
     #[serde(default)]
     pub confirm_wipe: bool,
+    /// `false` to install no system even when images are ready (default: the first that fits).
+    pub install_system: Option<bool>,
     /// The worker's answers.
     #[serde(default)]
     pub checks: BatchChecks,
@@ -126,6 +129,12 @@ impl BatchFile {
                 }
             }
             Screen::WipeConfirm if app.disks_to_wipe().is_empty() => Answer::Next,
+            Screen::Image
+                if self.install_system == Some(false)
+                    && matches!(app.image, super::ImageStep::Offer { .. }) =>
+            {
+                Answer::NoSystem
+            }
             Screen::WipeConfirm if self.confirm_wipe => Answer::ConfirmWipe,
             Screen::WipeConfirm => {
                 bail!("the batch file does not confirm the wipe (confirm_wipe = true): nothing was wiped")

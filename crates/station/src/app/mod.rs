@@ -227,6 +227,53 @@ pub enum Delivery {
     Kept(String),
 }
 
+/// The operating-system step (imaging).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageStep {
+    /// Looking for the images on the data partition.
+    Loading,
+    /// Nothing will be written: the catalogue key of the reason, and the technical details.
+    Nothing {
+        /// Catalogue key of the plain reason.
+        reason: &'static str,
+        /// Technical details for the supervisor.
+        details: String,
+    },
+    /// The images that fit the unit, most demanding first (the cursor is [`App::choice`]; one
+    /// more line means "no system").
+    Offer {
+        /// The verified catalogue entries.
+        images: Vec<imaging::ImageManifest>,
+        /// Where their files are.
+        dir: PathBuf,
+        /// The disk that gets the system.
+        target: PathBuf,
+    },
+    /// Being written.
+    Writing {
+        /// Image name and version.
+        name: String,
+        /// Share done, 0–100.
+        percent: f64,
+        /// Writing or reading back.
+        phase: imaging::Phase,
+    },
+    /// Written, verified, finished: the record for the certificate.
+    Done {
+        /// Image name and version.
+        name: String,
+        /// The imaging record.
+        record: serde_json::Value,
+    },
+    /// The system could not be written.
+    Failed {
+        /// Image name and version.
+        name: String,
+        /// What went wrong.
+        failure: Failure,
+    },
+}
+
 /// A message to [`App::update`].
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -257,6 +304,12 @@ pub enum Msg {
     WipeRefused(Failure),
     /// Something failed that the worker should know about (settings not saved, …).
     Failed(Failure),
+    /// What the imaging step can offer.
+    Images(ImageStep),
+    /// The image writer's progress.
+    ImageProgress(imaging::Progress),
+    /// The image is written and verified, or failed.
+    Imaged(Result<serde_json::Value, Failure>),
     /// An answer given without keys (the batch file).
     Answer(Answer),
 }
@@ -276,6 +329,8 @@ pub enum Answer {
     Cosmetic(Option<CosmeticGrade>),
     /// The deliberate confirmation that starts the wipe.
     ConfirmWipe,
+    /// Install no operating system.
+    NoSystem,
 }
 
 /// Something the runtime must do for the app.
@@ -296,6 +351,17 @@ pub enum Effect {
     StopWipe,
     /// Sign and spool the certificate, then push it.
     Seal(Box<CertificateParts>),
+    /// Look for the images that fit the unit.
+    FindImages {
+        /// Installed memory.
+        ram_bytes: u64,
+        /// The target disk's size.
+        disk_bytes: u64,
+        /// The target disk.
+        target: PathBuf,
+    },
+    /// Write an image.
+    WriteImage(Box<crate::image_cmd::InstallPlan>),
     /// Play the sound-check tone.
     Tone,
     /// Ring the terminal bell (completion, error).
@@ -379,6 +445,8 @@ pub struct App {
     pub enrolment: Option<Result<String, Failure>>,
     /// Certificates of earlier runs sent at start, and those still waiting.
     pub earlier: Option<(usize, usize)>,
+    /// The operating-system step.
+    pub image: ImageStep,
     /// Key presses so far, the keyboard test excepted (our measure of effort).
     pub keystrokes: u32,
     /// Of those, characters typed into a text field (the lot code, which a scanner usually types).
@@ -456,6 +524,7 @@ impl App {
             delivery: None,
             enrolment: None,
             earlier: None,
+            image: ImageStep::Loading,
             keystrokes: 0,
             typed: 0,
             quitting: false,
@@ -506,6 +575,7 @@ impl App {
         match self.screen {
             Screen::Computer | Screen::WipeConfirm => self.facts.is_none(),
             Screen::Wiping => true,
+            Screen::Image => matches!(self.image, ImageStep::Loading | ImageStep::Writing { .. }),
             Screen::Certificate => self.sealed.is_none() || self.delivery == Some(Delivery::Sending),
             _ => false,
         }
@@ -558,6 +628,34 @@ impl App {
             }
             Msg::Failed(failure) => {
                 self.overlay = Some(Overlay::Error { failure, details: false });
+                vec![Effect::Bell]
+            }
+            Msg::Images(step) => {
+                self.image = step;
+                Vec::new()
+            }
+            Msg::ImageProgress(p) => {
+                if let ImageStep::Writing { percent, phase, .. } = &mut self.image {
+                    // Writing is most of the work; reading back the rest.
+                    let share = p.total.map_or(0.0, |t| if t == 0 { 1.0 } else { p.done as f64 / t as f64 });
+                    let overall = match p.phase {
+                        imaging::Phase::Writing => 70.0 * share,
+                        imaging::Phase::Verifying => 70.0 + 30.0 * share,
+                    };
+                    *percent = percent.max(overall.min(100.0));
+                    *phase = p.phase;
+                }
+                Vec::new()
+            }
+            Msg::Imaged(result) => {
+                let name = match &self.image {
+                    ImageStep::Writing { name, .. } => name.clone(),
+                    _ => String::new(),
+                };
+                self.image = match result {
+                    Ok(record) => ImageStep::Done { name, record },
+                    Err(failure) => ImageStep::Failed { name, failure },
+                };
                 vec![Effect::Bell]
             }
             Msg::Answer(a) => self.answer(a),
@@ -623,6 +721,25 @@ impl App {
                 }
                 _ => Vec::new(),
             },
+            Screen::Image if matches!(self.image, ImageStep::Offer { .. }) => {
+                let n = match &self.image {
+                    ImageStep::Offer { images, .. } => images.len() + 1,
+                    _ => 1,
+                };
+                match key {
+                    Key::Up | Key::Left => self.choice = (self.choice + n - 1) % n,
+                    Key::Down | Key::Right | Key::Tab => self.choice = (self.choice + 1) % n,
+                    Key::Enter => return self.answer(Answer::Next),
+                    _ => {}
+                }
+                Vec::new()
+            }
+            Screen::Image
+                if matches!(self.image, ImageStep::Failed { .. }) && matches!(key, Key::Char('d' | 'D')) =>
+            {
+                self.show_details = !self.show_details;
+                Vec::new()
+            }
             Screen::Question(_) | Screen::Cosmetic => {
                 let n = if self.screen == Screen::Cosmetic { 4 } else { ANSWERS.len() };
                 match key {
@@ -978,8 +1095,40 @@ impl App {
                 self.records = Some(Vec::new());
                 self.go(Screen::WipeDone)
             }
-            (Screen::WipeDone, Answer::Next) => self.go(Screen::Image),
-            (Screen::Image, Answer::Next) => self.go(Screen::Grade),
+            (Screen::Image, Answer::NoSystem) => {
+                self.image = ImageStep::Nothing { reason: "image.declined", details: String::new() };
+                self.go(Screen::Grade)
+            }
+            (Screen::WipeDone, Answer::Next) => {
+                let mut effects = self.go(Screen::Image);
+                effects.extend(self.find_images());
+                effects
+            }
+            (Screen::Image, Answer::Next) => match &self.image {
+                ImageStep::Offer { images, dir, target } if self.choice < images.len() => {
+                    let m = images[self.choice].clone();
+                    let plan = crate::image_cmd::InstallPlan {
+                        source: imaging::ImageSource::File(dir.join(&m.file)),
+                        bmap: None,
+                        disk_zeroed: self.disk_zeroed(target),
+                        hostname: self.hostname(),
+                        device: target.clone(),
+                        manifest: Some(m.clone()),
+                    };
+                    self.image = ImageStep::Writing {
+                        name: format!("{} {}", m.name, m.version),
+                        percent: 0.0,
+                        phase: imaging::Phase::Writing,
+                    };
+                    vec![Effect::WriteImage(Box::new(plan))]
+                }
+                ImageStep::Offer { .. } => {
+                    self.image = ImageStep::Nothing { reason: "image.declined", details: String::new() };
+                    self.go(Screen::Grade)
+                }
+                ImageStep::Loading | ImageStep::Writing { .. } => Vec::new(),
+                _ => self.go(Screen::Grade),
+            },
             (Screen::Grade, Answer::Next) => {
                 let mut effects = self.go(Screen::Certificate);
                 effects.push(Effect::Seal(Box::new(self.certificate_parts())));
@@ -1072,6 +1221,52 @@ impl App {
         effects
     }
 
+    /// The disk that gets the system: the largest one whose wipe was verified.
+    fn image_target(&self) -> Option<(PathBuf, u64)> {
+        let records = self.records.as_ref()?;
+        records
+            .iter()
+            .filter(|r| r.sanitization.is_verified())
+            .max_by_key(|r| r.capacity_bytes)
+            .map(|r| (PathBuf::from(&r.path), r.capacity_bytes))
+    }
+
+    fn find_images(&mut self) -> Vec<Effect> {
+        match self.image_target() {
+            Some((target, disk_bytes)) => {
+                self.image = ImageStep::Loading;
+                let ram_bytes =
+                    self.facts.as_ref().and_then(|f| f.host.memory_bytes.value().copied()).unwrap_or(0);
+                vec![Effect::FindImages { ram_bytes, disk_bytes, target }]
+            }
+            None => {
+                self.image = ImageStep::Nothing {
+                    reason: "image.no_wiped_disk",
+                    details: "no disk was wiped and verified".into(),
+                };
+                Vec::new()
+            }
+        }
+    }
+
+    /// Whether the wipe left `target` all zeros, verified over the whole disk (then the writer
+    /// need not write the image's zero blocks).
+    fn disk_zeroed(&self, target: &std::path::Path) -> bool {
+        self.records.iter().flatten().any(|r| {
+            std::path::Path::new(&r.path) == target
+                && r.sanitization.is_verified()
+                && r.sanitization.method == "zero"
+                && r.sanitization.verification.coverage == certificate::Coverage::Full
+        })
+    }
+
+    /// The written system's hostname, from the unit's serial number (`pc-5xj3k4j`).
+    fn hostname(&self) -> Option<String> {
+        let serial = self.facts.as_ref()?.host.unit.serial.value()?.to_ascii_lowercase();
+        let clean: String = serial.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect();
+        (!clean.is_empty()).then(|| format!("pc-{clean}"))
+    }
+
     /// Everything the certificate needs, from the state.
     pub fn certificate_parts(&self) -> CertificateParts {
         let unit = self.facts.as_ref().map(|f| f.host.unit.clone()).unwrap_or_else(|| certificate::Unit {
@@ -1089,6 +1284,15 @@ impl App {
             unit,
             disks: self.records.clone().unwrap_or_default(),
             checks: Some(self.checks.to_checks()),
+            image: match &self.image {
+                ImageStep::Done { record, .. } => Some(record.clone()),
+                ImageStep::Failed { name, failure } => Some(serde_json::json!({
+                    "image": name,
+                    "result": "failed",
+                    "error": failure.details,
+                })),
+                _ => None,
+            },
         }
     }
 }

@@ -151,6 +151,29 @@ impl Runtime {
                     }
                 });
             }
+            Effect::FindImages { ram_bytes, disk_bytes, target } => {
+                let dir = self.env.data_dir.join("images");
+                self.spawn(move |tx| {
+                    let _ = tx.send(Msg::Images(find_images(&dir, ram_bytes, disk_bytes, target)));
+                });
+            }
+            Effect::WriteImage(plan) => {
+                self.spawn(move |tx| {
+                    let mut last = Instant::now();
+                    let result = crate::image_cmd::install(&plan, &mut |p| {
+                        // The writer reports every block; the screen needs a few a second.
+                        if last.elapsed() >= std::time::Duration::from_millis(100) {
+                            last = Instant::now();
+                            let _ = tx.send(Msg::ImageProgress(p));
+                        }
+                    });
+                    let _ = tx.send(Msg::Imaged(match result {
+                        Ok(record) => serde_json::to_value(&record)
+                            .map_err(|e| Failure { plain: "error.image", details: e.to_string() }),
+                        Err(e) => Err(Failure { plain: "error.image", details: format!("{e:#}") }),
+                    }));
+                });
+            }
             Effect::Tone => {
                 self.bells += 1;
                 if self.env.sound {
@@ -212,6 +235,36 @@ impl Runtime {
             let _ = w.join();
         }
     }
+}
+
+/// The images of the data partition's `images/` that fit the unit: `images/catalogue.json`,
+/// signed with the key in `images/image-key.pub`, naming files beside it.
+fn find_images(dir: &Path, ram_bytes: u64, disk_bytes: u64, target: PathBuf) -> super::ImageStep {
+    use super::ImageStep;
+    let catalogue_path = dir.join("catalogue.json");
+    if !catalogue_path.exists() {
+        return ImageStep::Nothing {
+            reason: "image.none",
+            details: format!("{} does not exist", catalogue_path.display()),
+        };
+    }
+    let catalogue = match crate::image_cmd::load_catalogue(&catalogue_path, &dir.join("image-key.pub")) {
+        Ok(c) => c,
+        Err(e) => return ImageStep::Nothing { reason: "image.bad_catalogue", details: format!("{e:#}") },
+    };
+    let unit = imaging::UnitCapacity { ram_bytes, disk_bytes, architecture: None, boot_mode: None };
+    let images: Vec<imaging::ImageManifest> =
+        imaging::images_that_fit(&catalogue, &unit).into_iter().cloned().collect();
+    if images.is_empty() {
+        return ImageStep::Nothing {
+            reason: "image.none_fits",
+            details: format!(
+                "{} images, none fits {ram_bytes} bytes of RAM and a {disk_bytes}-byte disk",
+                catalogue.images.len()
+            ),
+        };
+    }
+    ImageStep::Offer { images, dir: dir.to_owned(), target }
 }
 
 fn deliver(url: &str, spool: &Spool, path: &Path) -> Delivery {

@@ -12,8 +12,8 @@ use sanitize::Phase;
 
 use super::theme::{self, Status};
 use super::{
-    big, i18n::Lang, qr, App, Delivery, DiskCandidate, Overlay, Question, Screen, ANSWERS, METHOD_CHOICES,
-    STEPS, SUPERVISOR_LINES,
+    big, i18n::Lang, qr, App, Delivery, DiskCandidate, ImageStep, Overlay, Question, Screen, ANSWERS,
+    METHOD_CHOICES, STEPS, SUPERVISOR_LINES,
 };
 use certificate::{CheckStatus, Outcome, SanitizeResult};
 
@@ -49,7 +49,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Screen::Cosmetic => render_cosmetic(app, frame, body),
         Screen::WipeConfirm => render_wipe_confirm(app, frame, body),
         Screen::Wiping | Screen::WipeDone => render_wipe(app, frame, body),
-        Screen::Image => render_lines(frame, body, vec![line(Status::Warning, &app.t("image.none"))]),
+        Screen::Image => render_image(app, frame, body),
         Screen::Grade => render_grade(app, frame, body),
         Screen::Certificate => render_certificate(app, frame, body),
         Screen::ScreenColours(_) => {}
@@ -159,6 +159,7 @@ fn action_text(app: &App) -> String {
         return app.t(if app.screen == Screen::Wiping { "key.wait_wipe" } else { "key.wait" });
     }
     app.t(match app.screen {
+        Screen::Image if matches!(app.image, ImageStep::Offer { .. }) => "key.choose",
         Screen::Welcome | Screen::Computer | Screen::WipeDone | Screen::Image | Screen::Grade => "key.next",
         Screen::ScreenColours(_) => "key.next_colour",
         Screen::Question(_) | Screen::Cosmetic => "key.choose",
@@ -540,6 +541,71 @@ fn render_wipe(app: &App, frame: &mut Frame, area: Rect) {
     render_lines(frame, area, lines);
 }
 
+fn render_image(app: &App, frame: &mut Frame, area: Rect) {
+    let mut lines = Vec::new();
+    match &app.image {
+        ImageStep::Loading => lines.push(line(Status::Busy, &app.t("image.searching"))),
+        ImageStep::Nothing { reason, details } => {
+            lines.push(line(Status::Warning, &app.t(reason)));
+            if !details.is_empty() {
+                lines.push(Line::from(Span::styled(format!("    {details}"), theme::quiet())));
+            }
+        }
+        ImageStep::Offer { images, target, .. } => {
+            lines.push(Line::from(Span::styled(
+                app.tf("image.target", &[("disk", &target.display().to_string())]),
+                theme::text(),
+            )));
+            lines.push(Line::from(""));
+            for (i, m) in images.iter().enumerate() {
+                // Memory is sold in binary units: 2 GiB is "2 Go" on the box.
+                let ram = format!(
+                    "{:.0} {}",
+                    (m.min_ram_bytes as f64 / (1u64 << 30) as f64).ceil(),
+                    app.t("app.gb")
+                );
+                let text =
+                    app.tf("image.choice", &[("name", &m.name), ("version", &m.version), ("ram", &ram)]);
+                lines.push(choice_line(app.choice == i, Status::Good, &text));
+                lines.push(Line::from(""));
+            }
+            lines.push(choice_line(app.choice == images.len(), Status::Neutral, &app.t("image.skip_choice")));
+        }
+        ImageStep::Writing { name, percent, phase } => {
+            lines.push(line(Status::Busy, &app.tf("image.writing", &[("name", name)])));
+            let pct = format!("{:.0}%", percent.floor());
+            for l in big::render(&pct) {
+                lines.push(Line::from(Span::styled(format!("   {l}"), theme::heading())));
+            }
+            let width = (area.width as usize).saturating_sub(14).min(60);
+            let filled = ((percent / 100.0) * width as f64).round() as usize;
+            lines.push(Line::from(vec![
+                Span::raw("   "),
+                Span::styled("█".repeat(filled.min(width)), theme::gauge()),
+                Span::styled("░".repeat(width - filled.min(width)), theme::quiet()),
+                Span::styled(format!(" {pct}"), theme::heading()),
+            ]));
+            let phase =
+                app.t(if *phase == imaging::Phase::Writing { "wipe.writing" } else { "wipe.verifying" });
+            lines.push(Line::from(Span::styled(format!("   {phase}"), theme::text())));
+        }
+        ImageStep::Done { name, .. } => {
+            lines.push(line(Status::Good, &app.tf("image.done", &[("name", name)])))
+        }
+        ImageStep::Failed { name, failure } => {
+            lines.push(line(Status::Problem, &app.tf("image.failed", &[("name", name)])));
+            lines.push(Line::from(Span::styled(
+                format!("    {}", app.t("error.call_supervisor")),
+                theme::text(),
+            )));
+            if app.show_details {
+                lines.push(Line::from(Span::styled(format!("    {}", failure.details), theme::quiet())));
+            }
+        }
+    }
+    render_lines(frame, area, lines);
+}
+
 fn check_line(app: &App, key: &str, result: &certificate::CheckResult) -> Line<'static> {
     let (status, word) = match result.status {
         CheckStatus::Pass => (Status::Good, "status.pass"),
@@ -574,6 +640,15 @@ fn render_grade(app: &App, frame: &mut Frame, area: Rect) {
         Outcome::Incomplete => (Status::Warning, "grade.wipe_incomplete"),
     };
     lines.push(line(status, &app.t(key)));
+    match &app.image {
+        ImageStep::Done { name, .. } => {
+            lines.push(line(Status::Good, &app.tf("image.done", &[("name", name)])))
+        }
+        ImageStep::Failed { name, .. } => {
+            lines.push(line(Status::Problem, &app.tf("image.failed", &[("name", name)])))
+        }
+        _ => lines.push(line(Status::Warning, &app.t("grade.no_system"))),
+    }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(app.t("grade.later"), theme::quiet())));
     render_lines(frame, area, lines);
