@@ -20,17 +20,16 @@ const GIB: f64 = (1u64 << 30) as f64;
 /// (eReuse/devicehub-teal `BaseRate.harmonic_mean`): `Σw / Σ(w / x)`. Pairs of weight 0 are left
 /// out; `None` when no weight is left. Values must be above 0.
 pub fn weighted_harmonic_mean(pairs: &[(f64, f64)]) -> Option<f64> {
-    let (w, d) = pairs
-        .iter()
-        .filter(|(w, _)| *w > 0.0)
-        .fold((0.0, 0.0), |(sw, sd), (w, x)| (sw + w, sd + w / x));
+    let (w, d) =
+        pairs.iter().filter(|(w, _)| *w > 0.0).fold((0.0, 0.0), |(sw, sd), (w, x)| (sw + w, sd + w / x));
     (w > 0.0).then(|| w / d)
 }
 
 /// The components' score: the weighted harmonic mean of the CPU, memory and disk sub-scores
 /// with the policy's weights (eReuse Rate v1 step "component fusion").
 pub fn combine(weights: &Weights, cpu: f64, memory: f64, disk: f64) -> f64 {
-    weighted_harmonic_mean(&[(weights.cpu, cpu), (weights.memory, memory), (weights.disk, disk)]).unwrap_or(0.0)
+    weighted_harmonic_mean(&[(weights.cpu, cpu), (weights.memory, memory), (weights.disk, disk)])
+        .unwrap_or(0.0)
 }
 
 /// Rounds to `decimals` decimals, half away from zero.
@@ -94,8 +93,10 @@ pub fn grade(input: &GradingInput, policy: &Policy) -> Grade {
     };
     let threads_part = input.cpu.threads.map(|t| cpu_policy.threads.at(f64::from(t)));
     let cpu = match (year_part, threads_part) {
-        (Some(a), Some(b)) => weighted_harmonic_mean(&[(cpu_policy.year_weight, a), (cpu_policy.threads_weight, b)])
-            .unwrap_or(a),
+        (Some(a), Some(b)) => {
+            weighted_harmonic_mean(&[(cpu_policy.year_weight, a), (cpu_policy.threads_weight, b)])
+                .unwrap_or(a)
+        }
         (Some(a), None) => a,
         (None, Some(b)) => {
             notes.push(reason::cpu_year_unknown(input.cpu.model.as_deref()));
@@ -106,7 +107,13 @@ pub fn grade(input: &GradingInput, policy: &Policy) -> Grade {
     if year_part.is_none() && threads_part.is_none() {
         notes.push(reason::cpu_unknown(cpu));
     } else {
-        notes.push(reason::cpu(input.cpu.model.as_deref(), year, input.cpu.threads, estimated, round_to(cpu, 2)));
+        notes.push(reason::cpu(
+            input.cpu.model.as_deref(),
+            year,
+            input.cpu.threads,
+            estimated,
+            round_to(cpu, 2),
+        ));
     }
 
     // Memory.
@@ -255,7 +262,8 @@ pub fn grade(input: &GradingInput, policy: &Policy) -> Grade {
     }
 
     // Hard stops, first in the reasons.
-    let wipe_failed = input.wipe == Outcome::Failed || input.disks.iter().any(|d| d.wipe == Some(SanitizeResult::Failed));
+    let wipe_failed =
+        input.wipe == Outcome::Failed || input.disks.iter().any(|d| d.wipe == Some(SanitizeResult::Failed));
     let wipe_incomplete = !wipe_failed
         && (input.wipe == Outcome::Incomplete
             || input
@@ -291,9 +299,13 @@ pub fn grade(input: &GradingInput, policy: &Policy) -> Grade {
                     && u.min_threads.is_none_or(|m| input.cpu.threads.is_some_and(|t| t >= m))
                     && u.min_cpu_year.is_none_or(|m| year.is_some_and(|y| y >= m))
                     && u.min_disk_gb.is_none_or(|m| usable_gb >= m)
-                    && (!u.solid_state || best_kind.is_some_and(|k| matches!(k, DiskKind::Ssd | DiskKind::Nvme)))
+                    && (!u.solid_state
+                        || best_kind.is_some_and(|k| matches!(k, DiskKind::Ssd | DiskKind::Nvme)))
                     && u.requires_passed.iter().all(|c| {
-                        input.checks.as_ref().is_some_and(|checks| check_result(checks, *c).status == CheckStatus::Pass)
+                        input
+                            .checks
+                            .as_ref()
+                            .is_some_and(|checks| check_result(checks, *c).status == CheckStatus::Pass)
                     })
             })
             .map(|u| FitFor { code: u.code.clone(), fr: u.fr.clone(), en: u.en.clone() })
@@ -348,7 +360,12 @@ fn prix_solidaire(input: &GradingInput, policy: &Policy, level: GradeLevel, has_
     let ps = &policy.prix_solidaire;
     let mut conditions = Vec::new();
     conditions.push(match input.donated_by_local_authority {
-        Some(true) => cond("local_authority_donor", Met, "don d'une collectivité territoriale", "given by a local authority"),
+        Some(true) => cond(
+            "local_authority_donor",
+            Met,
+            "don d'une collectivité territoriale",
+            "given by a local authority",
+        ),
         Some(false) => cond(
             "local_authority_donor",
             Unmet,
@@ -370,24 +387,39 @@ fn prix_solidaire(input: &GradingInput, policy: &Policy, level: GradeLevel, has_
     let (category, cap) = match input.kind {
         UnitKind::Laptop => (Some("laptop"), ps.caps_eur.laptop),
         UnitKind::AllInOne => (Some("desktop_with_screen"), ps.caps_eur.desktop_with_screen),
-        UnitKind::Desktop if input.monitor.is_some() => (Some("desktop_with_screen"), ps.caps_eur.desktop_with_screen),
+        UnitKind::Desktop if input.monitor.is_some() => {
+            (Some("desktop_with_screen"), ps.caps_eur.desktop_with_screen)
+        }
         UnitKind::Desktop | UnitKind::Other => (None, None),
     };
     conditions.push(match (category, cap) {
         (Some(c), Some(eur)) => cond(
             "category",
             Met,
-            format!("catégorie {} : plafond {eur} €", if c == "laptop" { "ordinateur portable" } else { "ordinateur fixe avec écran" }),
+            format!(
+                "catégorie {} : plafond {eur} €",
+                if c == "laptop" { "ordinateur portable" } else { "ordinateur fixe avec écran" }
+            ),
             format!("category {}: cap €{eur}", if c == "laptop" { "laptop" } else { "desktop with screen" }),
         ),
-        (Some(_), None) => cond("category", Unmet, "la politique ne donne pas de plafond pour cette catégorie", "the policy gives no cap for this category"),
+        (Some(_), None) => cond(
+            "category",
+            Unmet,
+            "la politique ne donne pas de plafond pour cette catégorie",
+            "the policy gives no cap for this category",
+        ),
         (None, _) if input.kind == UnitKind::Desktop => cond(
             "category",
             Unmet,
             "ordinateur fixe sans écran : pas de plafond de prix solidaire",
             "desktop without a screen: no prix solidaire cap",
         ),
-        (None, _) => cond("category", Unmet, "ce type d'appareil n'a pas de plafond de prix solidaire", "this kind of unit has no prix solidaire cap"),
+        (None, _) => cond(
+            "category",
+            Unmet,
+            "ce type d'appareil n'a pas de plafond de prix solidaire",
+            "this kind of unit has no prix solidaire cap",
+        ),
     });
     conditions.push(if has_disk {
         cond("disk", Met, "un disque en état de marche", "a working disk")
@@ -401,11 +433,12 @@ fn prix_solidaire(input: &GradingInput, policy: &Policy, level: GradeLevel, has_
     });
     if input.kind == UnitKind::Laptop {
         let min = ps.min_battery_health_percent;
-        let check_failed =
-            input.checks.as_ref().is_some_and(|c| c.battery.status == CheckStatus::Fail);
+        let check_failed = input.checks.as_ref().is_some_and(|c| c.battery.status == CheckStatus::Fail);
         conditions.push(match &input.battery {
             None => cond("battery", Unmet, "pas de batterie", "no battery"),
-            Some(_) if check_failed => cond("battery", Unmet, "la batterie ne charge pas", "the battery does not charge"),
+            Some(_) if check_failed => {
+                cond("battery", Unmet, "la batterie ne charge pas", "the battery does not charge")
+            }
             Some(b) => match (b.health_percent, b.charges) {
                 (Some(p), _) if p < min => cond(
                     "battery",
@@ -413,21 +446,38 @@ fn prix_solidaire(input: &GradingInput, policy: &Policy, level: GradeLevel, has_
                     format!("batterie à {p} % de sa charge d'origine (minimum {min} %)"),
                     format!("battery at {p} % of its original charge (minimum {min} %)"),
                 ),
-                (_, Some(false)) => cond("battery", Unmet, "la batterie ne charge pas", "the battery does not charge"),
+                (_, Some(false)) => {
+                    cond("battery", Unmet, "la batterie ne charge pas", "the battery does not charge")
+                }
                 (Some(p), Some(true)) => cond(
                     "battery",
                     Met,
                     format!("batterie en état de marche ({p} % de sa charge d'origine, elle charge)"),
                     format!("working battery ({p} % of its original charge, it charges)"),
                 ),
-                (None, _) => cond("battery", Unknown, "l'usure de la batterie est inconnue", "the battery's wear is unknown"),
-                (Some(_), None) => cond("battery", Unknown, "on ne sait pas si la batterie charge", "whether the battery charges is unknown"),
+                (None, _) => cond(
+                    "battery",
+                    Unknown,
+                    "l'usure de la batterie est inconnue",
+                    "the battery's wear is unknown",
+                ),
+                (Some(_), None) => cond(
+                    "battery",
+                    Unknown,
+                    "on ne sait pas si la batterie charge",
+                    "whether the battery charges is unknown",
+                ),
             },
         });
         conditions.push(match known(input.charger_included) {
             Met => cond("charger", Met, "chargeur fourni", "charger included"),
             Unmet => cond("charger", Unmet, "pas de chargeur", "no charger"),
-            Unknown => cond("charger", Unknown, "on ne sait pas si un chargeur est fourni", "whether a charger is included is not recorded"),
+            Unknown => cond(
+                "charger",
+                Unknown,
+                "on ne sait pas si un chargeur est fourni",
+                "whether a charger is included is not recorded",
+            ),
         });
     }
     let status = if conditions.iter().any(|c| c.status == Unmet) {

@@ -264,7 +264,14 @@ impl Grade {
     pub fn to_text(&self, lang: Lang) -> String {
         let mut out = String::new();
         let (grade_w, score_w, fit_w, none_w, prix_w, reasons_w) = match lang {
-            Lang::Fr => ("Note", "score", "Convient pour", "aucun usage (pas de note de réemploi)", "Prix solidaire", "Raisons"),
+            Lang::Fr => (
+                "Note",
+                "score",
+                "Convient pour",
+                "aucun usage (pas de note de réemploi)",
+                "Prix solidaire",
+                "Raisons",
+            ),
             Lang::En => ("Grade", "score", "Fit for", "no use (no reuse grade)", "Prix solidaire", "Reasons"),
         };
         let score = crate::reason::number(self.score, 2, lang);

@@ -64,8 +64,15 @@ impl UnitKind {
     /// The kind for a chassis name as `inventory::chassis_name` gives it ("notebook", "tower", ...).
     pub fn from_chassis(chassis: &str) -> UnitKind {
         match chassis.to_ascii_lowercase().as_str() {
-            "desktop" | "low-profile desktop" | "pizza box" | "mini tower" | "tower" | "space-saving"
-            | "lunch box" | "sealed-case pc" | "mini pc" => UnitKind::Desktop,
+            "desktop"
+            | "low-profile desktop"
+            | "pizza box"
+            | "mini tower"
+            | "tower"
+            | "space-saving"
+            | "lunch box"
+            | "sealed-case pc"
+            | "mini pc" => UnitKind::Desktop,
             "portable" | "laptop" | "notebook" | "sub notebook" | "convertible" => UnitKind::Laptop,
             "all in one" => UnitKind::AllInOne,
             _ => UnitKind::Other,

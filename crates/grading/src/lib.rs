@@ -43,7 +43,7 @@ pub use grade::{
     PrixSolidaire, Reason, SubScores, GRADE_SCHEMA_V1,
 };
 pub use input::{
-    BatteryInput, CpuInput, DiskExtra, DiskHealth, DiskInput, DiskKind, GradingInput, MonitorInput, UnitFacts,
-    UnitKind,
+    BatteryInput, CpuInput, DiskExtra, DiskHealth, DiskInput, DiskKind, GradingInput, MonitorInput,
+    UnitFacts, UnitKind,
 };
 pub use policy::{Policy, PolicyError, DEFAULT_POLICY_TOML};

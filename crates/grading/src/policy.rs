@@ -523,7 +523,10 @@ impl Policy {
         non_negative(self.cpu.year_weight, vec![K("cpu"), K("year_weight")])?;
         non_negative(self.cpu.threads_weight, vec![K("cpu"), K("threads_weight")])?;
         if self.cpu.year_weight + self.cpu.threads_weight <= 0.0 {
-            return Err((vec![K("cpu"), K("year_weight")], "year_weight + threads_weight must be above 0".into()));
+            return Err((
+                vec![K("cpu"), K("year_weight")],
+                "year_weight + threads_weight must be above 0".into(),
+            ));
         }
         positive(self.cpu.unknown, vec![K("cpu"), K("unknown")])?;
         curve(&self.memory.gib, vec![K("memory"), K("gib")])?;
@@ -533,9 +536,14 @@ impl Policy {
         non_negative(d.capacity_weight, vec![K("disk"), K("capacity_weight")])?;
         non_negative(d.kind_weight, vec![K("disk"), K("kind_weight")])?;
         if d.capacity_weight + d.kind_weight <= 0.0 {
-            return Err((vec![K("disk"), K("capacity_weight")], "capacity_weight + kind_weight must be above 0".into()));
+            return Err((
+                vec![K("disk"), K("capacity_weight")],
+                "capacity_weight + kind_weight must be above 0".into(),
+            ));
         }
-        for (name, v) in [("hdd", d.kind.hdd), ("ssd", d.kind.ssd), ("nvme", d.kind.nvme), ("unknown", d.kind.unknown)] {
+        for (name, v) in
+            [("hdd", d.kind.hdd), ("ssd", d.kind.ssd), ("nvme", d.kind.nvme), ("unknown", d.kind.unknown)]
+        {
             positive(v, vec![K("disk"), K("kind"), K(name)])?;
         }
         positive(d.missing, vec![K("disk"), K("missing")])?;
@@ -547,7 +555,10 @@ impl Policy {
         let f = &self.functionality;
         non_negative(f.all_pass, vec![K("functionality"), K("all_pass")])?;
         if !(f.floor.is_finite() && f.floor <= 0.0) {
-            return Err((vec![K("functionality"), K("floor")], format!("must be at or below 0, found {}", f.floor)));
+            return Err((
+                vec![K("functionality"), K("floor")],
+                format!("must be at or below 0, found {}", f.floor),
+            ));
         }
         for check in CheckName::ALL {
             let v = f.failed.of(check);
@@ -601,7 +612,8 @@ impl Policy {
             }
         }
         for (i, h) in self.hard_stops.iter().enumerate() {
-            let mandatory = matches!(h.when, Condition::DiskFailing | Condition::WipeFailed | Condition::WipeIncomplete);
+            let mandatory =
+                matches!(h.when, Condition::DiskFailing | Condition::WipeFailed | Condition::WipeIncomplete);
             if mandatory && h.grade.is_reuse() {
                 return Err((
                     vec![K("hard_stops"), Idx(i), K("grade")],
@@ -610,7 +622,9 @@ impl Policy {
             }
         }
         for (i, u) in self.fit_for.iter().enumerate() {
-            if u.code.trim().is_empty() || !u.code.bytes().all(|c| c.is_ascii_lowercase() || c == b'_' || c.is_ascii_digit()) {
+            if u.code.trim().is_empty()
+                || !u.code.bytes().all(|c| c.is_ascii_lowercase() || c == b'_' || c.is_ascii_digit())
+            {
                 return Err((vec![K("fit_for"), Idx(i), K("code")], "must be non-empty snake_case".into()));
             }
             if self.fit_for[..i].iter().any(|o| o.code == u.code) {
@@ -622,14 +636,21 @@ impl Policy {
             if u.en.trim().is_empty() {
                 return Err((vec![K("fit_for"), Idx(i), K("en")], "must not be empty".into()));
             }
-            for (name, v) in [("min_score", u.min_score), ("min_memory_gib", u.min_memory_gib), ("min_disk_gb", u.min_disk_gb)] {
+            for (name, v) in [
+                ("min_score", u.min_score),
+                ("min_memory_gib", u.min_memory_gib),
+                ("min_disk_gb", u.min_disk_gb),
+            ] {
                 if let Some(v) = v {
                     non_negative(v, vec![K("fit_for"), Idx(i), K(name)])?;
                 }
             }
         }
         if self.prix_solidaire.min_battery_health_percent > 100 {
-            return Err((vec![K("prix_solidaire"), K("min_battery_health_percent")], "must be at most 100".into()));
+            return Err((
+                vec![K("prix_solidaire"), K("min_battery_health_percent")],
+                "must be at most 100".into(),
+            ));
         }
         Ok(())
     }
@@ -774,7 +795,10 @@ mod tests {
 
     #[test]
     fn a_failing_disk_hard_stop_cannot_be_removed_or_softened() {
-        let e = refused(("when = \"disk_failing\"\ngrade = \"pieces\"", "when = \"disk_failing\"\ngrade = \"B\""));
+        let e = refused((
+            "when = \"disk_failing\"\ngrade = \"pieces\"",
+            "when = \"disk_failing\"\ngrade = \"B\"",
+        ));
         let PolicyError::Invalid { key, line, .. } = e else { panic!("{e:?}") };
         assert_eq!(key, "hard_stops[0].grade");
         assert_eq!(line, Some(line_containing("when = \"disk_failing\"") + 1));

@@ -130,17 +130,28 @@ pub fn threads_below(threads: u32, min: u32, cap: GradeLevel) -> Reason {
     below_minimum(
         "threads_below_minimum",
         cap,
-        format!("le processeur n'exécute que {threads} tâche(s) à la fois : il en faut {min} pour le réemploi"),
+        format!(
+            "le processeur n'exécute que {threads} tâche(s) à la fois : il en faut {min} pour le réemploi"
+        ),
         format!("the processor runs only {threads} thread(s) at once: reuse needs {min}"),
     )
 }
 
 /// The CPU sub-score, explained.
-pub fn cpu(model: Option<&str>, year: Option<u16>, threads: Option<u32>, estimated: bool, score: f64) -> Reason {
+pub fn cpu(
+    model: Option<&str>,
+    year: Option<u16>,
+    threads: Option<u32>,
+    estimated: bool,
+    score: f64,
+) -> Reason {
     let name = model.unwrap_or("?");
     let (s_fr, s_en) = both(score, 2);
     let (year_fr, year_en) = match (year, estimated) {
-        (Some(y), true) => (format!(", sorti vers {y} (estimation d'après son nom)"), format!(", launched around {y} (estimated from its name)")),
+        (Some(y), true) => (
+            format!(", sorti vers {y} (estimation d'après son nom)"),
+            format!(", launched around {y} (estimated from its name)"),
+        ),
         (Some(y), false) => (format!(", sorti en {y}"), format!(", launched in {y}")),
         (None, _) => (String::new(), String::new()),
     };
@@ -179,7 +190,8 @@ pub fn cpu_unknown(score: f64) -> Reason {
 pub fn cpu_benchmark_ignored() -> Reason {
     info(
         "cpu_benchmark_ignored",
-        "le score de performance du processeur n'est pas utilisé : la politique n'a pas d'échelle pour lui".into(),
+        "le score de performance du processeur n'est pas utilisé : la politique n'a pas d'échelle pour lui"
+            .into(),
         "the processor benchmark is not used: the policy has no scale for it".into(),
     )
 }
@@ -188,7 +200,11 @@ pub fn cpu_benchmark_ignored() -> Reason {
 pub fn memory(gib: f64, score: f64) -> Reason {
     let (g_fr, g_en) = both(gib, 1);
     let (s_fr, s_en) = both(score, 2);
-    info("memory", format!("{g_fr} Go de mémoire : note {s_fr}"), format!("{g_en} GB of memory: sub-score {s_en}"))
+    info(
+        "memory",
+        format!("{g_fr} Go de mémoire : note {s_fr}"),
+        format!("{g_en} GB of memory: sub-score {s_en}"),
+    )
 }
 
 /// The memory size is unknown.
@@ -257,7 +273,8 @@ pub fn disk_worn(delta: f64) -> Reason {
 pub fn disk_health_unknown() -> Reason {
     unknown(
         "disk_health_unknown",
-        "l'état de santé d'un disque n'a pas pu être lu (pas de données SMART) : il est compté comme bon".into(),
+        "l'état de santé d'un disque n'a pas pu être lu (pas de données SMART) : il est compté comme bon"
+            .into(),
         "a disk's health could not be read (no SMART data): it is counted as good".into(),
     )
 }
@@ -267,8 +284,16 @@ pub fn appearance(grade: Option<certificate::CosmeticGrade>, delta: f64) -> Reas
     use certificate::CosmeticGrade as G;
     let (code, fr, en) = match grade {
         Some(G::A) => ("appearance_a", "aspect comme neuf", "looks like new"),
-        Some(G::B) => ("appearance_b", "légère usure (petites rayures ou marques)", "light wear (small scratches or marks)"),
-        Some(G::C) => ("appearance_c", "usure visible (rayures profondes, chocs, pièces manquantes)", "visible wear (deep scratches, dents, missing parts)"),
+        Some(G::B) => (
+            "appearance_b",
+            "légère usure (petites rayures ou marques)",
+            "light wear (small scratches or marks)",
+        ),
+        Some(G::C) => (
+            "appearance_c",
+            "usure visible (rayures profondes, chocs, pièces manquantes)",
+            "visible wear (deep scratches, dents, missing parts)",
+        ),
         None => {
             return unknown(
                 "appearance_unknown",
@@ -304,7 +329,10 @@ pub fn check_failed(check: CheckName, result: &CheckResult, delta: f64) -> Reaso
     let d = details(result);
     let (fr, en) = match check {
         CheckName::Screen => (format!("{fr} présente un défaut{d}"), format!("{en} has a defect{d}")),
-        CheckName::Keyboard => (format!("{fr} a des touches qui ne répondent pas{d}"), format!("{en} has keys that do not answer{d}")),
+        CheckName::Keyboard => (
+            format!("{fr} a des touches qui ne répondent pas{d}"),
+            format!("{en} has keys that do not answer{d}"),
+        ),
         CheckName::Sound => (format!("{fr} ne fonctionne pas{d}"), format!("{en} does not work{d}")),
         CheckName::Usb => (format!("{fr} ne fonctionnent pas tous{d}"), format!("{en} do not all work{d}")),
         CheckName::Battery => (format!("{fr} ne fonctionne pas{d}"), format!("{en} does not work{d}")),
@@ -364,7 +392,9 @@ pub fn battery_health(percent: u8, worn_below: u8, dead_below: u8, delta: f64) -
         scored(
             "battery_dead",
             delta,
-            format!("la batterie ne tient plus que {percent} % de sa charge d'origine : elle est à remplacer"),
+            format!(
+                "la batterie ne tient plus que {percent} % de sa charge d'origine : elle est à remplacer"
+            ),
             format!("the battery holds only {percent} % of its original charge: it needs replacing"),
         )
     } else if percent < worn_below {
