@@ -318,7 +318,7 @@ impl Grade {
             };
             out.push_str(&format!("  {mark} {text}\n"));
         }
-        out.push_str(&format!("{reasons_w}{sep}\n"));
+        out.push_str(&format!("{reasons_w}{}\n", sep.trim_end()));
         for r in &self.reasons {
             out.push_str(&format!("  - {} [{}]\n", r.text(lang), r.code));
         }
