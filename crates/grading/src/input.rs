@@ -286,6 +286,59 @@ mod tests {
     use super::*;
 
     #[test]
+    fn from_parts_reads_the_inventory_the_disks_and_the_power() {
+        let cert = certificate::example::certificate("WD-1234");
+        let mut unit = cert.unit.clone();
+        unit.chassis = certificate::Probed::Value("notebook".into());
+        let host = HostInventory {
+            unit,
+            cpu_model: certificate::Probed::Value("Intel(R) Core(TM) i5-4300U CPU @ 1.90GHz".into()),
+            cpu_threads: certificate::Probed::Value(4),
+            memory_bytes: certificate::Probed::unavailable("test"),
+            monitors: Vec::new(),
+        };
+        let power = Power {
+            batteries: vec![inventory::power::Battery {
+                name: "BAT0".into(),
+                status: "Charging".into(),
+                capacity_percent: Some(57),
+                health_percent: Some(77),
+                model: None,
+                serial: None,
+            }],
+            mains_online: Some(true),
+        };
+        let checks = Checks {
+            screen: certificate::CheckResult::new(CheckStatus::Pass),
+            keyboard: certificate::CheckResult::new(CheckStatus::Pass),
+            sound: certificate::CheckResult::new(CheckStatus::Pass),
+            usb: certificate::CheckResult::new(CheckStatus::Pass),
+            battery: certificate::CheckResult::new(CheckStatus::Skipped),
+            cosmetic: Some(certificate::CosmeticGrade::B),
+        };
+        let facts = UnitFacts {
+            checks: Some(&checks),
+            os_installed: true,
+            donated_by_local_authority: None,
+            charger_included: None,
+        };
+        let extra = [DiskExtra { health: Some(HealthVerdict::Worn), rotational: Some(true) }];
+        let input = GradingInput::from_parts(&host, &cert.disks, &extra, &power, &facts);
+        assert_eq!(input.kind, UnitKind::Laptop);
+        assert_eq!(input.cpu.threads, Some(4));
+        assert_eq!(input.cpu.launch_year(), Some(2013));
+        assert_eq!(input.memory_bytes, None);
+        assert_eq!(input.disks.len(), cert.disks.len());
+        assert_eq!(input.disks[0].health, DiskHealth::Worn);
+        assert_eq!(input.disks[0].kind, DiskKind::Hdd);
+        assert_eq!(input.disks[0].wipe, Some(cert.disks[0].sanitization.result));
+        assert_eq!(input.wipe, cert.result);
+        // The battery check was skipped: the kernel's "Charging" on mains tells it charges.
+        assert_eq!(input.battery, Some(BatteryInput { health_percent: Some(77), charges: Some(true) }));
+        assert_eq!(input.monitor, None);
+    }
+
+    #[test]
     fn chassis_names_map_to_kinds() {
         assert_eq!(UnitKind::from_chassis("notebook"), UnitKind::Laptop);
         assert_eq!(UnitKind::from_chassis("Mini Tower"), UnitKind::Desktop);

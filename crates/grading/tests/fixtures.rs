@@ -173,3 +173,49 @@ fn the_grade_json_has_the_documented_shape() {
     assert_eq!(v["reasons"][0]["effect"], "hard_stop");
     assert_eq!(v["reasons"][0]["cap"], "pieces");
 }
+
+#[test]
+fn variants_of_the_2019_laptop() {
+    let policy = Policy::default_policy();
+    let base = load("laptop-2019-nvme.json");
+
+    // A defective built-in screen is a hard stop.
+    let mut broken = base.clone();
+    if let Some(c) = broken.checks.as_mut() {
+        c.screen.status = certificate::CheckStatus::Fail;
+    }
+    let g = grade(&broken, &policy);
+    assert_eq!(g.grade, GradeLevel::Pieces);
+    assert_eq!(g.reasons[0].code, "builtin_screen_failed");
+    assert!(g.fit_for.is_empty());
+
+    // The charger not recorded: the prix solidaire is to be confirmed, not refused.
+    let mut unsure = base.clone();
+    unsure.charger_included = None;
+    let g = grade(&unsure, &policy);
+    assert_eq!(g.grade, GradeLevel::A);
+    assert_eq!(g.prix_solidaire.status, Eligibility::Unknown);
+
+    // A skipped check loses the all-pass bonus and says so.
+    let mut skipped = base.clone();
+    if let Some(c) = skipped.checks.as_mut() {
+        c.sound.status = certificate::CheckStatus::Skipped;
+    }
+    let g = grade(&skipped, &policy);
+    assert!((g.score - 4.2).abs() < 1e-9, "{}", g.score);
+    assert!(g.reasons.iter().any(|r| r.code == "check_skipped_sound"));
+    // Multimedia and school need the sound checked.
+    let uses: Vec<&str> = g.fit_for.iter().map(|u| u.code.as_str()).collect();
+    assert_eq!(uses, ["office_online"]);
+
+    // The same machine as a desktop without a screen has no prix solidaire cap.
+    let mut desktop = base;
+    desktop.kind = grading::UnitKind::Desktop;
+    desktop.monitor = None;
+    desktop.battery = None;
+    let g = grade(&desktop, &policy);
+    assert_eq!(g.prix_solidaire.category, None);
+    assert_eq!(g.prix_solidaire.status, Eligibility::NotEligible);
+    let category = g.prix_solidaire.conditions.iter().find(|c| c.code == "category").expect("category");
+    assert_eq!(category.status, grading::ConditionStatus::Unmet);
+}
