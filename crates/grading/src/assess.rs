@@ -7,8 +7,8 @@
 use certificate::{CheckResult, CheckStatus, Checks, CosmeticGrade, Outcome, SanitizeResult};
 
 use crate::grade::{
-    Condition as PrixCondition, ConditionStatus, Eligibility, EreuseBand, FitFor, Grade, GradeLevel,
-    PolicyRef, PrixSolidaire, Reason, SubScores, GRADE_SCHEMA_V1,
+    ConditionStatus, Eligibility, EligibilityCondition as PrixCondition, EreuseBand, FitFor, Grade,
+    GradeLevel, PolicyRef, PrixSolidaire, Reason, SubScores, GRADE_SCHEMA_V1,
 };
 use crate::input::{DiskHealth, DiskInput, DiskKind, GradingInput, UnitKind};
 use crate::policy::{CheckName, Condition, Policy, Weights};

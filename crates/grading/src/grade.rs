@@ -168,7 +168,7 @@ pub struct PrixSolidaire {
     /// The price cap of that category, euros.
     pub cap_eur: Option<u32>,
     /// Each condition and whether it is met.
-    pub conditions: Vec<Condition>,
+    pub conditions: Vec<EligibilityCondition>,
 }
 
 /// Overall eligibility.
@@ -186,7 +186,7 @@ pub enum Eligibility {
 /// One prix solidaire condition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Condition {
+pub struct EligibilityCondition {
     /// Stable code: `local_authority_donor`, `reuse_grade`, `category`, `disk`, `os`,
     /// `battery`, `charger`.
     pub code: String,

@@ -39,8 +39,8 @@ mod reason;
 
 pub use assess::{combine, grade, installed_gib, round_to, weighted_harmonic_mean};
 pub use grade::{
-    Condition, ConditionStatus, Effect, Eligibility, EreuseBand, FitFor, Grade, GradeLevel, Lang, PolicyRef,
-    PrixSolidaire, Reason, SubScores, GRADE_SCHEMA_V1,
+    ConditionStatus, Effect, Eligibility, EligibilityCondition, EreuseBand, FitFor, Grade, GradeLevel, Lang,
+    PolicyRef, PrixSolidaire, Reason, SubScores, GRADE_SCHEMA_V1,
 };
 pub use input::{
     BatteryInput, CpuInput, DiskExtra, DiskHealth, DiskInput, DiskKind, GradingInput, MonitorInput,
