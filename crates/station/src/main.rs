@@ -135,6 +135,9 @@ enum Command {
     /// Write a free-software system image onto a wiped disk, verify it, and finish it (GPT,
     /// root partition grown, machine-id, hostname); prints the imaging record as JSON.
     Image(station::image_cmd::ImageArgs),
+    /// Grade a unit from a grading input (JSON) with the workshop's policy; prints the grade and
+    /// its reasons.
+    Grade(station::grade_cmd::GradeArgs),
     /// Send the certificates still in the spool to the registry.
     Push {
         /// The registry's URL.
@@ -287,6 +290,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let client = registry.as_deref().map(RegistryClient::new);
             let outcome = run_with_progress(&config, &key, &spool, client.as_ref())?;
             Ok(if outcome == Outcome::Sanitized { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Grade(args) => {
+            print!("{}", station::grade_cmd::run(&args)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Image(args) => {
             let record = station::image_cmd::run(&args)?;

@@ -145,6 +145,7 @@ pub fn run(
         disks,
         checks: None,
         image: None,
+        grade: None,
     };
     let (certificate, spooled_at) = seal(parts, key, spool)?;
     let push = match registry {
@@ -177,6 +178,8 @@ pub struct CertificateParts {
     pub checks: Option<certificate::Checks>,
     /// The operating system written after the wipe (the imaging record).
     pub image: Option<serde_json::Value>,
+    /// The unit's grade (`grading::Grade` as JSON).
+    pub grade: Option<serde_json::Value>,
 }
 
 /// Builds, signs and spools the certificate (durably, before any network use). Returns it with
@@ -199,7 +202,7 @@ pub fn seal(
         result: Outcome::from_disks(&parts.disks),
         disks: parts.disks,
         image: parts.image,
-        grade: None,
+        grade: parts.grade,
         checks: parts.checks,
     };
     let signed = key.sign(&certificate)?;

@@ -247,8 +247,8 @@ fn a_worker_takes_a_pc_from_welcome_to_certificate_in_a_real_terminal() {
     tmux.send(&["Enter"]);
     tmux.wait_for("Aucune image de système", long);
     tmux.send(&["Enter"]);
-    let grade = tmux.wait_for("Voici le bilan", long);
-    assert!(grade.contains("Aspect : B"), "{grade}");
+    let grade = tmux.wait_for("sur 5", long);
+    assert!(grade.contains("Aspect B") && grade.contains("Note "), "{grade}");
     tmux.send(&["Enter"]);
     let cert = tmux.wait_for("Numéro du certificat", long);
     assert!(cert.contains("Gardé sur la clé"), "{cert}");
@@ -273,4 +273,6 @@ fn a_worker_takes_a_pc_from_welcome_to_certificate_in_a_real_terminal() {
     let checks = verified.certificate.checks.expect("checks");
     assert_eq!(checks.keyboard.status, CheckStatus::Pass);
     assert_eq!(checks.cosmetic, Some(CosmeticGrade::B));
+    let grade = verified.certificate.grade.expect("the certificate carries the grade");
+    assert_eq!(grade["schema"], "seconde-vie/grade/v1", "{grade}");
 }

@@ -189,6 +189,9 @@ fn states(lang: Lang) -> Vec<(&'static str, App)> {
     a.update(Msg::Imaged(Ok(serde_json::json!({"image": {"name": "debian-12-xfce"}}))));
     out.push(("13f-image-done", a.clone()));
     answer(&mut a, Answer::Next);
+    out.push(("14a-grade-computing", a.clone()));
+    let graded = grading::grade(&a.grading_input(), &grading::Policy::default_policy());
+    a.update(Msg::Graded(Ok(Box::new(graded))));
     out.push(("14-grade", a.clone()));
     answer(&mut a, Answer::Next);
     out.push(("15-certificate-signing", a.clone()));
@@ -239,6 +242,7 @@ fn manifest(name: &str, ram_gib: u64) -> imaging::ImageManifest {
 fn disk_record(result: SanitizeResult) -> certificate::DiskRecord {
     let mut d = certificate::example::certificate("9VY3ABCD").disks[0].clone();
     d.path = "/dev/sda".into();
+    d.capacity_bytes = 250_059_350_016;
     d.sanitization.result = result;
     if result == SanitizeResult::Failed {
         d.sanitization.errors = vec![certificate::DiskError {

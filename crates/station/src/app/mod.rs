@@ -304,6 +304,8 @@ pub enum Msg {
     WipeRefused(Failure),
     /// Something failed that the worker should know about (settings not saved, …).
     Failed(Failure),
+    /// The grade, or why it could not be made.
+    Graded(Result<Box<grading::Grade>, Failure>),
     /// What the imaging step can offer.
     Images(ImageStep),
     /// The image writer's progress.
@@ -351,6 +353,8 @@ pub enum Effect {
     StopWipe,
     /// Sign and spool the certificate, then push it.
     Seal(Box<CertificateParts>),
+    /// Grade the unit with the workshop's policy.
+    Grade(Box<grading::GradingInput>),
     /// Look for the images that fit the unit.
     FindImages {
         /// Installed memory.
@@ -447,6 +451,8 @@ pub struct App {
     pub earlier: Option<(usize, usize)>,
     /// The operating-system step.
     pub image: ImageStep,
+    /// The grade, once made.
+    pub grade: Option<Result<grading::Grade, Failure>>,
     /// Key presses so far, the keyboard test excepted (our measure of effort).
     pub keystrokes: u32,
     /// Of those, characters typed into a text field (the lot code, which a scanner usually types).
@@ -525,6 +531,7 @@ impl App {
             enrolment: None,
             earlier: None,
             image: ImageStep::Loading,
+            grade: None,
             keystrokes: 0,
             typed: 0,
             quitting: false,
@@ -576,6 +583,7 @@ impl App {
             Screen::Computer | Screen::WipeConfirm => self.facts.is_none(),
             Screen::Wiping => true,
             Screen::Image => matches!(self.image, ImageStep::Loading | ImageStep::Writing { .. }),
+            Screen::Grade => self.grade.is_none(),
             Screen::Certificate => self.sealed.is_none() || self.delivery == Some(Delivery::Sending),
             _ => false,
         }
@@ -629,6 +637,10 @@ impl App {
             Msg::Failed(failure) => {
                 self.overlay = Some(Overlay::Error { failure, details: false });
                 vec![Effect::Bell]
+            }
+            Msg::Graded(result) => {
+                self.grade = Some(result.map(|g| *g));
+                Vec::new()
             }
             Msg::Images(step) => {
                 self.image = step;
@@ -1097,7 +1109,7 @@ impl App {
             }
             (Screen::Image, Answer::NoSystem) => {
                 self.image = ImageStep::Nothing { reason: "image.declined", details: String::new() };
-                self.go(Screen::Grade)
+                self.go_grade()
             }
             (Screen::WipeDone, Answer::Next) => {
                 let mut effects = self.go(Screen::Image);
@@ -1124,10 +1136,10 @@ impl App {
                 }
                 ImageStep::Offer { .. } => {
                     self.image = ImageStep::Nothing { reason: "image.declined", details: String::new() };
-                    self.go(Screen::Grade)
+                    self.go_grade()
                 }
                 ImageStep::Loading | ImageStep::Writing { .. } => Vec::new(),
-                _ => self.go(Screen::Grade),
+                _ => self.go_grade(),
             },
             (Screen::Grade, Answer::Next) => {
                 let mut effects = self.go(Screen::Certificate);
@@ -1221,6 +1233,40 @@ impl App {
         effects
     }
 
+    fn go_grade(&mut self) -> Vec<Effect> {
+        let mut effects = self.go(Screen::Grade);
+        self.grade = None;
+        effects.push(Effect::Grade(Box::new(self.grading_input())));
+        effects
+    }
+
+    /// What the grade is computed from: the inventory, the wipe's records, the checks, the system.
+    pub fn grading_input(&self) -> grading::GradingInput {
+        let records = self.records.clone().unwrap_or_default();
+        let candidates: Vec<&DiskCandidate> = self.facts.iter().flat_map(|f| &f.disks).collect();
+        let extra: Vec<grading::DiskExtra> = records
+            .iter()
+            .map(|r| grading::DiskExtra {
+                health: candidates.iter().find(|c| c.path.display().to_string() == r.path).map(|c| c.health),
+                rotational: None,
+            })
+            .collect();
+        let checks = self.checks.to_checks();
+        let facts = grading::UnitFacts {
+            checks: Some(&checks),
+            os_installed: matches!(self.image, ImageStep::Done { .. }),
+            donated_by_local_authority: None,
+            charger_included: None,
+        };
+        let host = self
+            .facts
+            .as_ref()
+            .map(|f| f.host.clone())
+            .unwrap_or_else(|| inventory::probe_host(&inventory::Root::at("/nonexistent")));
+        let power = self.facts.as_ref().map(|f| f.power.clone()).unwrap_or_default();
+        grading::GradingInput::from_parts(&host, &records, &extra, &power, &facts)
+    }
+
     /// The disk that gets the system: the largest one whose wipe was verified.
     fn image_target(&self) -> Option<(PathBuf, u64)> {
         let records = self.records.as_ref()?;
@@ -1284,6 +1330,10 @@ impl App {
             unit,
             disks: self.records.clone().unwrap_or_default(),
             checks: Some(self.checks.to_checks()),
+            grade: match &self.grade {
+                Some(Ok(g)) => serde_json::to_value(g).ok(),
+                _ => None,
+            },
             image: match &self.image {
                 ImageStep::Done { record, .. } => Some(record.clone()),
                 ImageStep::Failed { name, failure } => Some(serde_json::json!({

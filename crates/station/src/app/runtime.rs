@@ -151,6 +151,12 @@ impl Runtime {
                     }
                 });
             }
+            Effect::Grade(input) => {
+                let policy_path = self.env.data_dir.join("grading-policy.toml");
+                self.spawn(move |tx| {
+                    let _ = tx.send(Msg::Graded(grade(&policy_path, &input)));
+                });
+            }
             Effect::FindImages { ram_bytes, disk_bytes, target } => {
                 let dir = self.env.data_dir.join("images");
                 self.spawn(move |tx| {
@@ -235,6 +241,21 @@ impl Runtime {
             let _ = w.join();
         }
     }
+}
+
+/// Grades with the workshop's policy (`DATA/grading-policy.toml`) or the built-in default.
+fn grade(policy_path: &Path, input: &grading::GradingInput) -> Result<Box<grading::Grade>, Failure> {
+    let policy = match std::fs::read_to_string(policy_path) {
+        Ok(text) => grading::Policy::from_toml(&text).map_err(|e| Failure {
+            plain: "error.policy",
+            details: format!("{}: {e}", policy_path.display()),
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => grading::Policy::default_policy(),
+        Err(e) => {
+            return Err(Failure { plain: "error.policy", details: format!("{}: {e}", policy_path.display()) })
+        }
+    };
+    Ok(Box::new(grading::grade(input, &policy)))
 }
 
 /// The images of the data partition's `images/` that fit the unit: `images/catalogue.json`,

@@ -261,6 +261,13 @@ fn the_happy_path_takes_at_most_twenty_key_presses_besides_the_keyboard_test() {
     let mut at = ms(t, 9100);
     let mut effects = Vec::new();
     while a.screen != Screen::Certificate {
+        if a.screen == Screen::Image && a.image == ImageStep::Loading {
+            a.update(Msg::Images(ImageStep::Nothing { reason: "image.none", details: String::new() }));
+        }
+        if a.screen == Screen::Grade && a.grade.is_none() {
+            let g = grading::grade(&a.grading_input(), &grading::Policy::default_policy());
+            a.update(Msg::Graded(Ok(Box::new(g))));
+        }
         effects = press(&mut a, Key::Enter, at);
         at = ms(at, 1000);
         a.update(Msg::Tick(at));

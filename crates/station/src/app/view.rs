@@ -606,33 +606,87 @@ fn render_image(app: &App, frame: &mut Frame, area: Rect) {
     render_lines(frame, area, lines);
 }
 
-fn check_line(app: &App, key: &str, result: &certificate::CheckResult) -> Line<'static> {
-    let (status, word) = match result.status {
-        CheckStatus::Pass => (Status::Good, "status.pass"),
-        CheckStatus::Fail => (Status::Problem, "status.fail"),
-        CheckStatus::Skipped => (Status::Warning, "status.skipped"),
-        CheckStatus::NotApplicable => (Status::Neutral, "status.not_applicable"),
-    };
-    line(status, &format!("{} : {}", app.t(key), app.t(word)))
+fn status_symbol(status: CheckStatus) -> &'static str {
+    match status {
+        CheckStatus::Pass => Status::Good.symbol(),
+        CheckStatus::Fail => Status::Problem.symbol(),
+        CheckStatus::Skipped => Status::Warning.symbol(),
+        CheckStatus::NotApplicable => Status::Neutral.symbol(),
+    }
 }
 
 fn render_grade(app: &App, frame: &mut Frame, area: Rect) {
+    let glang = if app.lang == Lang::Fr { grading::Lang::Fr } else { grading::Lang::En };
+    let mut lines = Vec::new();
+    match &app.grade {
+        None => lines.push(line(Status::Busy, &app.t("grade.computing"))),
+        Some(Err(f)) => {
+            lines.push(line(Status::Problem, &app.t(f.plain)));
+            lines.push(Line::from(Span::styled(format!("    {}", f.details), theme::quiet())));
+        }
+        Some(Ok(g)) => {
+            let label = g.grade.label(glang);
+            let status = match g.grade {
+                grading::GradeLevel::A | grading::GradeLevel::B => Status::Good,
+                grading::GradeLevel::C => Status::Warning,
+                _ => Status::Problem,
+            };
+            let big_label = label.split(' ').next().unwrap_or(label);
+            for l in big::render(big_label) {
+                lines.push(Line::from(vec![Span::raw(" "), Span::styled(l, status.style())]));
+            }
+            let score = if app.lang == Lang::Fr {
+                format!("{:.2}", g.score).replace('.', ",")
+            } else {
+                format!("{:.2}", g.score)
+            };
+            lines.push(line(status, &app.tf("grade.grade", &[("grade", label), ("score", &score)])));
+            if !g.fit_for.is_empty() {
+                let uses: Vec<&str> = g
+                    .fit_for
+                    .iter()
+                    .map(|f| if app.lang == Lang::Fr { f.fr.as_str() } else { f.en.as_str() })
+                    .collect();
+                lines.push(line(Status::Good, &app.tf("grade.fit_for", &[("uses", &uses.join(", "))])));
+            }
+            let (ps, key) = match g.prix_solidaire.status {
+                grading::Eligibility::Eligible => (Status::Good, "grade.prix_yes"),
+                grading::Eligibility::NotEligible => (Status::Neutral, "grade.prix_no"),
+                grading::Eligibility::Unknown => (Status::Warning, "grade.prix_unknown"),
+            };
+            lines.push(line(ps, &app.t(key)));
+            for r in g.reasons.iter().take(4) {
+                let s = match r.effect {
+                    grading::Effect::HardStop | grading::Effect::Cap => Status::Problem,
+                    grading::Effect::Penalty | grading::Effect::Unknown => Status::Warning,
+                    grading::Effect::Bonus => Status::Good,
+                    grading::Effect::Info => Status::Neutral,
+                };
+                lines.push(line(s, if app.lang == Lang::Fr { &r.fr } else { &r.en }));
+            }
+        }
+    }
+    lines.push(Line::from(""));
     let checks = app.checks.to_checks();
-    let mut lines = vec![
-        check_line(app, "check.screen.title", &checks.screen),
-        check_line(app, "check.keyboard.title", &checks.keyboard),
-        check_line(app, "check.sound.title", &checks.sound),
-        check_line(app, "check.usb.title", &checks.usb),
-        check_line(app, "check.battery.title", &checks.battery),
-    ];
-    let cosmetic = match checks.cosmetic {
-        Some(g) => format!("{g:?}"),
-        None => app.t("status.skipped"),
-    };
-    lines.push(line(
-        if checks.cosmetic.is_some() { Status::Good } else { Status::Warning },
-        &app.tf("grade.cosmetic", &[("grade", &cosmetic)]),
-    ));
+    let cosmetic = checks.cosmetic.map(|g| format!("{g:?}")).unwrap_or_else(|| "-".into());
+    lines.push(Line::from(Span::styled(
+        format!(
+            " {} {} · {} {} · {} {} · {} {} · {} {} · {} {}",
+            app.t("check.screen.title"),
+            status_symbol(checks.screen.status),
+            app.t("check.keyboard.title"),
+            status_symbol(checks.keyboard.status),
+            app.t("check.sound.title"),
+            status_symbol(checks.sound.status),
+            app.t("check.usb.title"),
+            status_symbol(checks.usb.status),
+            app.t("check.battery.title"),
+            status_symbol(checks.battery.status),
+            app.t("check.cosmetic.title"),
+            cosmetic
+        ),
+        theme::text(),
+    )));
     let records = app.records.as_deref().unwrap_or_default();
     let (status, key) = match Outcome::from_disks(records) {
         Outcome::Sanitized => (Status::Good, "grade.wiped"),
@@ -649,8 +703,6 @@ fn render_grade(app: &App, frame: &mut Frame, area: Rect) {
         }
         _ => lines.push(line(Status::Warning, &app.t("grade.no_system"))),
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(app.t("grade.later"), theme::quiet())));
     render_lines(frame, area, lines);
 }
 
