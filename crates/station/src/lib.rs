@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+pub mod bay;
 pub mod grade_cmd;
 pub mod image_cmd;
 pub mod journal;

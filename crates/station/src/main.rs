@@ -135,6 +135,23 @@ enum Command {
     /// Write a free-software system image onto a wiped disk, verify it, and finish it (GPT,
     /// root partition grown, machine-id, hostname); prints the imaging record as JSON.
     Image(station::image_cmd::ImageArgs),
+    /// Loose disks: every disk plugged in during the session is wiped, verified and certified,
+    /// one certificate each (docs/bay.md). With --batch, headless, ended by the file's limits.
+    Bay {
+        /// Answer the session's questions from this file instead of the terminal.
+        #[arg(long)]
+        batch: Option<PathBuf>,
+        /// Also take loop and device-mapper devices (tests on virtual disks).
+        #[arg(long, hide = true)]
+        include_virtual: bool,
+        /// Take only loop devices backed by files below this directory, and device-mapper
+        /// devices on them (tests: never another disk).
+        #[arg(long, hide = true, value_name = "DIR")]
+        only_backed_under: Option<PathBuf>,
+        /// Read /sys and /proc below this directory (tests).
+        #[arg(long, default_value = "/", hide = true)]
+        root: PathBuf,
+    },
     /// Grade a unit from a grading input (JSON) with the workshop's policy; prints the grade and
     /// its reasons.
     Grade(station::grade_cmd::GradeArgs),
@@ -290,6 +307,64 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let client = registry.as_deref().map(RegistryClient::new);
             let outcome = run_with_progress(&config, &key, &spool, client.as_ref())?;
             Ok(if outcome == Outcome::Sanitized { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Bay { batch, include_virtual, only_backed_under, root } => {
+            report_leftover_journals(&data.join("journal"));
+            let env = station::bay::runtime::BayEnvironment {
+                data_dir: data.clone(),
+                root,
+                filter: station::bay::watch::Filter {
+                    include_virtual: include_virtual || only_backed_under.is_some(),
+                    backing_under: only_backed_under,
+                },
+            };
+            let (app, summary) = match batch {
+                Some(file) => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let batch: station::bay::runtime::BayBatch = toml::from_str(&text)
+                        .with_context(|| format!("{} is not a valid bay batch file", file.display()))?;
+                    station::bay::runtime::run_batch(&batch, env, |d| {
+                        eprintln!("station: {} {}", d.name, station::bay::state_code(&d.state));
+                    })?
+                }
+                None => {
+                    let settings = station::app::settings::Settings::load(&data)?;
+                    let runtime = station::bay::runtime::BayRuntime::start(env, &settings)?;
+                    let name = settings
+                        .station_name
+                        .clone()
+                        .unwrap_or_else(|| runtime.key().key_id()[..12].to_owned());
+                    let app = station::bay::BayApp::new(settings, name);
+                    let app = station::bay::runtime::run_terminal(app, runtime)?;
+                    (app, None)
+                }
+            };
+            for d in &app.disks {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "device": d.progress.path,
+                        "serial": d.facts.as_ref().and_then(|f| f.serial.clone()),
+                        "state": station::bay::state_code(&d.state),
+                        "certificate": d.certificate,
+                        "delivery": d.delivery.as_ref().map(|x| format!("{x:?}")),
+                        "error": d.error,
+                    })
+                );
+            }
+            if let Some((csv, labels)) = summary {
+                eprintln!("station: summary in {} and {}", csv.display(), labels.display());
+            }
+            let bad = app.disks.iter().any(|d| {
+                matches!(
+                    d.state,
+                    station::bay::BayState::Failed
+                        | station::bay::BayState::Hung
+                        | station::bay::BayState::Interrupted
+                )
+            });
+            Ok(if bad { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Grade(args) => {
             print!("{}", station::grade_cmd::run(&args)?);

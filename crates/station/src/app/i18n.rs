@@ -113,10 +113,11 @@ mod tests {
     #[test]
     fn every_key_the_code_uses_exists() {
         let fr = parse("fr", FR_SOURCE).expect("fr.toml parses");
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut missing = Vec::new();
         let mut used = 0;
-        for entry in std::fs::read_dir(&dir).expect("src/app") {
+        let entries = ["app", "bay"].iter().flat_map(|d| std::fs::read_dir(src.join(d)).expect("source dir"));
+        for entry in entries {
             let path = entry.expect("entry").path();
             let text = std::fs::read_to_string(&path).expect("source");
             for key in text.split('"').skip(1).step_by(2).filter(|s| looks_like_key(s)) {

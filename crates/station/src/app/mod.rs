@@ -1348,7 +1348,24 @@ impl App {
 }
 
 impl DiskProgress {
-    fn advance(&mut self, progress: sanitize::Progress, verify: VerificationMode, at: Instant) {
+    /// A gauge at zero for a disk of `size` bytes and a method of `passes` passes.
+    pub fn new(path: PathBuf, size: u64, passes: u32) -> DiskProgress {
+        DiskProgress {
+            path,
+            size,
+            percent: 0.0,
+            pass: (1, passes),
+            phase: Phase::Writing,
+            rate: 0.0,
+            eta_secs: None,
+            result: None,
+            notices: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// Moves the gauge on with a progress report received at `at`.
+    pub(crate) fn advance(&mut self, progress: sanitize::Progress, verify: VerificationMode, at: Instant) {
         let passes = progress.passes.max(1);
         self.pass = (progress.pass, passes);
         self.phase = progress.phase;
