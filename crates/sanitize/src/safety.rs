@@ -97,6 +97,15 @@ pub enum Refusal {
     },
     /// The kernel marks the disk read-only.
     ReadOnly,
+    /// Another block device is stacked on the disk and active (device-mapper: LVM, LUKS, a
+    /// mapping; or an md array): writing under it would pull the floor from a device the kernel
+    /// is using.
+    Held {
+        /// The disk or partition that is held.
+        device: String,
+        /// The device stacked on it.
+        holder: String,
+    },
 }
 
 impl fmt::Display for Refusal {
@@ -114,6 +123,11 @@ impl fmt::Display for Refusal {
             }
             Refusal::Swap { device } => write!(f, "is in use as swap ({device}); run swapoff first"),
             Refusal::ReadOnly => f.write_str("is read-only"),
+            Refusal::Held { device, holder } => write!(
+                f,
+                "is in use: /dev/{holder} is built on {device}; deactivate it first (dmsetup remove, \
+                 vgchange -an, cryptsetup close or mdadm --stop)"
+            ),
         }
     }
 }
@@ -206,7 +220,26 @@ pub fn check_block_device(devnum: DevNum, view: &SystemView) -> Result<TargetKin
             return Err(Refusal::Swap { device: dev.to_owned() });
         }
     }
+    if let Some((device, holder)) = first_holder(&sys_dir) {
+        return Err(Refusal::Held { device, holder });
+    }
     Ok(TargetKind::BlockDevice { name, devnum })
+}
+
+/// The first device stacked on the disk or one of its partitions, as (held, holder).
+fn first_holder(disk: &Path) -> Option<(String, String)> {
+    let mut dirs = vec![disk.to_owned()];
+    if let Ok(entries) = fs::read_dir(disk) {
+        dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.join("partition").exists()));
+    }
+    for dir in dirs {
+        if let Ok(holders) = fs::read_dir(dir.join("holders")) {
+            if let Some(h) = holders.flatten().next() {
+                return Some((format!("/dev/{}", file_name(&dir)), h.file_name().to_string_lossy().into_owned()));
+            }
+        }
+    }
+    None
 }
 
 fn collect_family(dir: &Path, view: &SystemView, out: &mut BTreeSet<(String, DevNum)>, depth: u32) {
@@ -313,11 +346,21 @@ mod tests {
     #[test]
     fn free_disk_is_allowed() {
         let t = tree("22 1 8:2 / / rw - ext4 /dev/sda2 rw\n", SWAPS_HEADER);
+        fs::remove_dir(t.path().join("sys/devices/pci/sdb/sdb1/holders/dm-0")).expect("no mapping");
         let got = check_block_device(DevNum { major: 8, minor: 16 }, &SystemView::at(t.path()));
         assert_eq!(
             got,
             Ok(TargetKind::BlockDevice { name: "sdb".into(), devnum: DevNum { major: 8, minor: 16 } })
         );
+    }
+
+    /// An active mapping on a partition (LVM, LUKS) holds the disk even when nothing is mounted.
+    #[test]
+    fn disk_under_an_active_mapping_is_refused_even_unmounted() {
+        let t = tree("22 1 8:2 / / rw - ext4 /dev/sda2 rw\n", SWAPS_HEADER);
+        let got = check_block_device(DevNum { major: 8, minor: 16 }, &SystemView::at(t.path()));
+        assert_eq!(got, Err(Refusal::Held { device: "/dev/sdb1".into(), holder: "dm-0".into() }));
+        assert!(got.expect_err("refused").to_string().contains("deactivate it first"));
     }
 
     #[test]

@@ -276,3 +276,50 @@ fn a_worker_takes_a_pc_from_welcome_to_certificate_in_a_real_terminal() {
     let grade = verified.certificate.grade.expect("the certificate carries the grade");
     assert_eq!(grade["schema"], "seconde-vie/grade/v1", "{grade}");
 }
+
+/// The bay screen on a real terminal at 80×25: the session waits for its confirmation, then for
+/// disks; F10 ends it and writes the summary. (Disks are plugged in by tests/bay.rs, as root.)
+#[test]
+fn the_bay_screen_in_a_real_terminal() {
+    if !have_tmux() {
+        assert!(std::env::var_os("SV_REQUIRE_TMUX").is_none(), "SV_REQUIRE_TMUX is set but tmux is missing");
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let s = Scratch::new("bay-tmux");
+    let data = s.path().join("data");
+    let empty = s.path().join("no-disks-here");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let tmux = Tmux { socket: format!("sv-bay-{}", std::process::id()) };
+    let command = format!(
+        "{} --data-dir {} bay --only-backed-under {} >{} 2>&1; echo $? > {}",
+        env!("CARGO_BIN_EXE_station"),
+        data.display(),
+        empty.display(),
+        s.path().join("out").display(),
+        s.path().join("exit").display(),
+    );
+    let started = tmux
+        .cmd()
+        .args(["new-session", "-d", "-s", "sv", "-x", "80", "-y", "25", "-e", "LANG=C.UTF-8", &command])
+        .status()
+        .expect("tmux");
+    assert!(started.success());
+    let long = Duration::from_secs(30);
+    let first = tmux.wait_for("Aucun disque branché", long);
+    assert!(first.contains("Disques en vrac") && first.contains("tapez EFFACER"), "{first}");
+    tmux.send_text("effacer");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Branchez le suivant quand vous voulez", long);
+    tmux.send(&["F10"]);
+    tmux.wait_for("Terminer la session", long);
+    tmux.send(&["Enter"]);
+    let start = Instant::now();
+    while !s.path().join("exit").exists() {
+        assert!(start.elapsed() < long, "the session did not end:\n{}", tmux.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(std::fs::read_to_string(s.path().join("exit")).expect("exit").trim(), "0");
+    let summaries = std::fs::read_dir(data.join("bay")).expect("summary dir").count();
+    assert_eq!(summaries, 2, "a CSV and a label list");
+}
