@@ -292,7 +292,7 @@ fn the_bay_screen_in_a_real_terminal() {
     std::fs::create_dir_all(&empty).expect("mkdir");
     let tmux = Tmux { socket: format!("sv-bay-{}", std::process::id()) };
     let command = format!(
-        "{} --data-dir {} bay --only-backed-under {} >{} 2>&1; echo $? > {}",
+        "{} --data-dir {} bay --only-backed-under {} 2>{}; echo $? > {}",
         env!("CARGO_BIN_EXE_station"),
         data.display(),
         empty.display(),
@@ -310,7 +310,7 @@ fn the_bay_screen_in_a_real_terminal() {
     assert!(first.contains("Disques en vrac") && first.contains("tapez EFFACER"), "{first}");
     tmux.send_text("effacer");
     tmux.send(&["Enter"]);
-    tmux.wait_for("Branchez le suivant quand vous voulez", long);
+    tmux.wait_for("reçoit son certificat", long);
     tmux.send(&["F10"]);
     tmux.wait_for("Terminer la session", long);
     tmux.send(&["Enter"]);

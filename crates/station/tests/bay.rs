@@ -16,7 +16,11 @@ use certificate::SignedDocument;
 use common::Scratch;
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 /// Loop devices and mounts this test made, undone on drop whatever happens.
@@ -62,7 +66,10 @@ fn wait_for(log: &Arc<Mutex<String>>, what: &str, timeout: Duration) {
 #[test]
 fn disks_plugged_in_during_a_session_are_wiped_one_certificate_each_and_nothing_else_is_touched() {
     if !is_root() {
-        assert!(std::env::var_os("SV_REQUIRE_ROOT_TESTS").is_none(), "SV_REQUIRE_ROOT_TESTS is set but not root");
+        assert!(
+            std::env::var_os("SV_REQUIRE_ROOT_TESTS").is_none(),
+            "SV_REQUIRE_ROOT_TESTS is set but not root"
+        );
         eprintln!("skipped: needs root (loop devices)");
         return;
     }
@@ -78,7 +85,12 @@ fn disks_plugged_in_during_a_session_are_wiped_one_certificate_each_and_nothing_
     attached.attach(&other);
     let mounted_file = disks.join("mounted.img");
     file_of(&mounted_file, 0, 16);
-    assert!(Command::new("mkfs.ext4").args(["-q", "-F"]).arg(&mounted_file).status().expect("mkfs").success());
+    assert!(Command::new("mkfs.ext4")
+        .args(["-q", "-F"])
+        .arg(&mounted_file)
+        .status()
+        .expect("mkfs")
+        .success());
     let mounted_dev = attached.attach(&mounted_file);
     let mnt = s.path().join("mnt");
     std::fs::create_dir_all(&mnt).expect("mkdir");
@@ -129,7 +141,11 @@ fn disks_plugged_in_during_a_session_are_wiped_one_certificate_each_and_nothing_
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "the session did not end:\n{}", log.lock().expect("log"));
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the session did not end:\n{}",
+            log.lock().expect("log")
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     let mut stdout = String::new();
@@ -137,7 +153,8 @@ fn disks_plugged_in_during_a_session_are_wiped_one_certificate_each_and_nothing_
     let log = log.lock().expect("log").clone();
     assert!(status.success(), "exit {status}:\n{log}\n{stdout}");
 
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    let lines: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
     let by_device = |dev: &str| lines.iter().find(|l| l["device"] == dev).cloned();
     for dev in [&dev_one, &dev_two] {
         let line = by_device(dev).unwrap_or_else(|| panic!("{dev} not in the session:\n{stdout}\n{log}"));
@@ -157,7 +174,10 @@ fn disks_plugged_in_during_a_session_are_wiped_one_certificate_each_and_nothing_
     assert!(lines.iter().all(|l| !l["device"].as_str().unwrap_or_default().contains(&other_name(&attached))));
     assert!(std::fs::read(&one).expect("one").iter().all(|&b| b == 0));
     assert!(std::fs::read(&two).expect("two").iter().all(|&b| b == 0));
-    assert!(std::fs::read(&other).expect("other").iter().all(|&b| b == 0x5A), "the loop device outside was touched");
+    assert!(
+        std::fs::read(&other).expect("other").iter().all(|&b| b == 0x5A),
+        "the loop device outside was touched"
+    );
     let summaries: Vec<_> = std::fs::read_dir(data.join("bay")).expect("summary dir").flatten().collect();
     assert_eq!(summaries.len(), 2, "a CSV and a label list");
 }

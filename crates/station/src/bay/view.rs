@@ -74,7 +74,7 @@ pub fn render(app: &BayApp, mode: Mode, frame: &mut Frame) {
     for d in &app.disks {
         lines.push(disk_line(app, d));
     }
-    frame.render_widget(Paragraph::new(lines), body);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
     let watch = app.t(if mode == Mode::Uevents { "bay.mode_uevents" } else { "bay.mode_polling" });
     frame.render_widget(
         Paragraph::new(format!(" {} · {} · {}", app.t("bay.key_restart"), app.t("bay.key_end"), watch))
