@@ -241,7 +241,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let name =
                 settings.station_name.clone().unwrap_or_else(|| runtime.key().key_id()[..12].to_owned());
             let app = station::app::App::new(settings, name);
-            let app = station::app::terminal::run(app, runtime)?;
+            let (app, open_bay) = station::app::terminal::run(app, runtime)?;
+            if open_bay {
+                let settings = station::app::settings::Settings::load(&data)?;
+                let env = station::bay::runtime::BayEnvironment {
+                    data_dir: data.clone(),
+                    root: PathBuf::from("/"),
+                    filter: station::bay::watch::Filter::default(),
+                };
+                let runtime = station::bay::runtime::BayRuntime::start(env, &settings)?;
+                let name =
+                    settings.station_name.clone().unwrap_or_else(|| runtime.key().key_id()[..12].to_owned());
+                let bay =
+                    station::bay::runtime::run_terminal(station::bay::BayApp::new(settings, name), runtime)?;
+                let bad = bay.disks.iter().any(|d| {
+                    matches!(
+                        d.state,
+                        station::bay::BayState::Failed
+                            | station::bay::BayState::Hung
+                            | station::bay::BayState::Interrupted
+                    )
+                });
+                return Ok(if bad { ExitCode::from(1) } else { ExitCode::SUCCESS });
+            }
             if let Some(sealed) = &app.sealed {
                 println!("{}", sealed.path.display());
             }

@@ -376,6 +376,8 @@ pub enum Effect {
     Enrol(String),
     /// Write the settings.
     SaveSettings(Settings),
+    /// Leave the app for the loose-disks session (`station bay`).
+    OpenBay,
     /// Leave the app.
     Quit,
 }
@@ -719,6 +721,10 @@ impl App {
         match self.screen {
             Screen::Welcome => match key {
                 Key::Enter => self.answer(Answer::Lot(self.lot.clone())),
+                Key::F(4) => {
+                    self.settings.lot = Some(self.lot.clone()).filter(|l| !l.is_empty());
+                    vec![Effect::SaveSettings(self.settings.clone()), Effect::OpenBay]
+                }
                 Key::F(3) => {
                     self.set_lang(self.lang.other());
                     vec![Effect::SaveSettings(self.settings.clone())]

@@ -44,6 +44,8 @@ pub struct Runtime {
     pub bells: u32,
     /// Set once the app asked to leave.
     pub quit: bool,
+    /// Set when the worker chose the loose-disks session on the welcome screen.
+    pub open_bay: bool,
 }
 
 impl Runtime {
@@ -62,6 +64,7 @@ impl Runtime {
             workers: Vec::new(),
             bells: 0,
             quit: false,
+            open_bay: false,
         })
     }
 
@@ -232,6 +235,10 @@ impl Runtime {
                 }
             }
             Effect::Quit => self.quit = true,
+            Effect::OpenBay => {
+                self.open_bay = true;
+                self.quit = true;
+            }
         }
     }
 

@@ -30,8 +30,9 @@ pub fn map_key(event: &event::KeyEvent) -> Option<Key> {
     })
 }
 
-/// Runs the app until it quits; returns its final state.
-pub fn run(mut app: App, mut runtime: Runtime) -> anyhow::Result<App> {
+/// Runs the app until it quits; returns its final state and whether the worker chose the
+/// loose-disks session.
+pub fn run(mut app: App, mut runtime: Runtime) -> anyhow::Result<(App, bool)> {
     let mut terminal = ratatui::init();
     let result = (|| -> anyhow::Result<()> {
         let effects = app.start();
@@ -62,5 +63,5 @@ pub fn run(mut app: App, mut runtime: Runtime) -> anyhow::Result<App> {
     })();
     ratatui::restore();
     runtime.join();
-    result.map(|()| app)
+    result.map(|()| (app, runtime.open_bay))
 }

@@ -328,3 +328,14 @@ fn progress_is_a_share_of_all_passes_and_never_goes_back() {
     a.update(ev(1, Phase::Writing, 0));
     assert!((a.progress[0].percent - 87.5).abs() < 0.01, "never goes back");
 }
+
+#[test]
+fn f4_on_the_welcome_screen_opens_the_loose_disks_session_with_the_lot() {
+    let mut a = app(false, 1);
+    for c in "LOT-7".chars() {
+        press(&mut a, Key::Char(c), Instant::now());
+    }
+    let effects = press(&mut a, Key::F(4), Instant::now());
+    assert_eq!(effects.last(), Some(&Effect::OpenBay));
+    assert!(matches!(effects.first(), Some(Effect::SaveSettings(s)) if s.lot.as_deref() == Some("LOT-7")));
+}

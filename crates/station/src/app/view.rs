@@ -129,6 +129,7 @@ fn hints_text(app: &App) -> String {
     let mut hints = Vec::new();
     if app.screen == Screen::Welcome {
         hints.push(app.t("key.lang"));
+        hints.push(app.t("key.bay"));
     }
     if app.screen == Screen::Keyboard {
         hints.push(app.t("key.broken_key"));
