@@ -41,8 +41,8 @@ pub struct ImageArgs {
     pub device: PathBuf,
 }
 
-/// Writes, verifies and prepares the image; prints nothing.
-pub fn run(args: &ImageArgs) -> anyhow::Result<ImagingRecord> {
+/// Writes, verifies and prepares the image; prints nothing. `progress` hears from the writer.
+pub fn run(args: &ImageArgs, progress: &mut dyn FnMut(imaging::Progress)) -> anyhow::Result<ImagingRecord> {
     let source = ImageSource::parse(&args.source);
     let manifest = match (&args.manifest, &args.image_key) {
         (Some(path), Some(key_path)) => {
@@ -62,7 +62,7 @@ pub fn run(args: &ImageArgs) -> anyhow::Result<ImagingRecord> {
         hostname: args.hostname.clone(),
         device: args.device.clone(),
     };
-    install(&plan, &mut |_| {})
+    install(&plan, progress)
 }
 
 /// Reads a signed catalogue and checks it against the workshop's image key (a file holding the

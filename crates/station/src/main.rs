@@ -393,7 +393,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Image(args) => {
-            let record = station::image_cmd::run(&args)?;
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg:10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let record = station::image_cmd::run(&args, &mut |p| {
+                bar.set_message(match p.phase {
+                    imaging::Phase::Writing => "writing",
+                    imaging::Phase::Verifying => "verifying",
+                });
+                if let Some(total) = p.total {
+                    bar.set_length(total);
+                }
+                bar.set_position(p.done);
+            })?;
+            bar.finish_and_clear();
             println!("{}", serde_json::to_string_pretty(&record)?);
             Ok(ExitCode::SUCCESS)
         }
