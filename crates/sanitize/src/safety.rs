@@ -235,7 +235,10 @@ fn first_holder(disk: &Path) -> Option<(String, String)> {
     for dir in dirs {
         if let Ok(holders) = fs::read_dir(dir.join("holders")) {
             if let Some(h) = holders.flatten().next() {
-                return Some((format!("/dev/{}", file_name(&dir)), h.file_name().to_string_lossy().into_owned()));
+                return Some((
+                    format!("/dev/{}", file_name(&dir)),
+                    h.file_name().to_string_lossy().into_owned(),
+                ));
             }
         }
     }
