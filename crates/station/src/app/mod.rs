@@ -509,6 +509,47 @@ pub struct Confirmation {
     pub held: f64,
 }
 
+impl Confirmation {
+    /// Applies a key: Entrée held (repeats closer than [`HOLD_GAP`], from the first press in
+    /// `hold`) for [`HOLD_TO_CONFIRM`], or `word` typed then Entrée (case and accents aside; a
+    /// wrong word is cleared). True once the confirmation is given.
+    pub fn key(&mut self, key: Key, at: Instant, hold: &mut Option<(Instant, Instant)>, word: &str) -> bool {
+        match key {
+            Key::Enter if !self.typed.is_empty() => {
+                let given = fold_word(&self.typed) == fold_word(word);
+                self.typed.clear();
+                given
+            }
+            Key::Enter => {
+                let start = match *hold {
+                    Some((start, last)) if at - last <= HOLD_GAP => start,
+                    _ => at,
+                };
+                *hold = Some((start, at));
+                self.held = ((at - start).as_secs_f64() / HOLD_TO_CONFIRM.as_secs_f64()).min(1.0);
+                at - start >= HOLD_TO_CONFIRM
+            }
+            Key::Backspace => {
+                self.typed.pop();
+                false
+            }
+            Key::Char(c) if c.is_alphabetic() && self.typed.chars().count() < 20 => {
+                self.typed.push(c);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// A hold whose key was released (no repeat for [`HOLD_GAP`]) starts again from zero.
+    pub fn tick(&mut self, now: Instant, hold: &mut Option<(Instant, Instant)>) {
+        if hold.is_some_and(|(_, last)| now - last > HOLD_GAP) {
+            *hold = None;
+            self.held = 0.0;
+        }
+    }
+}
+
 impl App {
     /// A new run. The caller runs [`Effect::Probe`] at once (see [`App::start`]).
     pub fn new(settings: Settings, station_name: String) -> App {
@@ -800,48 +841,17 @@ impl App {
         if self.facts.is_some() && self.disks_to_wipe().is_empty() {
             return if key == Key::Enter { self.answer(Answer::Next) } else { Vec::new() };
         }
-        match key {
-            Key::Enter => {
-                let word = self.t("wipe.confirm_word");
-                if !self.confirm.typed.is_empty() {
-                    return if fold_word(&self.confirm.typed) == fold_word(&word) {
-                        self.answer(Answer::ConfirmWipe)
-                    } else {
-                        self.confirm.typed.clear();
-                        Vec::new()
-                    };
-                }
-                let start = match self.hold {
-                    Some((start, last)) if at - last <= HOLD_GAP => start,
-                    _ => at,
-                };
-                self.hold = Some((start, at));
-                self.confirm.held = ((at - start).as_secs_f64() / HOLD_TO_CONFIRM.as_secs_f64()).min(1.0);
-                if at - start >= HOLD_TO_CONFIRM {
-                    return self.answer(Answer::ConfirmWipe);
-                }
-                Vec::new()
-            }
-            Key::Backspace => {
-                self.confirm.typed.pop();
-                Vec::new()
-            }
-            Key::Char(c) if c.is_alphabetic() && self.confirm.typed.chars().count() < 20 => {
-                self.confirm.typed.push(c);
-                Vec::new()
-            }
-            _ => Vec::new(),
+        let word = self.t("wipe.confirm_word");
+        if self.confirm.key(key, at, &mut self.hold, &word) {
+            self.answer(Answer::ConfirmWipe)
+        } else {
+            Vec::new()
         }
     }
 
     fn on_tick(&mut self, now: Instant) -> Vec<Effect> {
         self.last_tick = Some(now);
-        if let Some((_, last)) = self.hold {
-            if now - last > HOLD_GAP {
-                self.hold = None;
-                self.confirm.held = 0.0;
-            }
-        }
+        self.confirm.tick(now, &mut self.hold);
         Vec::new()
     }
 

@@ -30,6 +30,25 @@ pub fn map_key(event: &event::KeyEvent) -> Option<Key> {
     })
 }
 
+/// Rings the terminal bell if any was asked for since the last frame.
+pub fn ring(bells: &mut u32) {
+    if *bells > 0 {
+        *bells = 0;
+        let mut out = std::io::stdout();
+        let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+    }
+}
+
+/// Waits up to a tick (100 ms) for a key press.
+pub fn next_key() -> std::io::Result<Option<Key>> {
+    if event::poll(Duration::from_millis(100))? {
+        if let Event::Key(k) = event::read()? {
+            return Ok(map_key(&k));
+        }
+    }
+    Ok(None)
+}
+
 /// Runs the app until it quits; returns its final state and whether the worker chose the
 /// loose-disks session.
 pub fn run(mut app: App, mut runtime: Runtime) -> anyhow::Result<(App, bool)> {
@@ -39,18 +58,10 @@ pub fn run(mut app: App, mut runtime: Runtime) -> anyhow::Result<(App, bool)> {
         runtime.run(&app, effects);
         while !runtime.quit {
             terminal.draw(|frame| view::render(&app, frame))?;
-            if runtime.bells > 0 {
-                runtime.bells = 0;
-                let mut out = std::io::stdout();
-                let _ = out.write_all(b"\x07").and_then(|()| out.flush());
-            }
-            if event::poll(Duration::from_millis(100))? {
-                if let Event::Key(k) = event::read()? {
-                    if let Some(key) = map_key(&k) {
-                        let effects = app.update(Msg::Key(key, Instant::now()));
-                        runtime.run(&app, effects);
-                    }
-                }
+            ring(&mut runtime.bells);
+            if let Some(key) = next_key()? {
+                let effects = app.update(Msg::Key(key, Instant::now()));
+                runtime.run(&app, effects);
             }
             while let Ok(msg) = runtime.rx.try_recv() {
                 let effects = app.update(msg);

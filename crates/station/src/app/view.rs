@@ -25,15 +25,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         render_overlay(app, frame, area);
         return;
     }
-    let [header, heading, subtitle, body, hints, action] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(if area.height >= 20 { big::HEIGHT + 1 } else { 1 }),
-        Constraint::Length(2),
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, heading, subtitle, body, hints, action] = screen_layout(area);
     render_header(app, frame, header);
     render_heading(frame, heading, &app.t(title_key(app)));
     frame.render_widget(
@@ -57,6 +49,20 @@ pub fn render(app: &App, frame: &mut Frame) {
     frame.render_widget(Paragraph::new(hints_text(app)).style(theme::quiet()), hints);
     frame.render_widget(Paragraph::new(format!(" {}", action_text(app))).style(theme::action()), action);
     render_overlay(app, frame, area);
+}
+
+/// Every screen's bands, top to bottom: where am I, the big heading, what is happening, the body,
+/// the other keys, the one thing to do.
+pub fn screen_layout(area: Rect) -> [Rect; 6] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(if area.height >= 20 { big::HEIGHT + 1 } else { 1 }),
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area)
 }
 
 /// The catalogue key of the current screen's title.
@@ -112,7 +118,8 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(text).style(theme::header()), area);
 }
 
-fn render_heading(frame: &mut Frame, area: Rect, title: &str) {
+/// The title in large type when it fits, else in capitals on a reversed band.
+pub fn render_heading(frame: &mut Frame, area: Rect, title: &str) {
     if area.height >= big::HEIGHT && big::width(title) + 2 <= area.width {
         let lines: Vec<Line> = big::render(title).into_iter().map(|l| Line::from(format!(" {l}"))).collect();
         frame.render_widget(Paragraph::new(lines).style(theme::heading()), area);

@@ -23,9 +23,7 @@ use inventory::smart::HealthVerdict;
 
 use crate::app::i18n::{self, Lang};
 use crate::app::settings::Settings;
-use crate::app::{
-    Confirmation, Delivery, DiskCandidate, DiskProgress, Failure, Key, HOLD_GAP, HOLD_TO_CONFIRM,
-};
+use crate::app::{Confirmation, Delivery, DiskCandidate, DiskProgress, Failure, Key};
 use crate::run::{CertificateParts, RunEvent};
 use watch::Change;
 
@@ -201,10 +199,7 @@ impl BayApp {
         match msg {
             Msg::Key(key, at) => self.on_key(key, at),
             Msg::Tick(now) => {
-                if self.hold.is_some_and(|(_, last)| now - last > HOLD_GAP) {
-                    self.hold = None;
-                    self.confirm.held = 0.0;
-                }
+                self.confirm.tick(now, &mut self.hold);
                 for d in &mut self.disks {
                     if d.state == BayState::Wiping && d.last_progress.is_some_and(|t| now - t > self.stall) {
                         d.state = BayState::Hung;
@@ -337,35 +332,13 @@ impl BayApp {
                     .collect();
                 names.iter().flat_map(|n| self.start(n)).collect()
             }
-            Key::Enter if !self.confirmed => {
-                if !self.confirm.typed.is_empty() {
-                    let word = self.t("wipe.confirm_word");
-                    if self.confirm.typed.to_lowercase() == word.to_lowercase() {
-                        return self.confirm_session();
-                    }
-                    self.confirm.typed.clear();
-                    return Vec::new();
+            _ if !self.confirmed => {
+                let word = self.t("wipe.confirm_word");
+                if self.confirm.key(key, at, &mut self.hold, &word) {
+                    self.confirm_session()
+                } else {
+                    Vec::new()
                 }
-                let start = match self.hold {
-                    Some((start, last)) if at - last <= HOLD_GAP => start,
-                    _ => at,
-                };
-                self.hold = Some((start, at));
-                self.confirm.held = ((at - start).as_secs_f64() / HOLD_TO_CONFIRM.as_secs_f64()).min(1.0);
-                if at - start >= HOLD_TO_CONFIRM {
-                    return self.confirm_session();
-                }
-                Vec::new()
-            }
-            Key::Backspace if !self.confirmed => {
-                self.confirm.typed.pop();
-                Vec::new()
-            }
-            Key::Char(c)
-                if !self.confirmed && c.is_alphabetic() && self.confirm.typed.chars().count() < 20 =>
-            {
-                self.confirm.typed.push(c);
-                Vec::new()
             }
             _ => Vec::new(),
         }

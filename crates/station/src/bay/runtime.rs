@@ -2,7 +2,6 @@
 //! terminal ([`run_terminal`]) or headless from a batch file ([`run_batch`]).
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -18,7 +17,8 @@ use serde::Deserialize;
 
 use super::watch::{self, Filter, Mode};
 use super::{BayApp, Effect, Msg};
-use crate::app::{terminal::map_key, Delivery, Failure};
+use crate::app::terminal::{next_key, ring};
+use crate::app::{Delivery, Failure};
 use crate::push::{PushOutcome, RegistryClient};
 use crate::spool::Spool;
 
@@ -204,18 +204,10 @@ pub fn run_terminal(mut app: BayApp, mut runtime: BayRuntime) -> anyhow::Result<
     let result = (|| -> anyhow::Result<()> {
         while !app.finished {
             terminal.draw(|frame| super::view::render(&app, runtime.mode, frame))?;
-            if runtime.bells > 0 {
-                runtime.bells = 0;
-                let mut out = std::io::stdout();
-                let _ = out.write_all(b"\x07").and_then(|()| out.flush());
-            }
-            if ratatui::crossterm::event::poll(Duration::from_millis(100))? {
-                if let ratatui::crossterm::event::Event::Key(k) = ratatui::crossterm::event::read()? {
-                    if let Some(key) = map_key(&k) {
-                        let effects = app.update(Msg::Key(key, Instant::now()));
-                        runtime.run(&app, effects);
-                    }
-                }
+            ring(&mut runtime.bells);
+            if let Some(key) = next_key()? {
+                let effects = app.update(Msg::Key(key, Instant::now()));
+                runtime.run(&app, effects);
             }
             while let Ok(msg) = runtime.rx.try_recv() {
                 let effects = app.update(msg);

@@ -1,6 +1,6 @@
 //! Drawing a bay session: one line per disk, at 80×25 as on the Linux console.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
@@ -10,21 +10,13 @@ use super::watch::Mode;
 use super::{BayApp, BayDisk, BayState};
 use crate::app::theme::{self, Status};
 use crate::app::view::size_words;
-use crate::app::{big, Delivery};
+use crate::app::Delivery;
 use inventory::smart::HealthVerdict;
 
 /// Draws the session.
 pub fn render(app: &BayApp, mode: Mode, frame: &mut Frame) {
     let area = frame.area();
-    let [header, heading, subtitle, body, hints, action] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(if area.height >= 20 { big::HEIGHT + 1 } else { 1 }),
-        Constraint::Length(2),
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, heading, subtitle, body, hints, action] = crate::app::view::screen_layout(area);
     let lot = app.settings.lot.clone().unwrap_or_else(|| app.t("app.no_lot"));
     let done = app.disks.iter().filter(|d| d.state == BayState::Verified).count();
     frame.render_widget(
@@ -38,16 +30,7 @@ pub fn render(app: &BayApp, mode: Mode, frame: &mut Frame) {
         .style(theme::header()),
         header,
     );
-    let title = app.t("bay.title");
-    if heading.height >= big::HEIGHT && big::width(&title) + 2 <= heading.width {
-        let lines: Vec<Line> = big::render(&title).into_iter().map(|l| Line::from(format!(" {l}"))).collect();
-        frame.render_widget(Paragraph::new(lines).style(theme::heading()), heading);
-    } else {
-        frame.render_widget(
-            Paragraph::new(format!(" {}", title.to_uppercase())).style(theme::heading()),
-            heading,
-        );
-    }
+    crate::app::view::render_heading(frame, heading, &app.t("bay.title"));
     let sub = if !app.confirmed {
         app.tf("bay.subtitle_confirm", &[("word", &app.t("wipe.confirm_word"))])
     } else {
