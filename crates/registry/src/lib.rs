@@ -3,10 +3,12 @@
 //!
 //! [`api::app`] is the axum router (`POST /api/v1/certificates`, `GET /api/v1/certificates/{id}`,
 //! `GET /api/v1/disks/{serial}`); [`store::Store`] is the database behind it, with
-//! [`store::SqliteStore`] as the embedded default; [`serve`] runs the router on a listener.
+//! [`store::SqliteStore`] as the embedded default; [`serve`] runs the router on a listener, in
+//! plain HTTP or TLS, with the deadlines of [`server`].
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod server;
 pub mod store;
 
 use std::sync::Arc;
@@ -14,14 +16,26 @@ use std::sync::Arc;
 pub use api::{app, AppState, LogIdentity};
 pub use store::{SqliteStore, Store};
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API in plain HTTP on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
     log: Arc<LogIdentity>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(AppState::new(store, log))).with_graceful_shutdown(shutdown).await
+    server::run(listener, app(AppState::new(store, log)), None, shutdown).await
+}
+
+/// Serves the API on `listener` until `shutdown` completes, over TLS when `tls` is given
+/// ([`server::tls_config`] reads it from PEM files).
+pub async fn serve_with_tls(
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn Store>,
+    log: Arc<LogIdentity>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::run(listener, app(AppState::new(store, log)), tls, shutdown).await
 }
 
 /// The default origin of a registry's log (and the name of its key).

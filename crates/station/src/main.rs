@@ -226,6 +226,12 @@ fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = data_dir(cli.data_dir);
+    // A workshop registry with its own CA: the file on the stick's data partition pins it.
+    let ca = data.join("registry-ca.pem");
+    if std::env::var_os(station::push::REGISTRY_CA_ENV).is_none() && ca.is_file() {
+        // Still one thread: nothing else reads the environment yet.
+        std::env::set_var(station::push::REGISTRY_CA_ENV, &ca);
+    }
     let command = cli.command.unwrap_or(Command::App { disks: Vec::new(), root: PathBuf::from("/") });
     match command {
         Command::App { disks, root } => {
