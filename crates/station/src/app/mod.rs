@@ -1346,6 +1346,7 @@ impl App {
             unit,
             disks: self.records.clone().unwrap_or_default(),
             checks: Some(self.checks.to_checks()),
+            hardware_tests: Vec::new(),
             grade: match &self.grade {
                 Some(Ok(g)) => serde_json::to_value(g).ok(),
                 _ => None,
