@@ -86,7 +86,8 @@ fn block_for(index: usize) -> (Vec<u8>, [u8; 32]) {
 }
 
 /// Loads every logical CPU for `duration` and judges the run.
-pub fn stress(root: &Root, duration: Duration) -> HardwareTest {
+/// Ends early when `cancel` is set.
+pub fn stress(root: &Root, duration: Duration, cancel: &AtomicBool) -> HardwareTest {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let stop = Arc::new(AtomicBool::new(false));
     let start_thermal = sensors::thermal(root);
@@ -110,7 +111,7 @@ pub fn stress(root: &Root, duration: Duration) -> HardwareTest {
         })
         .collect();
     let mut max_celsius = start_thermal.max_celsius;
-    while started.elapsed() < duration {
+    while started.elapsed() < duration && !cancel.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(250).min(duration.saturating_sub(started.elapsed())));
         let now = sensors::thermal(root);
         max_celsius = match (max_celsius, now.max_celsius) {
@@ -216,7 +217,7 @@ mod tests {
     #[test]
     fn a_short_real_run_loads_every_thread_and_gets_every_digest_right() {
         let root = Root::at("/");
-        let test = stress(&root, Duration::from_millis(300));
+        let test = stress(&root, Duration::from_millis(300), &AtomicBool::new(false));
         assert_eq!(test.kind, HardwareTestKind::Cpu);
         assert_eq!(test.measurement("wrong_results"), Some(0.0));
         assert!(test.measurement("sha256_mib_per_s").is_some_and(|r| r > 10.0), "{test:?}");

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use certificate::{CheckStatus, HardwareTest, HardwareTestKind};
@@ -112,8 +113,8 @@ fn smartctl(path: &Path, args: &[&str]) -> Result<Value, String> {
         .map_err(|e| format!("smartctl {} {}: output is not JSON ({e})", args.join(" "), path.display()))
 }
 
-/// Starts the short self-test and waits for its result.
-fn run_self_test(path: &Path) -> (SelfTest, Duration) {
+/// Starts the short self-test and waits for its result (or for `stop`).
+fn run_self_test(path: &Path, stop: &AtomicBool) -> (SelfTest, Duration) {
     let started = Instant::now();
     let before = match smartctl(path, &["-c", "-l", "selftest"]) {
         Ok(json) => json,
@@ -130,7 +131,14 @@ fn run_self_test(path: &Path) -> (SelfTest, Duration) {
         return (SelfTest::Unsupported(e), started.elapsed());
     }
     loop {
-        std::thread::sleep(POLL);
+        let slept = Instant::now();
+        while slept.elapsed() < POLL && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if stop.load(Ordering::Relaxed) {
+            // The disk finishes (or aborts) it by itself; the wipe that follows aborts it.
+            return (SelfTest::Unsupported("stopped before the self-test ended".into()), started.elapsed());
+        }
         match smartctl(path, &["-c", "-l", "selftest"]).map(|j| self_test_state(&j)) {
             Ok(SelfTest::Running(_)) if started.elapsed() < wait => continue,
             Ok(SelfTest::Running(left)) => {
@@ -258,8 +266,8 @@ pub fn disk_verdict(
 }
 
 /// Self-tests (when asked) and samples (when `read_bytes` > 0) the disk at `path`.
-pub fn test(path: &Path, smart_self_test: bool, read_bytes: u64) -> HardwareTest {
-    let self_test = smart_self_test.then(|| run_self_test(path));
+pub fn test(path: &Path, smart_self_test: bool, read_bytes: u64, stop: &AtomicBool) -> HardwareTest {
+    let self_test = smart_self_test.then(|| run_self_test(path, stop));
     let read = (read_bytes > 0).then(|| read_sample(path, read_bytes));
     let (status, details) = disk_verdict(self_test.as_ref().map(|(s, _)| s), read.as_ref());
     let mut test = HardwareTest::new(HardwareTestKind::Disk, status);
@@ -369,11 +377,11 @@ mod tests {
         let sample = read_sample(&path, 16 << 20).expect("reads");
         assert_eq!(sample.bytes, 16 << 20);
         assert!(sample.error.is_none());
-        let tested = test(&path, false, 16 << 20);
+        let tested = test(&path, false, 16 << 20, &AtomicBool::new(false));
         assert_eq!(tested.status, CheckStatus::Pass, "{tested:?}");
         assert!(tested.measurement("read_mb_per_s").is_some());
         let _ = std::fs::remove_file(&path);
-        let missing = test(&path, false, 16 << 20);
+        let missing = test(&path, false, 16 << 20, &AtomicBool::new(false));
         assert_eq!(missing.status, CheckStatus::Skipped);
         assert!(missing.details[0].contains("cannot open"), "{missing:?}");
     }

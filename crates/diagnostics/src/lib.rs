@@ -18,6 +18,7 @@ pub mod network;
 pub mod sensors;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use certificate::HardwareTest;
@@ -66,32 +67,35 @@ pub enum Event {
 }
 
 /// Runs every test of `plan`, one after the other (each uses the whole machine or one disk).
-pub fn run(root: &Root, plan: &Plan, mut observe: impl FnMut(Event)) -> Vec<HardwareTest> {
+/// When `stop` is set, the test under way ends early and no other starts.
+pub fn run(root: &Root, plan: &Plan, stop: &AtomicBool, mut observe: impl FnMut(Event)) -> Vec<HardwareTest> {
+    let stopped = || stop.load(Ordering::Relaxed);
     let mut done = Vec::new();
     let mut record = |test: HardwareTest, observe: &mut dyn FnMut(Event)| {
         observe(Event::Finished(test.clone()));
         done.push(test);
     };
-    if plan.cpu_seconds > 0 {
+    if plan.cpu_seconds > 0 && !stopped() {
         observe(Event::Started(format!("processor under load for {} s", plan.cpu_seconds)));
-        let test = cpu::stress(root, Duration::from_secs(plan.cpu_seconds));
+        let test = cpu::stress(root, Duration::from_secs(plan.cpu_seconds), stop);
         record(test, &mut observe);
     }
-    if plan.memory_bytes != Some(0) {
+    if plan.memory_bytes != Some(0) && !stopped() {
         let bytes = plan.memory_bytes.or_else(|| memory::safe_test_bytes(root));
         observe(Event::Started("memory patterns".into()));
         let test = match bytes {
-            Some(bytes) => memory::test(bytes),
+            Some(bytes) => memory::test(bytes, stop),
             None => memory::not_run("/proc/meminfo gives no MemAvailable: the free memory is unknown"),
         };
         record(test, &mut observe);
     }
-    for path in &plan.disks {
+    for path in plan.disks.iter().take_while(|_| !stopped()) {
         observe(Event::Started(format!("disk {}", path.display())));
-        let test = disk::test(path, plan.smart_self_test, plan.read_sample_bytes);
+        let test = disk::test(path, plan.smart_self_test, plan.read_sample_bytes, stop);
         record(test, &mut observe);
     }
-    for test in battery::test(root, Duration::from_secs(plan.battery_seconds)) {
+    let watch = if stopped() { Duration::ZERO } else { Duration::from_secs(plan.battery_seconds) };
+    for test in battery::test(root, watch) {
         record(test, &mut observe);
     }
     record(network::test(root), &mut observe);

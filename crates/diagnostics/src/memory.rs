@@ -108,14 +108,19 @@ fn take(bytes: u64) -> Vec<Vec<u64>> {
     chunks
 }
 
-/// Writes and checks every pattern over `bytes` of memory, on every logical CPU.
-pub fn test(bytes: u64) -> HardwareTest {
+/// Writes and checks every pattern over `bytes` of memory, on every logical CPU; stops after
+/// the pattern under way when `stop` is set.
+pub fn test(bytes: u64, stop: &std::sync::atomic::AtomicBool) -> HardwareTest {
     let started = std::time::Instant::now();
     let mut chunks = take(bytes);
     let tested: u64 = chunks.iter().map(|c| c.len() as u64 * 8).sum();
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
     let mut run = MemoryRun { bytes: tested, patterns: 4, ..MemoryRun::default() };
     for pass in 0..run.patterns {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            run.patterns = pass;
+            break;
+        }
         // Chunks shared out between threads; each chunk's words are numbered globally.
         let per_thread = chunks.len().div_ceil(threads).max(1);
         let counts: Vec<(u64, u64)> = std::thread::scope(|scope| {
@@ -204,7 +209,7 @@ mod tests {
 
     #[test]
     fn a_real_pass_over_64_mib_is_clean() {
-        let test = test(64 << 20);
+        let test = test(64 << 20, &std::sync::atomic::AtomicBool::new(false));
         assert_eq!(test.status, CheckStatus::Pass, "{test:?}");
         assert_eq!(test.measurement("tested_mib"), Some(64.0));
         assert_eq!(test.measurement("wrong_words"), Some(0.0));

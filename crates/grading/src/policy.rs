@@ -292,6 +292,10 @@ pub enum Condition {
     BuiltinScreenFailed,
     /// No operating system was installed.
     OsMissing,
+    /// The station's memory test found errors.
+    MemoryFailed,
+    /// The processor gave wrong results or overheated under the station's load test.
+    CpuFailed,
 }
 
 /// `[[hard_stops]]`: when the condition holds, the grade is at most `grade`.
@@ -665,6 +669,8 @@ pub fn condition_name(c: Condition) -> &'static str {
         Condition::NoDisk => "no_disk",
         Condition::BuiltinScreenFailed => "builtin_screen_failed",
         Condition::OsMissing => "os_missing",
+        Condition::MemoryFailed => "memory_failed",
+        Condition::CpuFailed => "cpu_failed",
     }
 }
 
