@@ -756,7 +756,7 @@ mod tests {
     fn the_default_policy_is_valid() {
         let p = Policy::from_toml(DEFAULT_POLICY_TOML).expect("valid");
         assert_eq!(p.weights.cpu, 0.5);
-        assert_eq!(p.fit_for.len(), 3);
+        assert_eq!(p.fit_for.len(), 4);
     }
 
     #[test]

@@ -122,6 +122,10 @@ fn check_invariants(input: &GradingInput, g: &Grade) -> Result<(), TestCaseError
     }
     prop_assert!((0.0..=5.0).contains(&g.score), "score {}", g.score);
     prop_assert_eq!(g.reuse, g.grade.is_reuse());
+    // Every reuse grade is fit for at least the default policy's basic use.
+    if g.reuse {
+        prop_assert!(g.fit_for.iter().any(|u| u.code == "basic"), "reuse without a use: {input:#?} {g:#?}");
+    }
     if g.prix_solidaire.status == grading::Eligibility::Eligible {
         prop_assert!(g.reuse);
     }
