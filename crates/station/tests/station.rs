@@ -13,6 +13,19 @@ fn pending(data: &Path) -> usize {
     std::fs::read_dir(data.join("spool/pending")).map(|d| d.count()).unwrap_or(0)
 }
 
+/// Makes the station's key (`station key show`) and enrols it in the registry database `db`.
+fn enrol(data: &Path, db: &Path) {
+    let shown = station(data, &["key", "show"]);
+    assert!(shown.status.success(), "{}", text(&shown));
+    let public_key = text(&shown)
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .expect("key line")
+        .trim()
+        .to_owned();
+    registry::enrol_station(&SqliteStore::open(db).expect("db"), &public_key, Some("t")).expect("enrols");
+}
+
 #[test]
 fn a_station_whose_registry_is_down_keeps_the_certificate_and_pushes_it_later() {
     let s = Scratch::new("offline");
@@ -24,19 +37,11 @@ fn a_station_whose_registry_is_down_keeps_the_certificate_and_pushes_it_later() 
     let url = format!("http://{addr}");
 
     // Enrol the station's key (created on first use, 0600).
-    let shown = station(&data, &["key", "show"]);
-    assert!(shown.status.success(), "{}", text(&shown));
-    let public_key = text(&shown)
-        .lines()
-        .find_map(|l| l.strip_prefix("public key: "))
-        .expect("key line")
-        .trim()
-        .to_owned();
+    enrol(&data, &db);
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(data.join("station.key")).expect("key file").permissions(),
     );
     assert_eq!(mode & 0o777, 0o600);
-    registry::enrol_station(&SqliteStore::open(&db).expect("db"), &public_key, Some("t")).expect("enrols");
 
     // The registry is down: the wipe succeeds, the certificate waits in the spool.
     let out = station(
@@ -300,14 +305,7 @@ fn a_registry_with_the_workshops_own_ca_is_reached_over_https_once_the_ca_is_on_
     let db = s.path().join("registry.sqlite");
     let addr = free_port();
     let url = format!("https://{addr}");
-    let shown = station(&data, &["key", "show"]);
-    let public_key = text(&shown)
-        .lines()
-        .find_map(|l| l.strip_prefix("public key: "))
-        .expect("key line")
-        .trim()
-        .to_owned();
-    registry::enrol_station(&SqliteStore::open(&db).expect("db"), &public_key, Some("t")).expect("enrols");
+    enrol(&data, &db);
     let _registry = LiveRegistry::start_tls(&db, addr);
 
     // Without the workshop's CA, the registry's certificate is not trusted: the certificate waits.
