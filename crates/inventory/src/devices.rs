@@ -352,7 +352,12 @@ pub fn parse_input_devices(text: &str) -> InputDevices {
         let mut name = String::new();
         let mut handlers = "";
         let mut ev = 0u64;
+        let mut virtual_device = false;
         for line in block.lines() {
+            // Software devices (uinput, "Macintosh mouse button emulation") are not hardware.
+            if line.starts_with("S: Sysfs=/devices/virtual/") {
+                virtual_device = true;
+            }
             if let Some(n) = line.strip_prefix("N: Name=") {
                 name = n.trim().trim_matches('"').to_owned();
             } else if let Some(h) = line.strip_prefix("H: Handlers=") {
@@ -361,10 +366,13 @@ pub fn parse_input_devices(text: &str) -> InputDevices {
                 ev = u64::from_str_radix(e.trim(), 16).unwrap_or(0);
             }
         }
-        if name.is_empty() {
+        if name.is_empty() || virtual_device {
             continue;
         }
-        let has = |h: &str| handlers.split_whitespace().any(|x| x == h);
+        // Handler names carry a number: `mouse0`, `event4`; `kbd` has none.
+        let has = |h: &str| {
+            handlers.split_whitespace().any(|x| x.strip_prefix(h).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+        };
         const EV_REL: u64 = 1 << 2;
         const EV_ABS: u64 = 1 << 3;
         const EV_REP: u64 = 1 << 20;

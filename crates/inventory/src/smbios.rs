@@ -232,8 +232,12 @@ pub fn walk(table: &[u8]) -> (Vec<Structure<'_>>, Option<SmbiosError>) {
         out.push(Structure { kind, handle, offset: at, formatted, strings });
         at = strings_start + rel_end + 2;
         if kind == 127 {
-            break;
+            return (out, None);
         }
+    }
+    if at < table.len() {
+        let left = table.len() - at;
+        return (out, Some(table_err(at, format!("{left} byte(s) left, too few for a structure header (4)"))));
     }
     (out, None)
 }
