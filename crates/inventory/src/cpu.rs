@@ -102,8 +102,21 @@ pub fn x86_64_level(flags: &BTreeSet<String>) -> Option<u8> {
 /// Flags a refurbisher or a buyer asks about: encryption speed, virtualization, modern vector
 /// units, 64-bit, whether we run in a VM.
 pub const NOTABLE_FLAGS: &[&str] = &[
-    "lm", "nx", "pae", "ht", "aes", "pclmulqdq", "sha_ni", "rdrand", "sse4_2", "avx", "avx2", "avx512f", "vmx",
-    "svm", "hypervisor",
+    "lm",
+    "nx",
+    "pae",
+    "ht",
+    "aes",
+    "pclmulqdq",
+    "sha_ni",
+    "rdrand",
+    "sse4_2",
+    "avx",
+    "avx2",
+    "avx512f",
+    "vmx",
+    "svm",
+    "hypervisor",
 ];
 
 /// A clock frequency and where it was read.
@@ -165,7 +178,9 @@ fn sysfs_topology(root: &Root) -> (Option<u32>, Option<u32>, Option<u64>) {
             packages.insert(p.clone());
             cores.insert((p, c));
         }
-        if let Some(k) = read_trim(root, &format!("{base}/cpufreq/cpuinfo_max_freq")).and_then(|v| v.parse().ok()) {
+        if let Some(k) =
+            read_trim(root, &format!("{base}/cpufreq/cpuinfo_max_freq")).and_then(|v| v.parse().ok())
+        {
             max_khz = Some(max_khz.map_or(k, |m: u64| m.max(k)));
         }
     }
@@ -216,10 +231,24 @@ fn cpu_from(info: &CpuInfoText, sys: (Option<u32>, Option<u32>, Option<u64>), be
         Probed::unavailable("no cpufreq, no rated clock in the model name, no cpu MHz in /proc/cpuinfo")
     };
     Cpu {
-        vendor: info.vendor_id.clone().map(Probed::Value).unwrap_or_else(|| Probed::unavailable("/proc/cpuinfo has no vendor_id")),
-        model: info.model_name.clone().map(Probed::Value).unwrap_or_else(|| Probed::unavailable("/proc/cpuinfo has no model name")),
-        packages: or_why(sys_packages.or((info.packages > 0).then_some(info.packages)), "no topology in sysfs nor physical id in /proc/cpuinfo"),
-        cores: or_why(sys_cores.or((info.cores > 0).then_some(info.cores)), "no topology in sysfs nor core id in /proc/cpuinfo"),
+        vendor: info
+            .vendor_id
+            .clone()
+            .map(Probed::Value)
+            .unwrap_or_else(|| Probed::unavailable("/proc/cpuinfo has no vendor_id")),
+        model: info
+            .model_name
+            .clone()
+            .map(Probed::Value)
+            .unwrap_or_else(|| Probed::unavailable("/proc/cpuinfo has no model name")),
+        packages: or_why(
+            sys_packages.or((info.packages > 0).then_some(info.packages)),
+            "no topology in sysfs nor physical id in /proc/cpuinfo",
+        ),
+        cores: or_why(
+            sys_cores.or((info.cores > 0).then_some(info.cores)),
+            "no topology in sysfs nor core id in /proc/cpuinfo",
+        ),
         threads: or_why((info.threads > 0).then_some(info.threads), "/proc/cpuinfo lists no processor"),
         max_frequency,
         x86_64_level: match x86_64_level(&info.flags) {

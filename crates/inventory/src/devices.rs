@@ -177,7 +177,9 @@ pub fn probe_pci(root: &Root, ids: Option<&IdDatabase>) -> Vec<PciDevice> {
             let vendor_id = hex_attr(root, &format!("{base}/vendor"))? as u16;
             let device_id = hex_attr(root, &format!("{base}/device"))? as u16;
             Some(PciDevice {
-                class_name: ids.and_then(|db| db.class((class_code >> 16) as u8, (class_code >> 8) as u8)).map(str::to_owned),
+                class_name: ids
+                    .and_then(|db| db.class((class_code >> 16) as u8, (class_code >> 8) as u8))
+                    .map(str::to_owned),
                 vendor: ids.and_then(|db| db.vendor(vendor_id)).map(str::to_owned),
                 device: ids.and_then(|db| db.device(vendor_id, device_id)).map(str::to_owned),
                 driver: link_name(root, &format!("{base}/driver")),
@@ -277,8 +279,8 @@ pub fn probe_net(root: &Root) -> Vec<NetInterface> {
             if !root.join(&format!("{base}/device")).exists() {
                 return None;
             }
-            let wireless =
-                root.join(&format!("{base}/wireless")).exists() || root.join(&format!("{base}/phy80211")).exists();
+            let wireless = root.join(&format!("{base}/wireless")).exists()
+                || root.join(&format!("{base}/phy80211")).exists();
             let ether = read(root, &format!("{base}/type")).as_deref() == Some("1");
             Some(NetInterface {
                 mac: read(root, &format!("{base}/address")),
@@ -292,7 +294,9 @@ pub fn probe_net(root: &Root) -> Vec<NetInterface> {
                 },
                 carrier: read(root, &format!("{base}/carrier")).map(|c| c == "1"),
                 operstate: read(root, &format!("{base}/operstate")),
-                speed_mbps: read(root, &format!("{base}/speed")).and_then(|s| s.parse::<i64>().ok()).and_then(|s| u32::try_from(s).ok()),
+                speed_mbps: read(root, &format!("{base}/speed"))
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .and_then(|s| u32::try_from(s).ok()),
                 driver: link_name(root, &format!("{base}/device/driver")),
                 name,
             })
@@ -324,7 +328,12 @@ pub fn parse_asound_cards(text: &str) -> Vec<SoundCard> {
             let Some((id, rest)) = rest.split_once(']') else { continue };
             let rest = rest.trim_start_matches(':').trim();
             let (driver, short) = rest.split_once(" - ").unwrap_or((rest, ""));
-            cards.push(SoundCard { index, id: id.trim().to_owned(), driver: driver.trim().to_owned(), name: short.trim().to_owned() });
+            cards.push(SoundCard {
+                index,
+                id: id.trim().to_owned(),
+                driver: driver.trim().to_owned(),
+                name: short.trim().to_owned(),
+            });
         } else if let Some(last) = cards.last_mut() {
             if !t.is_empty() {
                 last.name = t.to_owned();
@@ -371,7 +380,9 @@ pub fn parse_input_devices(text: &str) -> InputDevices {
         }
         // Handler names carry a number: `mouse0`, `event4`; `kbd` has none.
         let has = |h: &str| {
-            handlers.split_whitespace().any(|x| x.strip_prefix(h).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+            handlers
+                .split_whitespace()
+                .any(|x| x.strip_prefix(h).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
         };
         const EV_REL: u64 = 1 << 2;
         const EV_ABS: u64 = 1 << 3;
@@ -439,10 +450,14 @@ pub fn probe_devices(root: &Root) -> Devices {
         graphics: pci.iter().filter(|d| d.is_graphics()).cloned().collect(),
         usb: probe_usb(root, usb_ids.as_ref()),
         network: probe_net(root),
-        sound: fs::read_to_string(root.join("/proc/asound/cards")).map(|t| parse_asound_cards(&t)).unwrap_or_default(),
+        sound: fs::read_to_string(root.join("/proc/asound/cards"))
+            .map(|t| parse_asound_cards(&t))
+            .unwrap_or_default(),
         cameras,
         optical_drives,
-        input: fs::read_to_string(root.join("/proc/bus/input/devices")).map(|t| parse_input_devices(&t)).unwrap_or_default(),
+        input: fs::read_to_string(root.join("/proc/bus/input/devices"))
+            .map(|t| parse_input_devices(&t))
+            .unwrap_or_default(),
         pci,
         pci_ids_found: pci_ids.is_some(),
         usb_ids_found: usb_ids.is_some(),

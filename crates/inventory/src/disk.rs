@@ -213,7 +213,9 @@ pub fn probe_disk_details(name: &str, root: &Root) -> DiskDetails {
     let serial = match root.attribute(&format!("{sys}/device/serial")) {
         Probed::Value(v) => Probed::Value(v),
         Probed::Unavailable(why) => match std::fs::read(root.join(&format!("{sys}/device/vpd_pg80"))) {
-            Ok(page) if page.len() > 4 => Probed::Value(String::from_utf8_lossy(&page[4..]).trim().to_owned()),
+            Ok(page) if page.len() > 4 => {
+                Probed::Value(String::from_utf8_lossy(&page[4..]).trim().to_owned())
+            }
             _ => Probed::Unavailable(why),
         },
     };
@@ -236,7 +238,10 @@ pub fn probe_disk_details(name: &str, root: &Root) -> DiskDetails {
         .and_then(|d| d.split_once(':'))
         .and_then(|(a, b)| Some(sanitize::safety::DevNum { major: a.parse().ok()?, minor: b.parse().ok()? }))
         .and_then(|devnum| {
-            match sanitize::safety::check_block_device(devnum, &sanitize::safety::SystemView::at(root.join("/"))) {
+            match sanitize::safety::check_block_device(
+                devnum,
+                &sanitize::safety::SystemView::at(root.join("/")),
+            ) {
                 Err(refusal @ sanitize::safety::Refusal::SystemDisk { .. }) => Some(refusal.to_string()),
                 _ => None,
             }

@@ -24,10 +24,10 @@ pub mod devices;
 mod disk;
 mod dmi;
 pub mod edid;
-pub mod smbios;
-pub mod unit_id;
 pub mod power;
 pub mod smart;
+pub mod smbios;
+pub mod unit_id;
 
 use std::fs;
 use std::io;
@@ -572,7 +572,10 @@ impl Inventory {
                 "disk      {} · {} · {} · {:?} · fw {} · {}/{} B sectors{}{}",
                 x.name,
                 or(&x.model),
-                x.size_bytes.value().map(|b| format!("{:.0} GB", *b as f64 / 1e9)).unwrap_or_else(|| "?".into()),
+                x.size_bytes
+                    .value()
+                    .map(|b| format!("{:.0} GB", *b as f64 / 1e9))
+                    .unwrap_or_else(|| "?".into()),
                 x.transport,
                 or(&x.firmware),
                 or(&x.logical_sector_bytes),

@@ -102,7 +102,10 @@ impl EntryPoint {
         if b.starts_with(b"_SM3_") {
             let len = *b.get(6).ok_or_else(|| ep_err(6, "truncated before its length byte"))? as usize;
             if len < 0x18 || b.len() < len {
-                return Err(ep_err(b.len(), format!("64-bit entry point of {} bytes, claims {len}", b.len())));
+                return Err(ep_err(
+                    b.len(),
+                    format!("64-bit entry point of {} bytes, claims {len}", b.len()),
+                ));
             }
             let table_length = le32(b, 0x0c).ok_or_else(|| ep_err(0x0c, "truncated"))?;
             let table_address = le64(b, 0x10).ok_or_else(|| ep_err(0x10, "truncated"))?;
@@ -118,7 +121,10 @@ impl EntryPoint {
             let len = *b.get(5).ok_or_else(|| ep_err(5, "truncated before its length byte"))? as usize;
             // SMBIOS 2.1 entry points say 0x1F; some 2.1 firmware wrote 0x1E (DSP0134 §5.2.1 note).
             if !(0x1e..=0x20).contains(&len) || b.len() < 0x1f {
-                return Err(ep_err(b.len(), format!("32-bit entry point of {} bytes, claims {len}", b.len())));
+                return Err(ep_err(
+                    b.len(),
+                    format!("32-bit entry point of {} bytes, claims {len}", b.len()),
+                ));
             }
             if &b[0x10..0x15] != b"_DMI_" {
                 return Err(ep_err(0x10, "no _DMI_ intermediate anchor"));
@@ -204,7 +210,10 @@ pub fn walk(table: &[u8]) -> (Vec<Structure<'_>>, Option<SmbiosError>) {
         let len = table[at + 1] as usize;
         let handle = u16::from_le_bytes([table[at + 2], table[at + 3]]);
         if len < 4 {
-            return (out, Some(table_err(at, format!("structure of type {kind} claims a length of {len} (< 4)"))));
+            return (
+                out,
+                Some(table_err(at, format!("structure of type {kind} claims a length of {len} (< 4)"))),
+            );
         }
         if at + len > table.len() {
             return (
@@ -237,7 +246,10 @@ pub fn walk(table: &[u8]) -> (Vec<Structure<'_>>, Option<SmbiosError>) {
     }
     if at < table.len() {
         let left = table.len() - at;
-        return (out, Some(table_err(at, format!("{left} byte(s) left, too few for a structure header (4)"))));
+        return (
+            out,
+            Some(table_err(at, format!("{left} byte(s) left, too few for a structure header (4)"))),
+        );
     }
     (out, None)
 }
@@ -467,9 +479,25 @@ fn module_string(s: Option<String>) -> Option<String> {
     s.filter(|v| {
         let l = v.to_ascii_lowercase();
         !(is_placeholder(v)
-            || ["unknown", "empty", "[empty]", "no dimm", "not available", "undefined", "manufacturer00", "sernum00", "partnum00", "00000000"]
-                .iter()
-                .any(|p| l == *p || l.starts_with("modulepartnumber") || l.starts_with("moduleserialno") || l.starts_with("modulemanufacturer")))
+            || [
+                "unknown",
+                "empty",
+                "[empty]",
+                "no dimm",
+                "not available",
+                "undefined",
+                "manufacturer00",
+                "sernum00",
+                "partnum00",
+                "00000000",
+            ]
+            .iter()
+            .any(|p| {
+                l == *p
+                    || l.starts_with("modulepartnumber")
+                    || l.starts_with("moduleserialno")
+                    || l.starts_with("modulemanufacturer")
+            }))
     })
 }
 
@@ -599,7 +627,9 @@ impl Smbios {
                         continue;
                     }
                     let max = match s.dword(7) {
-                        Some(0x8000_0000) => s.formatted.get(0x0f..0x17).and_then(|_| le64(s.formatted, 0x0f)),
+                        Some(0x8000_0000) => {
+                            s.formatted.get(0x0f..0x17).and_then(|_| le64(s.formatted, 0x0f))
+                        }
                         Some(kib) => Some(u64::from(kib) << 10),
                         None => None,
                     };
@@ -615,7 +645,10 @@ impl Smbios {
                     if s.formatted.len() < 0x15 {
                         out.problems.push(table_err(
                             s.offset,
-                            format!("memory device (type 17) of {} bytes, needs at least 21", s.formatted.len()),
+                            format!(
+                                "memory device (type 17) of {} bytes, needs at least 21",
+                                s.formatted.len()
+                            ),
                         ));
                         continue;
                     }
@@ -659,12 +692,8 @@ impl Smbios {
     /// Memory slots of the system-memory arrays (type 16 with use "system memory"), or the
     /// number of type 17 structures when no array is described.
     pub fn slots_total(&self) -> usize {
-        let system: usize = self
-            .memory_arrays
-            .iter()
-            .filter(|a| a.usage == "system memory")
-            .map(|a| a.slots as usize)
-            .sum();
+        let system: usize =
+            self.memory_arrays.iter().filter(|a| a.usage == "system memory").map(|a| a.slots as usize).sum();
         if system > 0 {
             system
         } else {

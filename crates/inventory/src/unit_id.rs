@@ -114,8 +114,9 @@ mod tests {
 
     #[test]
     fn system_serial_first() {
-        let id = derive_unit_id(&facts(Some("R86W27P"), Some("1ZHRZ05562E"), Some("00:1c:25:aa:bb:cc"), &["X"]))
-            .expect("id");
+        let id =
+            derive_unit_id(&facts(Some("R86W27P"), Some("1ZHRZ05562E"), Some("00:1c:25:aa:bb:cc"), &["X"]))
+                .expect("id");
         assert_eq!(id.source, UnitIdSource::SystemSerial);
         assert!(id.id.starts_with("sv1-") && id.id.len() == 28, "{}", id.id);
         // Case and surrounding spaces do not change it.
@@ -127,7 +128,12 @@ mod tests {
     fn placeholders_fall_through_in_order() {
         let board = derive_unit_id(&facts(Some("To be filled by O.E.M."), Some("1ZHRZ05562E"), None, &[]));
         assert_eq!(board.map(|i| i.source), Some(UnitIdSource::BoardSerial));
-        let mac = derive_unit_id(&facts(Some("Default string"), Some("Default string"), Some("00:1C:25:AA:BB:CC"), &["S1"]));
+        let mac = derive_unit_id(&facts(
+            Some("Default string"),
+            Some("Default string"),
+            Some("00:1C:25:AA:BB:CC"),
+            &["S1"],
+        ));
         let mac = mac.expect("id");
         assert_eq!(mac.source, UnitIdSource::WiredMac);
         assert_eq!(derive_unit_id(&facts(None, None, Some("00:1c:25:aa:bb:cc"), &[])), Some(mac));

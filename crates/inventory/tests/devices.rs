@@ -40,10 +40,17 @@ fn firecracker_vm_full_inventory() {
     let vda = &inv.disks[0].details;
     assert_eq!(vda.name, "vda");
     assert_eq!(vda.transport, Transport::Virtio);
-    assert_eq!((vda.logical_sector_bytes.clone(), vda.physical_sector_bytes.clone()), (Probed::Value(512), Probed::Value(4096)));
+    assert_eq!(
+        (vda.logical_sector_bytes.clone(), vda.physical_sector_bytes.clone()),
+        (Probed::Value(512), Probed::Value(4096))
+    );
     // / is mounted from vda in the captured mountinfo: the system medium, flagged by
     // sanitize::safety's own rule.
-    assert!(vda.system_medium.as_deref().is_some_and(|w| w.contains("running system")), "{:?}", vda.system_medium);
+    assert!(
+        vda.system_medium.as_deref().is_some_and(|w| w.contains("running system")),
+        "{:?}",
+        vda.system_medium
+    );
     // The MAC is locally administered (02:…) and the disk has no serial: no unit id.
     assert_eq!(inv.unit_id, None);
     assert_eq!(inv.cpu.x86_64_level, Probed::Value(3));

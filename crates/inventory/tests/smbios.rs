@@ -171,7 +171,11 @@ fn corrupt_length_and_bad_entry_points() {
     let mut bad_sum = fixture("smbios/MSI-MS-7816.bin");
     bad_sum[4] ^= 0xff;
     let s = Smbios::parse_dump(&bad_sum).expect("checksum is not fatal");
-    assert!(s.problems[0].to_string().contains("SMBIOS entry point at byte 0: checksum"), "{}", s.problems[0]);
+    assert!(
+        s.problems[0].to_string().contains("SMBIOS entry point at byte 0: checksum"),
+        "{}",
+        s.problems[0]
+    );
     assert_eq!(s.memory_modules.len(), 4);
 
     let e = EntryPoint::parse(b"hello").expect_err("no anchor");
@@ -205,4 +209,44 @@ proptest! {
         raw[i] = val;
         let _ = Smbios::parse_dump(&raw);
     }
+}
+
+/// The W510 dump laid out as the kernel exports it (/sys/firmware/dmi/tables), in a scratch tree.
+#[test]
+fn inventory_of_a_thinkpad_w510_tree() {
+    use certificate::Probed;
+    use inventory::unit_id::UnitIdSource;
+    let raw = fixture("smbios/Lenovo-ThinkPad-W510.bin");
+    let root = std::env::temp_dir().join(format!("sv-w510-{}", std::process::id()));
+    let tables = root.join("sys/firmware/dmi/tables");
+    std::fs::create_dir_all(&tables).expect("mkdir");
+    std::fs::write(tables.join("smbios_entry_point"), &raw[..0x1f]).expect("write");
+    std::fs::write(tables.join("DMI"), &raw[0x20..]).expect("write");
+    let inv = inventory::probe_inventory(
+        &inventory::Root::at(&root),
+        &inventory::Options { smart: false, benchmark: false },
+    );
+    let _ = std::fs::remove_dir_all(&root);
+    let id = inv.unit_id.expect("a real system serial");
+    assert_eq!(id.source, UnitIdSource::SystemSerial);
+    assert_eq!(inv.memory.slots_used, Probed::Value(2));
+    assert_eq!(inv.memory.slots_total, Probed::Value(4));
+    assert_eq!(inv.memory.installed_bytes, Probed::Value(8 * GIB));
+    assert_eq!(inv.memory.modules.len(), 4);
+    let fw = inv.firmware.value().expect("firmware");
+    assert_eq!(fw.bios.as_ref().and_then(|b| b.version.as_deref()), Some("6NET84WW (1.45 )"));
+    assert!(inv.summary.contains("8 GB DDR3"), "{}", inv.summary);
+}
+
+#[test]
+fn msi_placeholders_fall_back_past_system_and_board_serials() {
+    let s = dump("MSI-MS-7816");
+    let facts = inventory::unit_id::IdentityFacts {
+        system_serial: s.system.as_ref().and_then(|x| x.serial.clone()),
+        board_serial: s.board.as_ref().and_then(|x| x.serial.clone()),
+        wired_mac: Some("d8:cb:8a:12:34:56".into()),
+        disk_serials: vec![],
+    };
+    let id = inventory::unit_id::derive_unit_id(&facts).expect("id");
+    assert_eq!(id.source, inventory::unit_id::UnitIdSource::WiredMac);
 }
