@@ -474,30 +474,19 @@ fn ecc_name(code: u8) -> &'static str {
     }
 }
 
-/// Strings firmware writes in the fields of an empty or undescribed slot.
+/// Strings firmware writes in the fields of an empty or undescribed slot (besides the
+/// placeholders [`is_placeholder`] knows), and the templates of AMI BIOSes
+/// ("ModulePartNumber00", "SerNum00").
+const MODULE_FILLERS: &[&str] = &["unknown", "empty", "[empty]", "no dimm", "not available", "undefined"];
+const MODULE_TEMPLATES: &[&str] =
+    &["modulepartnumber", "moduleserialno", "modulemanufacturer", "manufacturer0", "sernum0", "partnum0"];
+
 fn module_string(s: Option<String>) -> Option<String> {
     s.filter(|v| {
         let l = v.to_ascii_lowercase();
         !(is_placeholder(v)
-            || [
-                "unknown",
-                "empty",
-                "[empty]",
-                "no dimm",
-                "not available",
-                "undefined",
-                "manufacturer00",
-                "sernum00",
-                "partnum00",
-                "00000000",
-            ]
-            .iter()
-            .any(|p| {
-                l == *p
-                    || l.starts_with("modulepartnumber")
-                    || l.starts_with("moduleserialno")
-                    || l.starts_with("modulemanufacturer")
-            }))
+            || MODULE_FILLERS.contains(&l.as_str())
+            || MODULE_TEMPLATES.iter().any(|t| l.starts_with(t)))
     })
 }
 
