@@ -451,6 +451,18 @@ fn gb(bytes: u64) -> String {
     }
 }
 
+/// A disk size as its maker labels it (decimal units): "250 GB", "17 MB", "2 TB".
+fn decimal_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e12 {
+        format!("{:.1} TB", b / 1e12).replace(".0 TB", " TB")
+    } else if b >= 1e9 {
+        format!("{:.0} GB", b / 1e9)
+    } else {
+        format!("{:.0} MB", b / 1e6)
+    }
+}
+
 impl Inventory {
     /// The label line: "Dell Inc. OptiPlex 780 · Intel(R) Core(TM)2 Duo CPU E8400 @ 3.00GHz ·
     /// 4 GB DDR3 · 250 GB HDD (good) · 17\" monitor".
@@ -479,7 +491,7 @@ impl Inventory {
             });
         }
         for d in self.disks.iter().filter(|d| d.details.system_medium.is_none()) {
-            let size = d.details.size_bytes.value().map(|b| format!("{:.0} GB", *b as f64 / 1e9));
+            let size = d.details.size_bytes.value().map(|b| decimal_size(*b));
             let kind = match (d.details.transport, d.details.rotational.value()) {
                 (certificate::Transport::Nvme, _) => "NVMe",
                 (_, Some(true)) => "HDD",
@@ -574,7 +586,7 @@ impl Inventory {
                 or(&x.model),
                 x.size_bytes
                     .value()
-                    .map(|b| format!("{:.0} GB", *b as f64 / 1e9))
+                    .map(|b| decimal_size(*b))
                     .unwrap_or_else(|| "?".into()),
                 x.transport,
                 or(&x.firmware),

@@ -92,3 +92,44 @@ fn id_database_lookups() {
     assert_eq!(usb.device(0x046d, 0xc52b), Some("Unifying Receiver"));
     assert_eq!(usb.class(0x03, 0x01), Some("Boot Interface Subclass"));
 }
+
+/// A QEMU PC captured by scripts/capture-inventory-tree: USB keyboard, mouse, tablet and stick
+/// behind a hub, an AC'97 card, an IDE DVD drive, an e1000 NIC, SMBIOS strings.
+#[test]
+fn qemu_pc_tree() {
+    let inv = probe_inventory(&Root::at(dir("qemu-pc")), &Options { smart: false, benchmark: false });
+    let d = &inv.devices;
+    assert!(!d.pci_ids_found, "the guest tree has no pci.ids: ids only");
+    let names: Vec<&str> = d.usb.iter().filter_map(|u| u.product.as_deref()).collect();
+    assert_eq!(
+        names,
+        ["QEMU USB Keyboard", "QEMU USB Mouse", "QEMU USB Tablet", "QEMU USB Hub", "QEMU USB HARDDRIVE"],
+        "root hubs and interfaces left out"
+    );
+    assert_eq!(d.usb[0].vendor_id, 0x0627);
+    let eth = &d.network[0];
+    assert_eq!((eth.name.as_str(), eth.kind, eth.mac_permanent), ("eth0", NetKind::Wired, true));
+    assert_eq!((eth.carrier, eth.speed_mbps, eth.driver.as_deref()), (Some(true), Some(1000), Some("e1000")));
+    assert_eq!(d.network.len(), 1, "lo is virtual");
+    assert_eq!(d.sound.len(), 1);
+    assert_eq!(d.sound[0].driver, "ICH");
+    assert_eq!(d.sound[0].name, "Intel 82801AA-ICH with STAC9700,83,84 at irq 11");
+    assert_eq!(d.optical_drives, ["QEMU QEMU DVD-ROM"]);
+    assert_eq!(d.graphics.len(), 1);
+    assert_eq!((d.graphics[0].vendor_id, d.graphics[0].device_id), (0x1234, 0x1111));
+    assert_eq!(d.input.keyboards, ["AT Translated Set 2 keyboard", "QEMU QEMU USB Keyboard"]);
+    assert_eq!(d.input.mice, ["QEMU QEMU USB Mouse", "QEMU QEMU USB Tablet", "ImExPS/2 Generic Explorer Mouse"]);
+    // The USB stick: a disk on the USB transport, not the system medium (nothing is mounted).
+    assert_eq!(inv.disks.len(), 1);
+    let sda = &inv.disks[0].details;
+    assert_eq!(sda.transport, Transport::Usb);
+    assert_eq!(sda.size_bytes, Probed::Value(16 << 20));
+    assert_eq!(sda.firmware, Probed::Value("2.5+".into()));
+    assert_eq!(sda.system_medium, None);
+    // Identity: the SMBIOS serial is real, so it wins over the NIC's MAC.
+    assert_eq!(inv.unit_id.as_ref().map(|i| i.source), Some(inventory::unit_id::UnitIdSource::SystemSerial));
+    let fw = inv.firmware.value().expect("SMBIOS tables");
+    assert_eq!(fw.system.as_ref().and_then(|s| s.serial.as_deref()), Some("SVW510-01"));
+    assert_eq!(inv.memory.modules[0].part_number.as_deref(), Some("M471B5273CH0-CH9"));
+    assert!(inv.summary.contains("17 MB HDD"), "{}", inv.summary);
+}
