@@ -524,14 +524,14 @@ impl Inventory {
         }
         let mut out = vec![self.summary.clone()];
         match &self.unit_id {
-            Some(id) => out.push(format!("unit id   {} (from {:?})", id.id, id.source)),
-            None => out.push("unit id   none: no real serial, wired MAC or disk serial".into()),
+            Some(id) => out.push(format!("unit id {} (from {:?})", id.id, id.source)),
+            None => out.push("unit id none: no real serial, wired MAC or disk serial".into()),
         }
-        out.push(format!("serial    {}", or(&self.unit.serial)));
+        out.push(format!("serial {}", or(&self.unit.serial)));
         if let Probed::Value(fw) = &self.firmware {
             if let Some(b) = &fw.bios {
                 out.push(format!(
-                    "BIOS      {} {} ({}) · SMBIOS {}",
+                    "BIOS {} {} ({}) · SMBIOS {}",
                     b.vendor.as_deref().unwrap_or("?"),
                     b.version.as_deref().unwrap_or("?"),
                     b.release_date.as_deref().unwrap_or("?"),
@@ -539,12 +539,12 @@ impl Inventory {
                 ));
             }
             for p in &fw.problems {
-                out.push(format!("          {p}"));
+                out.push(format!("  {p}"));
             }
         }
         let c = &self.cpu;
         out.push(format!(
-            "CPU       {} · {} cores / {} threads · {} MHz max · x86-64-v{} · {}{}",
+            "CPU {} · {} cores / {} threads · {} MHz max · x86-64-v{} · {}{}",
             or(&c.model),
             or(&c.cores),
             or(&c.threads),
@@ -561,15 +561,15 @@ impl Inventory {
         };
         match (m.slots_used.value(), m.slots_total.value(), &m.slots_total) {
             (Some(used), Some(total), _) => out.push(format!(
-                "memory    {seen}, {used} of {total} slots used, max {}",
+                "memory {seen}, {used} of {total} slots used, max {}",
                 m.max_capacity_bytes.value().map(|b| gb(*b)).unwrap_or_else(|| "?".into())
             )),
-            (_, _, Probed::Unavailable(why)) => out.push(format!("memory    {seen}; slots unknown: {why}")),
-            _ => out.push(format!("memory    {seen}")),
+            (_, _, Probed::Unavailable(why)) => out.push(format!("memory {seen}; slots unknown: {why}")),
+            _ => out.push(format!("memory {seen}")),
         }
         for module in m.modules.iter().filter(|x| x.installed()) {
             out.push(format!(
-                "          {} {} {} {} MT/s {} {}",
+                "  {} {} {} {} MT/s {} {}",
                 module.locator.as_deref().unwrap_or("?"),
                 module.size_bytes.map(gb).unwrap_or_else(|| "?".into()),
                 module.memory_type.as_deref().unwrap_or("?"),
@@ -581,13 +581,10 @@ impl Inventory {
         for d in &self.disks {
             let x = &d.details;
             out.push(format!(
-                "disk      {} · {} · {} · {:?} · fw {} · {}/{} B sectors{}{}",
+                "disk {} · {} · {} · {:?} · fw {} · {}/{} B sectors{}{}",
                 x.name,
                 or(&x.model),
-                x.size_bytes
-                    .value()
-                    .map(|b| decimal_size(*b))
-                    .unwrap_or_else(|| "?".into()),
+                x.size_bytes.value().map(|b| decimal_size(*b)).unwrap_or_else(|| "?".into()),
                 x.transport,
                 or(&x.firmware),
                 or(&x.logical_sector_bytes),
@@ -598,14 +595,14 @@ impl Inventory {
         }
         for mon in &self.monitors {
             out.push(format!(
-                "monitor   {} · {}",
+                "monitor {} · {}",
                 mon.connector,
                 mon.summary.as_deref().or(mon.unavailable.as_deref()).unwrap_or("?")
             ));
         }
         for b in &self.power.batteries {
             out.push(format!(
-                "battery   {} · health {} % · {}",
+                "battery {} · health {} % · {}",
                 b.name,
                 b.health_percent.map(|h| h.to_string()).unwrap_or_else(|| "?".into()),
                 b.status
@@ -613,11 +610,11 @@ impl Inventory {
         }
         let d = &self.devices;
         for g in &d.graphics {
-            out.push(format!("graphics  {}", g.name()));
+            out.push(format!("graphics {}", g.name()));
         }
         for n in &d.network {
             out.push(format!(
-                "network   {} {:?} {} link {}",
+                "network {} {:?} {} link {}",
                 n.name,
                 n.kind,
                 n.mac.as_deref().unwrap_or("?"),
@@ -629,16 +626,16 @@ impl Inventory {
             ));
         }
         for s in &d.sound {
-            out.push(format!("sound     {}", s.name));
+            out.push(format!("sound {}", s.name));
         }
         for c in &d.cameras {
-            out.push(format!("camera    {c}"));
+            out.push(format!("camera {c}"));
         }
         for o in &d.optical_drives {
-            out.push(format!("optical   {o}"));
+            out.push(format!("optical {o}"));
         }
         out.push(format!(
-            "input     {} keyboard(s), {} touchpad(s), {} mouse/mice; {} USB device(s)",
+            "input {} keyboard(s), {} touchpad(s), {} mouse/mice; {} USB device(s)",
             d.input.keyboards.len(),
             d.input.touchpads.len(),
             d.input.mice.len(),

@@ -56,7 +56,7 @@ fn firecracker_vm_full_inventory() {
     assert_eq!(inv.cpu.x86_64_level, Probed::Value(3));
     let json = serde_json::to_value(&inv).expect("serializes");
     assert_eq!(json["disks"][0]["name"], "vda");
-    assert!(inv.summary_lines().iter().any(|l| l.starts_with("network   eth0")));
+    assert!(inv.summary_lines().iter().any(|l| l.starts_with("network eth0")));
 }
 
 #[test]
@@ -118,7 +118,10 @@ fn qemu_pc_tree() {
     assert_eq!(d.graphics.len(), 1);
     assert_eq!((d.graphics[0].vendor_id, d.graphics[0].device_id), (0x1234, 0x1111));
     assert_eq!(d.input.keyboards, ["AT Translated Set 2 keyboard", "QEMU QEMU USB Keyboard"]);
-    assert_eq!(d.input.mice, ["QEMU QEMU USB Mouse", "QEMU QEMU USB Tablet", "ImExPS/2 Generic Explorer Mouse"]);
+    assert_eq!(
+        d.input.mice,
+        ["QEMU QEMU USB Mouse", "QEMU QEMU USB Tablet", "ImExPS/2 Generic Explorer Mouse"]
+    );
     // The USB stick: a disk on the USB transport, not the system medium (nothing is mounted).
     assert_eq!(inv.disks.len(), 1);
     let sda = &inv.disks[0].details;
