@@ -136,3 +136,22 @@ fn qemu_pc_tree() {
     assert_eq!(inv.memory.modules[0].part_number.as_deref(), Some("M471B5273CH0-CH9"));
     assert!(inv.summary.contains("17 MB HDD"), "{}", inv.summary);
 }
+
+mod never_panic {
+    use inventory::cpu::parse_cpuinfo;
+    use inventory::devices::{parse_asound_cards, parse_input_devices, IdDatabase};
+    use proptest::prelude::*;
+
+    // Text files of donated machines and of hwdata versions we have not seen: no input may panic.
+    proptest! {
+        #[test]
+        fn text_parsers(text in "(([0-9a-fA-F]{2,4}|C [0-9a-f]{2}|\t|\t\t|N: Name=|H: Handlers=|B: EV=| [0-9] \\[|processor|flags|: | |\n|[a-z\u{e9}]){0,12}){0,40}",
+                        v in any::<u16>(), d in any::<u16>(), c in any::<u8>()) {
+            let db = IdDatabase::parse(text.clone());
+            let _ = (db.vendor(v), db.device(v, d), db.class(c, c));
+            let _ = parse_input_devices(&text);
+            let _ = parse_asound_cards(&text);
+            let _ = parse_cpuinfo(&text);
+        }
+    }
+}
