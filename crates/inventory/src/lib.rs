@@ -379,7 +379,12 @@ pub fn probe_inventory(root: &Root, options: &Options) -> Inventory {
         wired_mac,
         disk_serials: disks
             .iter()
-            .filter(|d| d.details.system_medium.is_none() && !d.details.removable)
+            // Not the stick the station runs from, nor a card or USB drive someone plugged in.
+            .filter(|d| {
+                d.details.system_medium.is_none()
+                    && !d.details.removable
+                    && d.details.transport != certificate::Transport::Usb
+            })
             .filter_map(|d| d.details.serial.value().cloned())
             .collect(),
     };

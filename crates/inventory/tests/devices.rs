@@ -94,7 +94,8 @@ fn id_database_lookups() {
 }
 
 /// A QEMU PC captured by scripts/capture-inventory-tree: USB keyboard, mouse, tablet and stick
-/// behind a hub, an AC'97 card, an IDE DVD drive, an e1000 NIC, SMBIOS strings.
+/// behind a hub, an AC'97 card, an IDE DVD drive, AHCI SATA and NVMe disks, an e1000 NIC,
+/// SMBIOS strings.
 #[test]
 fn qemu_pc_tree() {
     let inv = probe_inventory(&Root::at(dir("qemu-pc")), &Options { smart: false, benchmark: false });
@@ -122,19 +123,33 @@ fn qemu_pc_tree() {
         d.input.mice,
         ["QEMU QEMU USB Mouse", "QEMU QEMU USB Tablet", "ImExPS/2 Generic Explorer Mouse"]
     );
-    // The USB stick: a disk on the USB transport, not the system medium (nothing is mounted).
-    assert_eq!(inv.disks.len(), 1);
-    let sda = &inv.disks[0].details;
-    assert_eq!(sda.transport, Transport::Usb);
-    assert_eq!(sda.size_bytes, Probed::Value(16 << 20));
-    assert_eq!(sda.firmware, Probed::Value("2.5+".into()));
-    assert_eq!(sda.system_medium, None);
+    // NVMe (its hidden per-path node nvme0c0n1 is not a second disk), AHCI SATA, the USB stick.
+    let names: Vec<&str> = inv.disks.iter().map(|d| d.details.name.as_str()).collect();
+    assert_eq!(names, ["nvme0n1", "sda", "sdb"]);
+    let nvme = &inv.disks[0].details;
+    assert_eq!(nvme.transport, Transport::Nvme);
+    assert_eq!(nvme.serial, Probed::Value("SV-NVME-0002".into()));
+    assert_eq!(nvme.firmware, Probed::Value("10.0.2".into()), "NVMe: device/firmware_rev");
+    assert_eq!(nvme.rotational, Probed::Value(false));
+    assert!(nvme.wwn.value().is_some_and(|w| w.starts_with("nvme.1b36-")));
+    let sata = &inv.disks[1].details;
+    assert_eq!(sata.transport, Transport::Ata);
+    assert_eq!(sata.model, Probed::Value("SV QEMU SATA DIS".into()), "libata's 16-character INQUIRY model");
+    assert_eq!(sata.serial, Probed::Value("SV-SATA-0002".into()), "from VPD page 0x80");
+    assert_eq!(sata.wwn, Probed::Value("naa.5000c500a1b2c3d5".into()));
+    assert_eq!(sata.firmware, Probed::Value("2.5+".into()), "SCSI/ATA: device/rev");
+    assert_eq!(sata.rotational, Probed::Value(true));
+    assert_eq!(sata.size_bytes, Probed::Value(64 << 20));
+    let usb = &inv.disks[2].details;
+    assert_eq!(usb.transport, Transport::Usb);
+    assert_eq!(usb.size_bytes, Probed::Value(16 << 20));
+    assert!(inv.disks.iter().all(|d| d.details.system_medium.is_none()), "nothing is mounted");
     // Identity: the SMBIOS serial is real, so it wins over the NIC's MAC.
     assert_eq!(inv.unit_id.as_ref().map(|i| i.source), Some(inventory::unit_id::UnitIdSource::SystemSerial));
     let fw = inv.firmware.value().expect("SMBIOS tables");
     assert_eq!(fw.system.as_ref().and_then(|s| s.serial.as_deref()), Some("SVW510-01"));
     assert_eq!(inv.memory.modules[0].part_number.as_deref(), Some("M471B5273CH0-CH9"));
-    assert!(inv.summary.contains("17 MB HDD"), "{}", inv.summary);
+    assert!(inv.summary.contains("67 MB NVMe · 67 MB HDD · 17 MB HDD"), "{}", inv.summary);
 }
 
 mod never_panic {
