@@ -5,11 +5,12 @@
 //! certificate's disk records when the station has them at hand.
 
 use certificate::{
-    CheckStatus, Checks, DiskRecord, HardwareTest, HardwareTestKind, Outcome, SanitizeResult, Transport,
+    Certificate, CheckStatus, Checks, DiskRecord, HardwareTest, HardwareTestKind, Outcome, SanitizeResult,
+    Transport,
 };
 use inventory::power::Power;
 use inventory::smart::HealthVerdict;
-use inventory::HostInventory;
+use inventory::{HostInventory, Inventory};
 use serde::{Deserialize, Serialize};
 
 use crate::cpu;
@@ -198,6 +199,15 @@ pub struct DiskExtra {
     pub rotational: Option<bool>,
 }
 
+/// What the unit is, whichever inventory it comes from.
+#[derive(Debug)]
+struct UnitBasics {
+    kind: UnitKind,
+    cpu: CpuInput,
+    memory_bytes: Option<u64>,
+    monitor: Option<MonitorInput>,
+}
+
 /// The facts not in the inventory nor the certificate's disks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitFacts<'a> {
@@ -224,7 +234,94 @@ impl GradingInput {
         power: &Power,
         facts: &UnitFacts<'_>,
     ) -> GradingInput {
-        let kind = host.unit.chassis.value().map_or(UnitKind::Other, |c| UnitKind::from_chassis(c));
+        let unit = UnitBasics {
+            kind: host.unit.chassis.value().map_or(UnitKind::Other, |c| UnitKind::from_chassis(c)),
+            cpu: CpuInput {
+                model: host.cpu_model.value().cloned(),
+                threads: host.cpu_threads.value().copied(),
+                benchmark: None,
+                year: None,
+            },
+            memory_bytes: host.memory_bytes.value().copied(),
+            monitor: host
+                .monitors
+                .iter()
+                .find_map(|(_, m)| m.as_ref().ok())
+                .map(|m| MonitorInput { inches: m.nominal_inches.or(m.diagonal_inches) }),
+        };
+        Self::assemble(unit, disks, extra, power, facts)
+    }
+
+    /// Builds the input from a full inventory (`station inventory --json`) and the certificate
+    /// of the unit's run: its disks' wipe results, the worker's checks, the station's hardware
+    /// tests, whether a system was written. Each certificate disk is matched with the
+    /// inventory's disk of the same device path for its health and rotation.
+    pub fn from_inventory(
+        inventory: &Inventory,
+        certificate: &Certificate,
+        donated_by_local_authority: Option<bool>,
+        charger_included: Option<bool>,
+    ) -> GradingInput {
+        let cpu = &inventory.cpu;
+        let unit = UnitBasics {
+            kind: inventory.unit.chassis.value().map_or(UnitKind::Other, |c| UnitKind::from_chassis(c)),
+            cpu: CpuInput {
+                model: cpu.model.value().cloned(),
+                threads: cpu.threads.value().copied(),
+                benchmark: cpu.benchmark.as_ref().map(|b| f64::from(b.score)),
+                year: None,
+            },
+            // What the modules hold; the kernel's MemTotal (a little less) when SMBIOS is silent.
+            memory_bytes: inventory
+                .memory
+                .installed_bytes
+                .value()
+                .or(inventory.memory.total_bytes.value())
+                .copied(),
+            monitor: inventory
+                .monitors
+                .iter()
+                .find(|m| m.unavailable.is_none())
+                .map(|m| MonitorInput { inches: m.nominal_inches.or(m.diagonal_inches) }),
+        };
+        let extra: Vec<DiskExtra> = certificate
+            .disks
+            .iter()
+            .map(|record| {
+                let found =
+                    inventory.disks.iter().find(|d| format!("/dev/{}", d.details.name) == record.path);
+                DiskExtra {
+                    health: found.and_then(|d| d.health.as_deref()).and_then(|h| match h {
+                        "good" => Some(HealthVerdict::Good),
+                        "worn" => Some(HealthVerdict::Worn),
+                        "failing" => Some(HealthVerdict::Failing),
+                        "unknown" => Some(HealthVerdict::Unknown),
+                        _ => None,
+                    }),
+                    rotational: found.and_then(|d| d.details.rotational.value().copied()),
+                }
+            })
+            .collect();
+        let facts = UnitFacts {
+            checks: certificate.checks.as_ref(),
+            hardware_tests: &certificate.hardware_tests,
+            os_installed: certificate.image.as_ref().is_some_and(|i| !i.is_null()),
+            donated_by_local_authority,
+            charger_included,
+        };
+        let mut input = Self::assemble(unit, &certificate.disks, &extra, &inventory.power, &facts);
+        // The certificate's own outcome, as signed (the same rule as `Outcome::from_disks`).
+        input.wipe = certificate.result;
+        input
+    }
+
+    fn assemble(
+        unit: UnitBasics,
+        disks: &[DiskRecord],
+        extra: &[DiskExtra],
+        power: &Power,
+        facts: &UnitFacts<'_>,
+    ) -> GradingInput {
         let disks_in = disks
             .iter()
             .enumerate()
@@ -268,23 +365,13 @@ impl GradingInput {
             };
             BatteryInput { health_percent: b.health_percent, charges: from_check.or(from_kernel) }
         });
-        let monitor = host
-            .monitors
-            .iter()
-            .find_map(|(_, m)| m.as_ref().ok())
-            .map(|m| MonitorInput { inches: m.nominal_inches.or(m.diagonal_inches) });
         GradingInput {
-            kind,
-            cpu: CpuInput {
-                model: host.cpu_model.value().cloned(),
-                threads: host.cpu_threads.value().copied(),
-                benchmark: None,
-                year: None,
-            },
-            memory_bytes: host.memory_bytes.value().copied(),
+            kind: unit.kind,
+            cpu: unit.cpu,
+            memory_bytes: unit.memory_bytes,
             disks: disks_in,
             battery,
-            monitor,
+            monitor: unit.monitor,
             checks: facts.checks.cloned(),
             hardware_tests: facts.hardware_tests.to_vec(),
             wipe: Outcome::from_disks(disks),

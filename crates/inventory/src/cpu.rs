@@ -9,7 +9,7 @@ use std::fs;
 use std::time::{Duration, Instant};
 
 use certificate::Probed;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Root;
 
@@ -120,7 +120,7 @@ pub const NOTABLE_FLAGS: &[&str] = &[
 ];
 
 /// A clock frequency and where it was read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Frequency {
     /// MHz.
     pub mhz: u32,
@@ -130,7 +130,7 @@ pub struct Frequency {
 }
 
 /// The processor as the inventory reports it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cpu {
     /// Vendor (`GenuineIntel`, `AuthenticAMD`).
     pub vendor: Probed<String>,
@@ -268,7 +268,7 @@ pub fn cpu_from_cpuinfo(text: &str) -> Cpu {
 }
 
 /// The result of [`run_benchmark`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchmarkScore {
     /// Work units per second of CPU time, median of the windows (higher is faster).
     pub score: u32,

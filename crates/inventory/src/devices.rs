@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fs;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Root;
 
@@ -111,7 +111,7 @@ pub fn load_ids(root: &Root, name: &str) -> Option<IdDatabase> {
 }
 
 /// A PCI function.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PciDevice {
     /// Bus address (`0000:00:02.0`).
     pub address: String,
@@ -193,7 +193,7 @@ pub fn probe_pci(root: &Root, ids: Option<&IdDatabase>) -> Vec<PciDevice> {
 }
 
 /// A USB device (not an interface, not a root hub).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsbDevice {
     /// Kernel name (`1-1.2`).
     pub bus_path: String,
@@ -237,7 +237,7 @@ pub fn probe_usb(root: &Root, ids: Option<&IdDatabase>) -> Vec<UsbDevice> {
 }
 
 /// Kind of network interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NetKind {
     /// Ethernet on a real bus (PCI, USB).
@@ -250,7 +250,7 @@ pub enum NetKind {
 
 /// A network interface backed by hardware (virtual ones — lo, bridges, tunnels — are left out:
 /// they have no `device` link).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetInterface {
     /// Kernel name (`enp0s25`, `wlp3s0`).
     pub name: String,
@@ -305,7 +305,7 @@ pub fn probe_net(root: &Root) -> Vec<NetInterface> {
 }
 
 /// A sound card as /proc/asound/cards lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SoundCard {
     /// Card number.
     pub index: u32,
@@ -344,7 +344,7 @@ pub fn parse_asound_cards(text: &str) -> Vec<SoundCard> {
 }
 
 /// Input devices by what they are for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputDevices {
     /// Keyboards (handlers include `kbd`, with key repeat: EV_REP).
     pub keyboards: Vec<String>,
@@ -403,7 +403,7 @@ pub fn parse_input_devices(text: &str) -> InputDevices {
 }
 
 /// Everything on the buses that is not a disk or a monitor.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Devices {
     /// Display controllers (PCI class 03).
     pub graphics: Vec<PciDevice>,

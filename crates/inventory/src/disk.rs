@@ -166,7 +166,7 @@ pub fn smart_verdict_from_json(json: &[u8]) -> Probed<SmartVerdict> {
 
 /// A disk as sysfs describes it (/sys/block/NAME, Documentation/ABI/stable/sysfs-block), read
 /// without opening the device, so it works on fixture trees.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DiskDetails {
     /// Kernel name (`sda`, `nvme0n1`, `mmcblk0`).
     pub name: String,

@@ -34,7 +34,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use certificate::{Probed, Unit};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use disk::{
     list_disks, probe_disk, probe_disk_details, smart_for, smart_verdict_from_json, DiskDetails, DiskFacts,
@@ -187,7 +187,7 @@ pub struct Options {
 }
 
 /// Firmware identity beyond /sys/class/dmi/id, from the raw SMBIOS tables.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Firmware {
     /// BIOS vendor, version, date (type 0).
     pub bios: Option<smbios::Bios>,
@@ -204,7 +204,7 @@ pub struct Firmware {
 }
 
 /// Memory: what the kernel sees and what the slots hold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Memory {
     /// MemTotal of /proc/meminfo, bytes (a little less than installed: the kernel's own share).
     pub total_bytes: Probed<u64>,
@@ -221,7 +221,7 @@ pub struct Memory {
 }
 
 /// A disk: sysfs facts and, when smartctl was run, its verdict and our health judgement.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Disk {
     /// From /sys/block.
     #[serde(flatten)]
@@ -235,7 +235,7 @@ pub struct Disk {
 }
 
 /// A connector and its monitor.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitorEntry {
     /// DRM connector (`card0-VGA-1`).
     pub connector: String,
@@ -262,7 +262,7 @@ pub struct MonitorEntry {
 }
 
 /// Everything the station records about a unit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inventory {
     /// The label line (see [`Inventory::summary`]).
     pub summary: String,

@@ -10,15 +10,15 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dmi::{chassis_name, is_placeholder};
 
 /// A problem in the SMBIOS data, with the byte offset where it was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmbiosError {
     /// Which blob: `entry point` or `table`.
-    pub blob: &'static str,
+    pub blob: std::borrow::Cow<'static, str>,
     /// Byte offset within that blob.
     pub offset: usize,
     /// What is wrong, in plain words.
@@ -34,15 +34,15 @@ impl fmt::Display for SmbiosError {
 impl std::error::Error for SmbiosError {}
 
 fn ep_err(offset: usize, message: impl Into<String>) -> SmbiosError {
-    SmbiosError { blob: "entry point", offset, message: message.into() }
+    SmbiosError { blob: "entry point".into(), offset, message: message.into() }
 }
 
 fn table_err(offset: usize, message: impl Into<String>) -> SmbiosError {
-    SmbiosError { blob: "table", offset, message: message.into() }
+    SmbiosError { blob: "table".into(), offset, message: message.into() }
 }
 
 /// The SMBIOS version the firmware claims.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SmbiosVersion {
     /// Major version.
     pub major: u8,
@@ -63,7 +63,7 @@ impl SmbiosVersion {
 }
 
 /// The SMBIOS entry point structure (DSP0134 §5.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryPoint {
     /// `_SM_` (2.1–2.x, 32-bit, §5.2.1), `_SM3_` (3.x, 64-bit, §5.2.2) or `_DMI_` (legacy DMI 2.0).
     pub anchor: &'static str,
@@ -255,7 +255,7 @@ pub fn walk(table: &[u8]) -> (Vec<Structure<'_>>, Option<SmbiosError>) {
 }
 
 /// BIOS information (type 0, DSP0134 §7.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bios {
     /// BIOS vendor.
     pub vendor: Option<String>,
@@ -266,7 +266,7 @@ pub struct Bios {
 }
 
 /// System information (type 1, §7.2).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemInfo {
     /// Manufacturer.
     pub manufacturer: Option<String>,
@@ -287,7 +287,7 @@ pub struct SystemInfo {
 }
 
 /// Baseboard information (type 2, §7.3).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Board {
     /// Manufacturer.
     pub manufacturer: Option<String>,
@@ -300,7 +300,7 @@ pub struct Board {
 }
 
 /// System enclosure (type 3, §7.4).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chassis {
     /// Manufacturer.
     pub manufacturer: Option<String>,
@@ -315,7 +315,7 @@ pub struct Chassis {
 }
 
 /// A physical memory array (type 16, §7.17): a set of slots.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryArray {
     /// Handle, which type 17 devices refer to.
     pub handle: u16,
@@ -330,7 +330,7 @@ pub struct MemoryArray {
 }
 
 /// One memory slot and the module in it (type 17, §7.18).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryModule {
     /// Handle of the array it belongs to.
     pub array_handle: Option<u16>,
@@ -366,7 +366,7 @@ impl MemoryModule {
 }
 
 /// What the raw SMBIOS tables say.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Smbios {
     /// The entry point's version, or the version given to [`Smbios::parse_table`].
     pub version: SmbiosVersion,

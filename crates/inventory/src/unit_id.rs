@@ -8,13 +8,13 @@
 //! source, and the source is named so a refurbisher knows how far to trust it: a disk swap
 //! changes a disk-derived id.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::dmi::is_placeholder;
 
 /// Where a [`UnitId`] came from, most trustworthy first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitIdSource {
     /// SMBIOS system serial number (type 1).
@@ -28,7 +28,7 @@ pub enum UnitIdSource {
 }
 
 /// A stable, hashed identifier and its source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitId {
     /// `sv1-` and the first 24 hex digits (96 bits) of SHA-256 over `source:value`.
     pub id: String,

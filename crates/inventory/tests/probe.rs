@@ -72,3 +72,17 @@ fn smart_verdicts() {
         matches!(smart_verdict_from_json(b"{truncated"), Probed::Unavailable(ref w) if w.contains("not JSON"))
     );
 }
+
+#[test]
+fn the_full_inventory_reads_back_from_its_json() {
+    // `station grade --inventory FILE` reads what `station inventory --json` wrote.
+    for tree in ["qemu-pc", "optiplex", "dell-e4310", "firecracker"] {
+        let inv = inventory::probe_inventory(
+            &fixture(tree),
+            &inventory::Options { smart: false, benchmark: false },
+        );
+        let json = serde_json::to_string(&inv).expect("serializes");
+        let back: inventory::Inventory = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, inv, "{tree}");
+    }
+}

@@ -31,8 +31,21 @@ pub struct GradeArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// The unit to grade: a grading input as JSON (docs/grading.md, "Input").
-    #[arg(long, value_name = "FILE")]
-    pub input: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "inventory", conflicts_with = "inventory")]
+    pub input: Option<PathBuf>,
+    /// Or: the unit's inventory, as `station inventory --json` writes it...
+    #[arg(long, value_name = "FILE", requires = "checks")]
+    pub inventory: Option<PathBuf>,
+    /// ...with the certificate of its run (signed or not): the wipe results, the worker's checks,
+    /// the station's hardware tests, the system written.
+    #[arg(long, value_name = "FILE", requires = "inventory")]
+    pub checks: Option<PathBuf>,
+    /// A local authority gave the unit (for the prix solidaire; unknown otherwise).
+    #[arg(long)]
+    pub local_authority: bool,
+    /// A working charger goes with the unit (laptops; unknown otherwise).
+    #[arg(long)]
+    pub charger: bool,
     /// Language of the text output.
     #[arg(long, value_enum, default_value = "fr")]
     pub lang: LangArg,
@@ -52,11 +65,30 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<String> {
         }
         None => Policy::default_policy(),
     };
-    let text = std::fs::read_to_string(&args.input)
-        .with_context(|| format!("cannot read the grading input {}", args.input.display()))?;
-    let input: GradingInput = serde_json::from_str(&text).with_context(|| {
-        format!("{} is not a grading input (docs/grading.md, \"Input\")", args.input.display())
-    })?;
+    let input = match (&args.input, &args.inventory, &args.checks) {
+        (Some(path), _, _) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the grading input {}", path.display()))?;
+            serde_json::from_str::<GradingInput>(&text).with_context(|| {
+                format!("{} is not a grading input (docs/grading.md, \"Input\")", path.display())
+            })?
+        }
+        (None, Some(inventory), Some(checks)) => {
+            let text = std::fs::read_to_string(inventory)
+                .with_context(|| format!("cannot read the inventory {}", inventory.display()))?;
+            let inventory_facts: inventory::Inventory = serde_json::from_str(&text).with_context(|| {
+                format!("{} is not an inventory (`station inventory --json` writes one)", inventory.display())
+            })?;
+            let certificate = read_certificate(checks)?;
+            GradingInput::from_inventory(
+                &inventory_facts,
+                &certificate,
+                args.local_authority.then_some(true),
+                args.charger.then_some(true),
+            )
+        }
+        _ => anyhow::bail!("give --input FILE, or --inventory FILE with --checks FILE"),
+    };
     let grade = grading::grade(&input, &policy);
     if args.json {
         let mut json = serde_json::to_string_pretty(&grade).context("the grade cannot be written as JSON")?;
@@ -65,6 +97,22 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<String> {
     } else {
         Ok(grade.to_text(args.lang.into()))
     }
+}
+
+/// A certificate file: signed (its signature must verify) or bare.
+fn read_certificate(path: &std::path::Path) -> anyhow::Result<certificate::Certificate> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read the certificate {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", path.display()))?;
+    if value.get("signatures").is_some() {
+        let verified = certificate::SignedDocument::from_json(&bytes)
+            .and_then(|d| d.verify())
+            .with_context(|| format!("{} does not verify", path.display()))?;
+        return Ok(verified.certificate);
+    }
+    serde_json::from_value(value)
+        .with_context(|| format!("{} is not a certificate (docs/certificate.md)", path.display()))
 }
 
 #[cfg(test)]
@@ -76,7 +124,16 @@ mod tests {
     }
 
     fn args(input: &str) -> GradeArgs {
-        GradeArgs { policy: None, input: fixture(input), lang: LangArg::Fr, json: false }
+        GradeArgs {
+            policy: None,
+            input: Some(fixture(input)),
+            inventory: None,
+            checks: None,
+            local_authority: false,
+            charger: false,
+            lang: LangArg::Fr,
+            json: false,
+        }
     }
 
     #[test]
@@ -93,6 +150,45 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
         assert_eq!(v["grade"], "pieces");
         assert_eq!(v["reasons"][0]["code"], "wipe_failed");
+    }
+
+    #[test]
+    fn an_inventory_and_a_signed_certificate_are_graded_and_a_tampered_one_is_refused() {
+        let dir = std::env::temp_dir().join(format!("sv-grade-inv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        // A real inventory of a captured QEMU PC, as `station inventory --json` writes it.
+        let root = inventory::Root::at(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../inventory/tests/fixtures/qemu-pc"),
+        );
+        let inv = inventory::probe_inventory(&root, &inventory::Options { smart: false, benchmark: false });
+        let inv_path = dir.join("inventory.json");
+        std::fs::write(&inv_path, serde_json::to_vec(&inv).expect("JSON")).expect("write");
+        let key = certificate::SigningIdentity::from_seed(&[9; 32]);
+        let cert = certificate::example::with_station_key(certificate::example::certificate("WD-1"), &key);
+        let signed = key.sign(&cert).expect("signs");
+        let cert_path = dir.join("cert.json");
+        std::fs::write(&cert_path, signed.to_json_pretty()).expect("write");
+        let args = GradeArgs {
+            input: None,
+            inventory: Some(inv_path.clone()),
+            checks: Some(cert_path.clone()),
+            local_authority: true,
+            json: true,
+            ..args("laptop-2019-nvme.json")
+        };
+        let out = run(&args).expect("graded");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        assert!(v["grade"].is_string(), "{v}");
+        assert!(v["reasons"].as_array().is_some_and(|r| r.iter().any(|r| r["code"] == "cpu")), "{v}");
+
+        let tampered = std::fs::read_to_string(&cert_path).expect("read").replacen("WD-1", "WD-2", 1);
+        std::fs::write(&cert_path, tampered).expect("write");
+        let e = run(&args).expect_err("refused");
+        assert!(format!("{e:#}").contains("does not verify"), "{e:#}");
+        std::fs::write(&inv_path, "{\"unit\": 1}").expect("write");
+        let e = run(&args).expect_err("refused");
+        assert!(format!("{e:#}").contains("inventory.json is not an inventory"), "{e:#}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
