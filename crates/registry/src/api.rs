@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::Extension;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,6 +14,7 @@ use certificate::{SignedDocument, VerifyError};
 use serde_json::json;
 
 use crate::store::{Inserted, NewCertificate, Store, StoreError};
+use crate::web::auth::Principal;
 
 /// Largest certificate body accepted. A certificate with a dozen disks is a few tens of KiB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -56,12 +58,25 @@ pub struct AppState {
     pub log: Arc<LogIdentity>,
     /// Per-station ingest rate limit.
     pub limiter: Arc<RateLimiter>,
+    /// The web interface's settings.
+    pub web: Arc<crate::web::WebConfig>,
 }
 
 impl AppState {
     /// State with the default rate limit.
     pub fn new(store: Arc<dyn Store>, log: Arc<LogIdentity>) -> Self {
-        AppState { store, log, limiter: Arc::new(RateLimiter::new(RATE_PER_SECOND, RATE_BURST)) }
+        AppState {
+            store,
+            log,
+            limiter: Arc::new(RateLimiter::new(RATE_PER_SECOND, RATE_BURST)),
+            web: Arc::new(crate::web::WebConfig::default()),
+        }
+    }
+
+    /// The same state with these web interface settings.
+    pub fn with_web(mut self, web: crate::web::WebConfig) -> Self {
+        self.web = Arc::new(web);
+        self
     }
 }
 
@@ -136,13 +151,19 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// The router, for the server and for tests.
+/// The router, for the server and for tests: the API, then the web pages
+/// ([`crate::web::routes`]). The lookups need an API token or a session; ingest and enrolment
+/// are authenticated by the stations' signatures and approval; the log is public.
 pub fn app(state: AppState) -> Router {
+    let lookups = Router::new()
+        .route("/api/v1/certificates/{id}", get(get_certificate))
+        .route("/api/v1/disks/{serial}", get(disk_history))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::require_api_user));
     Router::new()
         .route("/api/v1/stations/enrol", post(enrol))
         .route("/api/v1/certificates", post(ingest))
-        .route("/api/v1/certificates/{id}", get(get_certificate))
-        .route("/api/v1/disks/{serial}", get(disk_history))
+        .merge(lookups)
+        .merge(crate::web::routes())
         .route("/api/v1/log/checkpoint", get(checkpoint))
         .route("/api/v1/log/key", get(log_key))
         .route("/api/v1/log/proof/inclusion", get(inclusion))
@@ -306,23 +327,36 @@ async fn ingest(
 
 async fn get_certificate(
     State(state): State<AppState>,
+    Extension(principal): Extension<Arc<Principal>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let stored = state.store.certificate(&id)?.ok_or_else(|| {
+        // A donor's token sees its own lots only; anything else is "not found", not "forbidden",
+        // so it learns nothing about other donors' certificates.
+        let row = crate::web::visible_certificate(state.store.as_ref(), &principal.user, &id)?.ok_or_else(|| {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}"))
         })?;
-        Ok(([(header::CONTENT_TYPE, "application/json")], stored.document).into_response())
+        Ok(([(header::CONTENT_TYPE, "application/json")], row.document).into_response())
     })
     .await
 }
 
 async fn disk_history(
     State(state): State<AppState>,
+    Extension(principal): Extension<Arc<Principal>>,
     Path(serial): Path<String>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let entries = state.store.disk_history(&serial)?;
+        let mut entries = state.store.disk_history(&serial)?;
+        if principal.user.role == crate::store::Role::Donor {
+            let q = crate::store::SearchQuery {
+                disk_serial: Some(serial.clone()),
+                ..crate::web::scope(&principal.user)
+            };
+            let visible: std::collections::HashSet<String> =
+                state.store.search(&q)?.into_iter().map(|r| r.id).collect();
+            entries.retain(|e| visible.contains(&e.certificate_id));
+        }
         Ok(Json(json!({"serial": serial, "certificates": entries})).into_response())
     })
     .await

@@ -2,12 +2,15 @@
 //! and answers "was disk X wiped, how, when, by whom?".
 //!
 //! [`api::app`] is the axum router (`POST /api/v1/certificates`, `GET /api/v1/certificates/{id}`,
-//! `GET /api/v1/disks/{serial}`); [`store::Store`] is the database behind it, with
+//! `GET /api/v1/disks/{serial}`) with the web interface of [`web`] merged in (pages for
+//! supervisors and donors, PDFs, the public check); [`store::Store`] is the database behind it, with
 //! [`store::SqliteStore`] as the embedded default; [`serve`] runs the router on a listener.
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod api;
 pub mod store;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -22,6 +25,15 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, app(AppState::new(store, log))).with_graceful_shutdown(shutdown).await
+}
+
+/// Serves the API and the web pages with `state` on `listener` until `shutdown` completes.
+pub async fn serve_state(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }
 
 /// The default origin of a registry's log (and the name of its key).
