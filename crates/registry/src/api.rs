@@ -5,10 +5,10 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::Extension;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use certificate::{SignedDocument, VerifyError};
 use serde_json::json;
@@ -333,9 +333,9 @@ async fn get_certificate(
     blocking(move || {
         // A donor's token sees its own lots only; anything else is "not found", not "forbidden",
         // so it learns nothing about other donors' certificates.
-        let row = crate::web::visible_certificate(state.store.as_ref(), &principal.user, &id)?.ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}"))
-        })?;
+        let row = crate::web::visible_certificate(state.store.as_ref(), &principal.user, &id)?.ok_or_else(
+            || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}")),
+        )?;
         Ok(([(header::CONTENT_TYPE, "application/json")], row.document).into_response())
     })
     .await

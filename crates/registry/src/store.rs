@@ -223,13 +223,25 @@ pub trait Store: Send + Sync {
     /// The leaf index of a leaf hash, if it is in the log.
     fn leaf_index(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError>;
     /// Creates an account; a donor account is linked to `donors` (created if new).
-    fn add_user(&self, name: &str, role: Role, password_hash: &str, donors: &[String]) -> Result<User, StoreError>;
+    fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        donors: &[String],
+    ) -> Result<User, StoreError>;
     /// An account by name.
     fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
     /// Every account, by name.
     fn users(&self) -> Result<Vec<User>, StoreError>;
     /// Records a session by the SHA-256 (hex) of its token.
-    fn add_session(&self, token_sha256: &str, user: &str, csrf: &str, expires_at: &str) -> Result<(), StoreError>;
+    fn add_session(
+        &self,
+        token_sha256: &str,
+        user: &str,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError>;
     /// A session by the SHA-256 (hex) of its token, with its account.
     fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError>;
     /// Ends a session.
@@ -859,7 +871,13 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn add_user(&self, name: &str, role: Role, password_hash: &str, donors: &[String]) -> Result<User, StoreError> {
+    fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        donors: &[String],
+    ) -> Result<User, StoreError> {
         self.tx(true, |tx| {
             if Self::find_user(tx, name)?.is_some() {
                 return Err(StoreError::UserExists(name.to_owned()));
@@ -894,7 +912,13 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
-    fn add_session(&self, token_sha256: &str, user: &str, csrf: &str, expires_at: &str) -> Result<(), StoreError> {
+    fn add_session(
+        &self,
+        token_sha256: &str,
+        user: &str,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError> {
         self.tx(true, |tx| {
             // Expired sessions are swept on each login; lookups also check the expiry.
             tx.exec("DELETE FROM sessions WHERE expires_at < $1", &[t(&now())])?;
@@ -944,7 +968,8 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn api_token_user(&self, token_sha256: &str) -> Result<Option<User>, StoreError> {
         self.tx(false, |tx| {
-            let rows = tx.query("SELECT user_name FROM api_tokens WHERE token_sha256 = $1", &[t(token_sha256)])?;
+            let rows =
+                tx.query("SELECT user_name FROM api_tokens WHERE token_sha256 = $1", &[t(token_sha256)])?;
             match rows.first() {
                 Some(row) => Self::find_user(tx, &row[0].text().unwrap_or_default()),
                 None => Ok(None),
@@ -1008,7 +1033,11 @@ impl<B: Backend> Store for SqlStore<B> {
             filter(&mut sql, "c.unit_serial = ?", &[v]);
         }
         if let Some(v) = &q.disk_serial {
-            filter(&mut sql, "c.id IN (SELECT d.certificate_id FROM certificate_disks d WHERE d.serial = ?)", &[v]);
+            filter(
+                &mut sql,
+                "c.id IN (SELECT d.certificate_id FROM certificate_disks d WHERE d.serial = ?)",
+                &[v],
+            );
         }
         if let Some(v) = &q.certificate_id {
             filter(&mut sql, "c.id = ?", &[v]);

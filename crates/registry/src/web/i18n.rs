@@ -430,7 +430,10 @@ mod tests {
                 }
                 let rest = &source[i + 3..];
                 let Some(start) = rest.find('"') else { continue };
-                if !rest[..start].chars().all(|c| c.is_alphanumeric() || c == '.' || c == '_' || c == ',' || c == ' ') {
+                if !rest[..start]
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '.' || c == '_' || c == ',' || c == ' ')
+                {
                     continue;
                 }
                 let key: String = rest[start + 1..].chars().take_while(|c| *c != '"').collect();

@@ -9,9 +9,9 @@ pub mod auth;
 pub mod flags;
 pub mod html;
 pub mod i18n;
+mod pages;
 pub mod pdf;
 pub mod report;
-mod pages;
 
 use std::sync::Arc;
 

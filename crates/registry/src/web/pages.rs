@@ -50,7 +50,11 @@ pub fn head(h: &mut Html, lang: Lang, title: &str) {
 fn shell(h: &mut Html, ctx: &Ctx, title: &str) {
     let l = ctx.lang;
     head(h, l, title);
-    h.raw("<a class=\"skip\" href=\"#main\">").text(tr(l, "skip")).raw("</a><header><p class=\"brand\">Seconde Vie — ").text(tr(l, "registry")).raw("</p>");
+    h.raw("<a class=\"skip\" href=\"#main\">")
+        .text(tr(l, "skip"))
+        .raw("</a><header><p class=\"brand\">Seconde Vie — ")
+        .text(tr(l, "registry"))
+        .raw("</p>");
     if let Some(p) = &ctx.principal {
         h.raw("<nav aria-label=\"").text(tr(l, "nav")).raw("\"><ul>");
         let mut link = |href: &'static str, key: &str| {
@@ -75,8 +79,12 @@ fn shell(h: &mut Html, ctx: &Ctx, title: &str) {
         h.raw("<button type=\"submit\">").text(tr(l, "logout")).raw("</button></form>");
     }
     match l {
-        Lang::Fr => h.raw("<p class=\"lang\"><a href=\"?lang=en\" hreflang=\"en\" lang=\"en\">English</a></p>"),
-        Lang::En => h.raw("<p class=\"lang\"><a href=\"?lang=fr\" hreflang=\"fr\" lang=\"fr\">Français</a></p>"),
+        Lang::Fr => {
+            h.raw("<p class=\"lang\"><a href=\"?lang=en\" hreflang=\"en\" lang=\"en\">English</a></p>")
+        }
+        Lang::En => {
+            h.raw("<p class=\"lang\"><a href=\"?lang=fr\" hreflang=\"fr\" lang=\"fr\">Français</a></p>")
+        }
     };
     h.raw("</header><main id=\"main\"><h1>").text(title).raw("</h1>");
 }
@@ -109,8 +117,10 @@ pub async fn stylesheet() -> Response {
 }
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    run(state, headers, q, |_, ctx| Ok(if ctx.principal.is_some() { redirect("/search") } else { redirect("/login") }))
-        .await
+    run(state, headers, q, |_, ctx| {
+        Ok(if ctx.principal.is_some() { redirect("/search") } else { redirect("/login") })
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +150,11 @@ fn login_html(ctx: &Ctx, token: &str, error: Option<&str>) -> Html {
 
 /// The login form. Before a session exists, a random token in a cookie and in the form protects
 /// the login itself from cross-site posting (double-submit; SameSite=Strict does the rest).
-pub async fn login_form(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     run(state, headers, q, |state, ctx| {
         if ctx.principal.is_some() {
             return Ok(redirect("/search"));
@@ -184,7 +198,10 @@ pub async fn login(
         if !ok {
             tracing::warn!(account = %name, "failed login");
             let token = cookie_token.unwrap_or_default();
-            return Ok(html_response(StatusCode::UNAUTHORIZED, login_html(ctx, &token, Some(tr(l, "login_failed")))));
+            return Ok(html_response(
+                StatusCode::UNAUTHORIZED,
+                login_html(ctx, &token, Some(tr(l, "login_failed"))),
+            ));
         }
         let token = auth::open_session(state.store.as_ref(), name)?;
         let mut r = redirect("/search");
@@ -204,7 +221,8 @@ pub async fn logout(
 ) -> Response {
     run(state, headers, q, move |state, ctx| {
         ctx.check_csrf(form.get("csrf").map(String::as_str))?;
-        if let Some(Credential::Session { token_sha256, .. }) = ctx.principal.as_ref().map(|p| &p.credential) {
+        if let Some(Credential::Session { token_sha256, .. }) = ctx.principal.as_ref().map(|p| &p.credential)
+        {
             state.store.delete_session(token_sha256)?;
         }
         let mut r = redirect("/login");
@@ -262,7 +280,9 @@ fn search_query(lang: Lang, form: &FormData) -> Result<SearchQuery, WebError> {
 fn query_string(form: &FormData) -> String {
     SEARCH_FIELDS
         .iter()
-        .filter_map(|(k, _)| form.get(*k).filter(|v| !v.trim().is_empty()).map(|v| format!("{k}={}", url_encode(v.trim()))))
+        .filter_map(|(k, _)| {
+            form.get(*k).filter(|v| !v.trim().is_empty()).map(|v| format!("{k}={}", url_encode(v.trim())))
+        })
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -285,7 +305,11 @@ pub async fn search(
         h.raw("<form method=\"get\" action=\"/search\" class=\"grid\" role=\"search\">");
         for (name, key) in SEARCH_FIELDS {
             let kind = if *name == "from" || *name == "to" { "date" } else { "text" };
-            h.raw("<div><label for=\"f-").text(name).raw("\">").text(tr(l, key)).raw("</label><input id=\"f-")
+            h.raw("<div><label for=\"f-")
+                .text(name)
+                .raw("\">")
+                .text(tr(l, key))
+                .raw("</label><input id=\"f-")
                 .text(name)
                 .raw("\" name=\"")
                 .text(name)
@@ -312,7 +336,9 @@ pub async fn search(
 
 fn certificate_table(h: &mut Html, l: Lang, rows: &[CertificateRow]) {
     h.raw("<div class=\"scroll\"><table><thead><tr>");
-    for key in ["col_certificate", "col_finished", "col_unit", "col_disks", "col_lot", "col_result", "col_station"] {
+    for key in
+        ["col_certificate", "col_finished", "col_unit", "col_disks", "col_lot", "col_result", "col_station"]
+    {
         h.raw("<th scope=\"col\">").text(tr(l, key)).raw("</th>");
     }
     h.raw("</tr></thead><tbody>");
@@ -350,7 +376,11 @@ fn disk_serials(c: &Certificate) -> String {
 /// doubled; a leading `=`, `+`, `-`, `@` gets a `'` so spreadsheets do not run it as a formula
 /// (OWASP "CSV Injection").
 pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
@@ -570,14 +600,22 @@ pub async fn certificate_page(
         let cert = &c.certificate;
         let mut h = Html::new();
         shell(&mut h, ctx, &fill(tr(l, "cert_title"), &[&c.row.id]));
-        h.raw("<p><a href=\"/certificates/").text(&url_encode(&c.row.id)).raw("/pdf\">").text(tr(l, "cert_pdf")).raw("</a></p>");
+        h.raw("<p><a href=\"/certificates/")
+            .text(&url_encode(&c.row.id))
+            .raw("/pdf\">")
+            .text(tr(l, "cert_pdf"))
+            .raw("</a></p>");
         h.raw("<p class=\"verdict\">").text(outcome_words(l, &c.row.result)).raw("</p>");
         h.raw("<h2>").text(tr(l, "cert_unit")).raw("</h2><dl>");
         let item = |h: &mut Html, key: &str, value: &str| {
             h.raw("<dt>").text(tr(l, key)).raw("</dt><dd>").text(value).raw("</dd>");
         };
         item(&mut h, "unit_serial", &probed(l, &cert.unit.serial));
-        item(&mut h, "unit_model", &format!("{} {}", probed(l, &cert.unit.vendor), probed(l, &cert.unit.model)));
+        item(
+            &mut h,
+            "unit_model",
+            &format!("{} {}", probed(l, &cert.unit.vendor), probed(l, &cert.unit.model)),
+        );
         item(&mut h, "unit_chassis", &probed(l, &cert.unit.chassis));
         item(&mut h, "f_lot", cert.lot.as_deref().unwrap_or("—"));
         item(&mut h, "operator", &cert.operator);
@@ -587,8 +625,14 @@ pub async fn certificate_page(
         item(&mut h, "grade", &grade_words(l, cert));
         h.raw("</dl>");
         for (i, d) in cert.disks.iter().enumerate() {
-            h.raw("<h2>").text(&fill(tr(l, "disk_heading"), &[&(i + 1).to_string(), &probed(l, &d.serial)])).raw("</h2><dl>");
-            item(&mut h, "disk_model", &format!("{} — {} Go", probed(l, &d.model), d.capacity_bytes / 1_000_000_000));
+            h.raw("<h2>")
+                .text(&fill(tr(l, "disk_heading"), &[&(i + 1).to_string(), &probed(l, &d.serial)]))
+                .raw("</h2><dl>");
+            item(
+                &mut h,
+                "disk_model",
+                &format!("{} — {} Go", probed(l, &d.model), d.capacity_bytes / 1_000_000_000),
+            );
             item(&mut h, "disk_result", disk_result_words(l, d.sanitization.result));
             item(&mut h, "disk_method", &method_words(l, &d.sanitization));
             item(&mut h, "disk_verification", &verification_words(l, &d.sanitization));
@@ -603,7 +647,11 @@ pub async fn certificate_page(
         h.raw("<h2>").text(tr(l, "cert_proof")).raw("</h2><dl>");
         item(&mut h, "signature", &signature_words(l, &c));
         item(&mut h, "log_position", &log_words(l, &c));
-        h.raw("</dl><p><a href=\"/api/v1/certificates/").text(&url_encode(&c.row.id)).raw("\">").text(tr(l, "cert_json")).raw("</a></p>");
+        h.raw("</dl><p><a href=\"/api/v1/certificates/")
+            .text(&url_encode(&c.row.id))
+            .raw("\">")
+            .text(tr(l, "cert_json"))
+            .raw("</a></p>");
         end(&mut h);
         Ok(html_response(StatusCode::OK, h))
     })
@@ -626,7 +674,9 @@ fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> Result<Vec<u
     pdf.line(9.0, false, &fill(tr(l, "pdf_check_at"), &[&check_url]));
     pdf.gap(24.0);
     pdf.line(12.0, true, tr(l, "cert_unit"));
-    let row = |pdf: &mut pdf::Pdf, key: &str, value: &str| pdf.line(10.0, false, &format!("{} : {value}", tr(l, key)));
+    let row = |pdf: &mut pdf::Pdf, key: &str, value: &str| {
+        pdf.line(10.0, false, &format!("{} : {value}", tr(l, key)))
+    };
     row(&mut pdf, "unit_serial", &probed(l, &cert.unit.serial));
     row(&mut pdf, "unit_model", &format!("{} {}", probed(l, &cert.unit.vendor), probed(l, &cert.unit.model)));
     row(&mut pdf, "f_lot", cert.lot.as_deref().unwrap_or("—"));
@@ -638,7 +688,11 @@ fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> Result<Vec<u
         pdf.gap(6.0);
         pdf.line(12.0, true, &fill(tr(l, "disk_heading"), &[&(i + 1).to_string(), &probed(l, &d.serial)]));
         row(&mut pdf, "disk_serial", &probed(l, &d.serial));
-        row(&mut pdf, "disk_model", &format!("{} — {} Go", probed(l, &d.model), d.capacity_bytes / 1_000_000_000));
+        row(
+            &mut pdf,
+            "disk_model",
+            &format!("{} — {} Go", probed(l, &d.model), d.capacity_bytes / 1_000_000_000),
+        );
         row(&mut pdf, "disk_result", disk_result_words(l, d.sanitization.result));
         row(&mut pdf, "disk_method", &method_words(l, &d.sanitization));
         row(&mut pdf, "disk_verification", &verification_words(l, &d.sanitization));
@@ -683,7 +737,9 @@ pub async fn check(
         let id = form.get("id").map(|s| s.trim().to_owned()).unwrap_or_default();
         let mut h = Html::new();
         shell(&mut h, ctx, tr(l, "check_title"));
-        h.raw("<p>").text(tr(l, "check_intro")).raw("</p><form method=\"get\" action=\"/check\" class=\"stack\"><label for=\"id\">")
+        h.raw("<p>")
+            .text(tr(l, "check_intro"))
+            .raw("</p><form method=\"get\" action=\"/check\" class=\"stack\"><label for=\"id\">")
             .text(tr(l, "check_number"))
             .raw("</label><input id=\"id\" name=\"id\" value=\"")
             .text(&id)
@@ -701,7 +757,9 @@ pub async fn check(
                     if c.signature.is_ok() && c.inclusion.is_ok() {
                         h.raw("<p class=\"ok\">").text(&fill(tr(l, "check_genuine"), &[&id])).raw("</p>");
                     } else {
-                        h.raw("<p class=\"error\">").text(&fill(tr(l, "check_not_proved"), &[&id])).raw("</p>");
+                        h.raw("<p class=\"error\">")
+                            .text(&fill(tr(l, "check_not_proved"), &[&id]))
+                            .raw("</p>");
                     }
                     h.raw("<ul><li>")
                         .text(&format!("{} : {}", tr(l, "finished"), c.certificate.finished_at))
@@ -739,7 +797,11 @@ fn flag_words(l: Lang, kind: &flags::FlagKind) -> String {
     }
 }
 
-pub async fn flags_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn flags_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     run(state, headers, q, move |state, ctx| {
         ctx.require(AUDITORS)?;
         let l = ctx.lang;
@@ -798,7 +860,9 @@ pub async fn lots_page(State(state): State<AppState>, headers: HeaderMap, RawQue
             .store
             .lots()?
             .into_iter()
-            .filter(|lot| p.user.role != Role::Donor || lot.donor.as_ref().is_some_and(|d| p.user.donors.contains(d)))
+            .filter(|lot| {
+                p.user.role != Role::Donor || lot.donor.as_ref().is_some_and(|d| p.user.donors.contains(d))
+            })
             .collect();
         let mut h = Html::new();
         shell(&mut h, ctx, tr(l, "lots_title"));
@@ -876,7 +940,11 @@ pub async fn lot_report_page(
         let donor = state.store.lot_donor(&lot)?;
         let mut h = Html::new();
         shell(&mut h, ctx, &fill(tr(l, "report_title"), &[&lot]));
-        h.raw("<p><a href=\"/lots/").text(&url_encode(&lot)).raw("/report.pdf\">").text(tr(l, "report_pdf")).raw("</a></p><ul>");
+        h.raw("<p><a href=\"/lots/")
+            .text(&url_encode(&lot))
+            .raw("/report.pdf\">")
+            .text(tr(l, "report_pdf"))
+            .raw("</a></p><ul>");
         for line in report_lines(l, &lot, donor.as_deref(), &r) {
             h.raw("<li>").text(&line).raw("</li>");
         }
@@ -912,7 +980,11 @@ pub async fn lot_report_pdf(
         for line in report_lines(l, &lot, donor.as_deref(), &r) {
             pdf.line(10.0, false, &line);
         }
-        pdf.line(8.0, false, &format!("{} {} — {}", tr(l, "report_source"), report::CO2_SOURCE_TITLE, report::CO2_SOURCE_URL));
+        pdf.line(
+            8.0,
+            false,
+            &format!("{} {} — {}", tr(l, "report_source"), report::CO2_SOURCE_TITLE, report::CO2_SOURCE_URL),
+        );
         pdf.gap(8.0);
         pdf.line(12.0, true, tr(l, "report_units"));
         for row in &rows {
@@ -931,7 +1003,9 @@ pub async fn lot_report_pdf(
             );
         }
         let mut response = ([(header::CONTENT_TYPE, "application/pdf")], pdf.finish()).into_response();
-        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"lot-{}.pdf\"", url_encode(&lot))) {
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("attachment; filename=\"lot-{}.pdf\"", url_encode(&lot)))
+        {
             response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
         }
         Ok(response)
@@ -942,7 +1016,11 @@ pub async fn lot_report_pdf(
 // ---------------------------------------------------------------------------------------------
 // Stations (admins and supervisors: approving a station is the supervisor's job in the CLI too)
 
-pub async fn stations_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn stations_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     run(state, headers, q, move |state, ctx| {
         let p = ctx.require(AUDITORS)?;
         let l = ctx.lang;
@@ -956,11 +1034,18 @@ pub async fn stations_page(State(state): State<AppState>, headers: HeaderMap, Ra
         h.raw("</tr></thead><tbody>");
         for s in &stations {
             let name = s.name.as_deref().unwrap_or("—");
-            h.raw("<tr><td>").text(name).raw("</td><td><code>").text(&s.key_id).raw("</code></td><td>").text(&s.requested_at).raw("</td><td>");
+            h.raw("<tr><td>")
+                .text(name)
+                .raw("</td><td><code>")
+                .text(&s.key_id)
+                .raw("</code></td><td>")
+                .text(&s.requested_at)
+                .raw("</td><td>");
             if let Some(when) = &s.revoked_at {
                 h.text(&fill(tr(l, "station_state_revoked"), &[when])).raw("</td><td>");
             } else if s.approved_at.is_some() {
-                h.text(tr(l, "station_state_approved")).raw("</td><td><form method=\"post\" action=\"/stations/revoke\">");
+                h.text(tr(l, "station_state_approved"))
+                    .raw("</td><td><form method=\"post\" action=\"/stations/revoke\">");
                 csrf_field(&mut h, p.csrf());
                 h.raw("<input type=\"hidden\" name=\"station\" value=\"")
                     .text(&s.key_id)
@@ -1018,7 +1103,9 @@ fn field<'a>(l: Lang, form: &'a FormData, name: &str) -> Result<&'a str, WebErro
 
 fn not_found_station(l: Lang, e: crate::store::StoreError) -> WebError {
     match e {
-        crate::store::StoreError::NoSuchStation(what) => WebError::NotFound(fill(tr(l, "err_no_station"), &[&what])),
+        crate::store::StoreError::NoSuchStation(what) => {
+            WebError::NotFound(fill(tr(l, "err_no_station"), &[&what]))
+        }
         other => other.into(),
     }
 }
@@ -1056,7 +1143,11 @@ pub async fn station_revoke(
 // ---------------------------------------------------------------------------------------------
 // Accounts and lots (admins only)
 
-pub async fn admin_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn admin_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     run(state, headers, q, move |state, ctx| {
         let p = ctx.require(ADMINS)?;
         let l = ctx.lang;
@@ -1134,7 +1225,8 @@ pub async fn admin_add_user(
             .get("donors")
             .map(|d| d.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
-        crate::accounts::add_user(state.store.as_ref(), name, role, password, &donors).map_err(|e| WebError::BadRequest(e.to_string()))?;
+        crate::accounts::add_user(state.store.as_ref(), name, role, password, &donors)
+            .map_err(|e| WebError::BadRequest(e.to_string()))?;
         Ok(())
     })
     .await
@@ -1193,6 +1285,9 @@ mod tests {
         assert!(verification_words(Lang::En, &bad).contains("4096 bytes differ"));
         bad.verification.mode = VerificationMode::None;
         assert_eq!(verification_words(Lang::En, &bad), "not verified: nothing was read back");
-        assert_eq!(method_words(Lang::En, s), "overwrite, method “zero” (NIST SP 800-88 Rev. 1, Clear), 1 pass(es)");
+        assert_eq!(
+            method_words(Lang::En, s),
+            "overwrite, method “zero” (NIST SP 800-88 Rev. 1, Clear), 1 pass(es)"
+        );
     }
 }

@@ -82,7 +82,8 @@ mod tests {
     fn graded(serial: &str, grade: Option<&str>) -> Certificate {
         let mut c = example::certificate("D");
         c.unit.serial = Probed::Value(serial.into());
-        c.grade = grade.map(|g| serde_json::json!({"schema": "seconde-vie/grade/v1", "grade": g, "reuse": true}));
+        c.grade =
+            grade.map(|g| serde_json::json!({"schema": "seconde-vie/grade/v1", "grade": g, "reuse": true}));
         c
     }
 

@@ -161,4 +161,3 @@ pub fn signed(key: &SigningIdentity, disk_serial: &str) -> (String, Vec<u8>) {
 pub fn error_code(v: &serde_json::Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("(no code)")
 }
-
