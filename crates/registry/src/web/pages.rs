@@ -487,6 +487,16 @@ fn verification_words(l: Lang, s: &SanitizeRecord) -> String {
     fill(tr(l, "verif_words"), &[&how_much, which, &found])
 }
 
+/// A capacity in decimal units, as disk makers count (IEC 80000-13 prefixes are not what the
+/// label on the disk says).
+fn capacity(l: Lang, bytes: u64) -> String {
+    if bytes >= 1_000_000_000 {
+        fill(tr(l, "size_gb"), &[&format!("{:.0}", bytes as f64 / 1e9)])
+    } else {
+        fill(tr(l, "size_mb"), &[&format!("{:.0}", bytes as f64 / 1e6)])
+    }
+}
+
 fn grade_words(l: Lang, c: &Certificate) -> String {
     match report::grade_word(c).as_deref() {
         Some(g @ ("A" | "B" | "C")) => fill(tr(l, "grade_reuse"), &[g]),
@@ -631,7 +641,7 @@ pub async fn certificate_page(
             item(
                 &mut h,
                 "disk_model",
-                &format!("{} — {} Go", probed(l, &d.model), d.capacity_bytes / 1_000_000_000),
+                &format!("{} — {}", probed(l, &d.model), capacity(l, d.capacity_bytes)),
             );
             item(&mut h, "disk_result", disk_result_words(l, d.sanitization.result));
             item(&mut h, "disk_method", &method_words(l, &d.sanitization));
@@ -691,7 +701,7 @@ fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> Result<Vec<u
         row(
             &mut pdf,
             "disk_model",
-            &format!("{} — {} Go", probed(l, &d.model), d.capacity_bytes / 1_000_000_000),
+            &format!("{} — {}", probed(l, &d.model), capacity(l, d.capacity_bytes)),
         );
         row(&mut pdf, "disk_result", disk_result_words(l, d.sanitization.result));
         row(&mut pdf, "disk_method", &method_words(l, &d.sanitization));
