@@ -698,11 +698,7 @@ fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> Result<Vec<u
         pdf.gap(6.0);
         pdf.line(12.0, true, &fill(tr(l, "disk_heading"), &[&(i + 1).to_string(), &probed(l, &d.serial)]));
         row(&mut pdf, "disk_serial", &probed(l, &d.serial));
-        row(
-            &mut pdf,
-            "disk_model",
-            &format!("{} — {}", probed(l, &d.model), capacity(l, d.capacity_bytes)),
-        );
+        row(&mut pdf, "disk_model", &format!("{} — {}", probed(l, &d.model), capacity(l, d.capacity_bytes)));
         row(&mut pdf, "disk_result", disk_result_words(l, d.sanitization.result));
         row(&mut pdf, "disk_method", &method_words(l, &d.sanitization));
         row(&mut pdf, "disk_verification", &verification_words(l, &d.sanitization));
