@@ -1201,3 +1201,40 @@ pub fn open(db: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
         Ok(std::sync::Arc::new(SqliteStore::open(std::path::Path::new(db))?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lot_column_is_filled_from_documents_stored_before_it_existed() {
+        let dir = std::env::temp_dir().join(format!("sv-store-backfill-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let store = SqliteStore::open(&dir.join("r.sqlite")).expect("db");
+        store.add_station("k", "AAAA", None).expect("station");
+        let new = |id: &str, document: &str| NewCertificate {
+            id: id.into(),
+            station_key_id: "k".into(),
+            document: document.into(),
+            canonical: id.as_bytes().to_vec(),
+            content_sha256: format!("sha-{id}"),
+            leaf_hash: certificate::log::leaf_hash(id.as_bytes()),
+            unit_serial: None,
+            // As a registry from before migration 3 stored it: no lot column.
+            lot: None,
+            result: "sanitized".into(),
+            finished_at: "2026-11-23T10:00:00.000Z".into(),
+            disks: vec![],
+        };
+        store.insert_certificate(&new("a", r#"{"certificate": {"lot": "LOT-OLD"}}"#)).expect("insert");
+        store.insert_certificate(&new("b", r#"{"certificate": {"lot": null}}"#)).expect("insert");
+        let lot = |lot: &str| SearchQuery { lot: Some(lot.into()), ..SearchQuery::default() };
+        assert!(store.search(&lot("LOT-OLD")).expect("search").is_empty());
+        store.tx(true, backfill_lots).expect("backfill");
+        let found = store.search(&lot("LOT-OLD")).expect("search");
+        assert_eq!(found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["a"]);
+        assert_eq!(store.lots().expect("lots").len(), 1, "the certificate without lot has none");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -37,7 +37,15 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Login attempts per account name.
     pub login_limiter: RateLimiter,
+    /// Public checks, all visitors together: each one verifies a signature and an inclusion
+    /// proof, so an anonymous flood must not take the registry down.
+    pub check_limiter: RateLimiter,
 }
+
+/// Public checks per second, sustained, over all visitors.
+pub const CHECKS_PER_SECOND: f64 = 20.0;
+/// Public checks in a burst.
+pub const CHECKS_BURST: f64 = 100.0;
 
 /// Login attempts allowed per account name in a burst, then one every [`LOGIN_REFILL_SECONDS`].
 pub const LOGIN_BURST: f64 = 5.0;
@@ -51,6 +59,7 @@ impl WebConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             secure_cookies,
             login_limiter: RateLimiter::new(1.0 / LOGIN_REFILL_SECONDS, LOGIN_BURST),
+            check_limiter: RateLimiter::new(CHECKS_PER_SECOND, CHECKS_BURST),
         }
     }
 }

@@ -754,6 +754,9 @@ pub async fn check(
             .raw("</button></form>");
         let mut status = StatusCode::OK;
         if !id.is_empty() {
+            if state.web.check_limiter.take("check").is_err() {
+                return Err(WebError::TooManyRequests(tr(l, "err_too_many_checks").to_owned()));
+            }
             let q = SearchQuery { certificate_id: Some(id.clone()), ..SearchQuery::default() };
             let found = state.store.search(&q)?.into_iter().next();
             h.raw("<section aria-live=\"polite\"><h2>").text(tr(l, "check_answer")).raw("</h2>");
