@@ -262,7 +262,7 @@ fn a_supervisor_finds_a_disk_opens_its_certificate_and_downloads_the_pdf() {
             .expect("PDF");
         assert_eq!(pdf.status().as_u16(), 200);
         let bytes = pdf.body_mut().with_config().limit(10 << 20).read_to_vec().expect("PDF bytes");
-        let file = reg.dir.join(format!("certificate-{size}.pdf"));
+        let file = artefacts_dir().join(format!("certificate-{size}.pdf"));
         std::fs::write(&file, &bytes).expect("write");
         let out = Command::new("pdftotext").arg(&file).arg("-").output();
         match out {

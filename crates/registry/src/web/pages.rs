@@ -681,8 +681,8 @@ fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> Result<Vec<u
     pdf.gap(6.0);
     pdf.line(10.0, false, &fill(tr(l, "pdf_number"), &[&c.row.id]));
     pdf.line(10.0, false, &format!("{} : {}", tr(l, "outcome"), outcome_words(l, &c.row.result)));
-    pdf.line(9.0, false, &fill(tr(l, "pdf_check_at"), &[&check_url]));
-    pdf.gap(24.0);
+    // Below the QR code (its bottom is at PAGE_HEIGHT - 150), so no line runs under it.
+    pdf.gap((pdf.cursor() - (pdf::PAGE_HEIGHT - 160.0)).max(12.0));
     pdf.line(12.0, true, tr(l, "cert_unit"));
     let row = |pdf: &mut pdf::Pdf, key: &str, value: &str| {
         pdf.line(10.0, false, &format!("{} : {value}", tr(l, key)))
@@ -708,6 +708,8 @@ fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> Result<Vec<u
     row(&mut pdf, "signature_key", &c.row.station_key_id);
     row(&mut pdf, "signature", &signature_words(l, c));
     row(&mut pdf, "log_position", &log_words(l, c));
+    pdf.gap(6.0);
+    pdf.line(10.0, false, &fill(tr(l, "pdf_check_at"), &[&check_url]));
     Ok(pdf.finish())
 }
 
