@@ -112,6 +112,14 @@ enum UserCommand {
         #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
         db: String,
     },
+    /// Delete an account, its sessions and its API tokens.
+    Remove {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// Login name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -127,6 +135,20 @@ enum TokenCommand {
         /// What the token is for.
         #[arg(long)]
         label: Option<String>,
+    },
+    /// List API tokens by id (the start of their hash), account and label.
+    List {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+    },
+    /// Revoke an API token by the id `token list` shows.
+    Revoke {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// The token's id (at least 8 hex digits).
+        id: String,
     },
 }
 
@@ -287,6 +309,22 @@ fn run(command: Command) -> anyhow::Result<()> {
             // The token alone on stdout, for scripts; the explanation on stderr.
             println!("{token}");
             eprintln!("API token for {user}: shown once, keep it secret (Authorization: Bearer TOKEN)");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Remove { db, name } } => {
+            open(&db)?.remove_user(&name)?;
+            println!("removed account {name}, its sessions and its API tokens");
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::List { db } } => {
+            for t in open(&db)?.api_tokens()? {
+                println!("{}\t{}\t{}\t{}", t.id, t.user, t.label.as_deref().unwrap_or("-"), t.created_at);
+            }
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Revoke { db, id } } => {
+            let t = open(&db)?.revoke_api_token(&id)?;
+            println!("revoked API token {} of {}", t.id, t.user);
             Ok(())
         }
         Command::Lot { command: LotCommand::Assign { db, lot, donor } } => {

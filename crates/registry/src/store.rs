@@ -171,6 +171,9 @@ pub enum StoreError {
     /// No account has this name.
     #[error("no account is named {0:?}")]
     NoSuchUser(String),
+    /// No API token, or several, match.
+    #[error("{0}")]
+    NoSuchToken(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -250,6 +253,12 @@ pub trait Store: Send + Sync {
     fn add_api_token(&self, token_sha256: &str, user: &str, label: Option<&str>) -> Result<(), StoreError>;
     /// The account an API token (by its SHA-256, hex) belongs to.
     fn api_token_user(&self, token_sha256: &str) -> Result<Option<User>, StoreError>;
+    /// Deletes an account with its sessions and API tokens.
+    fn remove_user(&self, name: &str) -> Result<(), StoreError>;
+    /// Every API token (never the token itself: the start of its hash, its account, its label).
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError>;
+    /// Revokes the one API token whose hash starts with `id` (at least 8 hex digits).
+    fn revoke_api_token(&self, id: &str) -> Result<ApiTokenRow, StoreError>;
     /// Gives a lot to a donor (created if new); a lot belongs to one donor.
     fn assign_lot(&self, lot: &str, donor: &str) -> Result<(), StoreError>;
     /// Every lot named by a certificate or assigned, with its donor and number of certificates.
@@ -319,6 +328,19 @@ pub struct Session {
     pub csrf: String,
     /// When it ends (RFC 3339).
     pub expires_at: String,
+}
+
+/// An API token as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRow {
+    /// The first 12 hex digits of its SHA-256: enough to name it, useless to use it.
+    pub id: String,
+    /// Its account.
+    pub user: String,
+    /// What it is for.
+    pub label: Option<String>,
+    /// When it was made.
+    pub created_at: String,
 }
 
 /// A lot and who it belongs to.
@@ -977,6 +999,53 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
+    fn remove_user(&self, name: &str) -> Result<(), StoreError> {
+        self.tx(true, |tx| {
+            if Self::find_user(tx, name)?.is_none() {
+                return Err(StoreError::NoSuchUser(name.to_owned()));
+            }
+            for table in ["sessions", "api_tokens", "user_donors"] {
+                tx.exec(&format!("DELETE FROM {table} WHERE user_name = $1"), &[t(name)])?;
+            }
+            tx.exec("DELETE FROM users WHERE name = $1", &[t(name)])?;
+            Ok(())
+        })
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError> {
+        self.tx(false, |tx| {
+            let rows = tx.query(
+                "SELECT token_sha256, user_name, label, created_at FROM api_tokens ORDER BY user_name, created_at",
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| token_row(r)).collect())
+        })
+    }
+
+    fn revoke_api_token(&self, id: &str) -> Result<ApiTokenRow, StoreError> {
+        let id = id.trim().to_ascii_lowercase();
+        if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::NoSuchToken(format!(
+                "{id:?} is not a token id: give at least 8 hex digits as `registry token list` shows them"
+            )));
+        }
+        self.tx(true, |tx| {
+            let rows = tx.query(
+                "SELECT token_sha256, user_name, label, created_at FROM api_tokens WHERE token_sha256 LIKE $1",
+                &[t(&format!("{id}%"))],
+            )?;
+            let [row] = rows.as_slice() else {
+                return Err(StoreError::NoSuchToken(if rows.is_empty() {
+                    format!("no API token has the id {id}")
+                } else {
+                    format!("several API tokens start with {id}: give more digits")
+                }));
+            };
+            tx.exec("DELETE FROM api_tokens WHERE token_sha256 = $1", &[row[0].clone()])?;
+            Ok(token_row(row))
+        })
+    }
+
     fn assign_lot(&self, lot: &str, donor: &str) -> Result<(), StoreError> {
         self.tx(true, |tx| {
             ensure_donor(tx, donor)?;
@@ -1086,6 +1155,15 @@ impl<B: Backend> Store for SqlStore<B> {
                 })
                 .collect())
         })
+    }
+}
+
+fn token_row(r: &[Val]) -> ApiTokenRow {
+    ApiTokenRow {
+        id: r[0].text().unwrap_or_default().chars().take(12).collect(),
+        user: r[1].text().unwrap_or_default(),
+        label: r[2].text(),
+        created_at: r[3].text().unwrap_or_default(),
     }
 }
 

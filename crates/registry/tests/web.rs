@@ -362,6 +362,30 @@ fn roles_on(backend: &str) {
     assert_eq!(anon.try_login("nobody", PASSWORD).0, 401);
     let statuses: Vec<u16> = (0..6).map(|_| anon.try_login("camille", "wrong password").0).collect();
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+
+    // Removing an account ends its sessions and tokens; a token can also be revoked alone.
+    let ville = Client::login(&reg, "ville");
+    let ville_token = reg.token_for("ville");
+    let theirs_api = format!("/api/v1/certificates/{theirs}");
+    assert_eq!(bearer(&reg, &ville_token, &theirs_api).status, 200);
+    let csrf = admin.csrf();
+    assert_eq!(admin.post("/admin/users/remove", &[("csrf", &csrf), ("name", "admin")]).status, 400);
+    assert_eq!(admin.post("/admin/users/remove", &[("csrf", "forged"), ("name", "ville")]).status, 403);
+    assert_eq!(admin.post("/admin/users/remove", &[("csrf", &csrf), ("name", "ville")]).status, 303);
+    assert_eq!(ville.get("/search").status, 303, "the removed account's session is gone");
+    assert_eq!(bearer(&reg, &ville_token, &theirs_api).status, 401, "and its token");
+    let listed = String::from_utf8_lossy(&reg.cli(&["token", "list"]).stdout).into_owned();
+    let id = listed
+        .lines()
+        .find(|l| l.split('\t').nth(1) == Some("herault"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap_or_else(|| panic!("herault's token in {listed}"))
+        .to_owned();
+    let revoked = reg.cli(&["token", "revoke", &id]);
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    assert_eq!(bearer(&reg, &token, &format!("/api/v1/certificates/{mine}")).status, 401);
+    let again = reg.cli(&["token", "revoke", &id]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no API token has the id"));
 }
 
 #[test]

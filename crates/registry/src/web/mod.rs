@@ -91,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         .route("/stations/revoke", post(pages::station_revoke))
         .route("/admin", get(pages::admin_page))
         .route("/admin/users", post(pages::admin_add_user))
+        .route("/admin/users/remove", post(pages::admin_remove_user))
         .route("/admin/lots", post(pages::admin_assign_lot))
 }
 

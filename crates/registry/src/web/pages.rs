@@ -1170,7 +1170,7 @@ pub async fn admin_page(
         for key in ["col_name", "col_role", "col_donor", "col_created"] {
             h.raw("<th scope=\"col\">").text(tr(l, key)).raw("</th>");
         }
-        h.raw("</tr></thead><tbody>");
+        h.raw("<th scope=\"col\">").text(tr(l, "col_action")).raw("</th></tr></thead><tbody>");
         for u in &users {
             h.raw("<tr><td>")
                 .text(&u.name)
@@ -1180,7 +1180,20 @@ pub async fn admin_page(
                 .text(&u.donors.join(", "))
                 .raw("</td><td>")
                 .text(&u.created_at)
-                .raw("</td></tr>");
+                .raw("</td><td>");
+            // An admin cannot remove itself from the web: the last admin would lock everyone out.
+            if u.name != p.user.name {
+                h.raw("<form method=\"post\" action=\"/admin/users/remove\">");
+                csrf_field(&mut h, p.csrf());
+                h.raw("<input type=\"hidden\" name=\"name\" value=\"")
+                    .text(&u.name)
+                    .raw("\"><button type=\"submit\" aria-label=\"")
+                    .text(&fill(tr(l, "remove_user_label"), &[&u.name]))
+                    .raw("\">")
+                    .text(tr(l, "remove_user"))
+                    .raw("</button></form>");
+            }
+            h.raw("</td></tr>");
         }
         h.raw("</tbody></table></div><h2>").text(tr(l, "admin_add_user")).raw("</h2><form method=\"post\" action=\"/admin/users\" class=\"stack\">");
         csrf_field(&mut h, p.csrf());
@@ -1238,6 +1251,28 @@ pub async fn admin_add_user(
             .unwrap_or_default();
         crate::accounts::add_user(state.store.as_ref(), name, role, password, &donors)
             .map_err(|e| WebError::BadRequest(e.to_string()))?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn admin_remove_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Form(form): Form<FormData>,
+) -> Response {
+    post_action(state, headers, q, form, ADMINS, "/admin", |state, ctx, form| {
+        let l = ctx.lang;
+        let name = field(l, form, "name")?;
+        if ctx.principal.as_ref().is_some_and(|p| p.user.name == name) {
+            return Err(WebError::BadRequest(tr(l, "err_remove_self").to_owned()));
+        }
+        state.store.remove_user(name).map_err(|e| match e {
+            crate::store::StoreError::NoSuchUser(n) => WebError::NotFound(fill(tr(l, "err_no_user"), &[&n])),
+            other => other.into(),
+        })?;
+        tracing::info!(account = %name, by = ?ctx.principal.as_ref().map(|p| &p.user.name), "account removed from the web");
         Ok(())
     })
     .await
