@@ -215,6 +215,7 @@ fn a_supervisor_finds_a_disk_opens_its_certificate_and_downloads_the_pdf() {
         .status
         .success());
     reg.add_user("camille", "supervisor", &[]);
+    // The harness made the admin account with the same password.
 
     let sizes = [("laptop", 1366, 768), ("phone", 390, 844)];
     for (size, width, height) in sizes {
@@ -284,9 +285,27 @@ fn a_supervisor_finds_a_disk_opens_its_certificate_and_downloads_the_pdf() {
         b.go(&format!("{}/lots/CD34-2026-017/report?lang=en", reg.base));
         assert!(b.source().contains("Units received: 2"), "{}", b.source());
         b.screenshot(&format!("lot-report-{size}"));
+        b.go(&format!("{}/stations", reg.base));
+        assert!(b.source().contains("test-station"));
+        b.screenshot(&format!("stations-{size}"));
         b.go(&format!("{}/check?id={id}&lang=fr", reg.base));
         assert!(b.source().contains("est authentique"));
         b.screenshot(&format!("check-{size}"));
+
+        // Log out through the header's form (it carries the session's CSRF token), then the
+        // admin's page.
+        b.go(&format!("{}/search", reg.base));
+        b.click("form[action='/logout'] button");
+        b.wait_url("/login");
+        b.go(&format!("{}/search", reg.base));
+        b.wait_url("/login");
+        b.type_into("#name", "admin");
+        b.type_into("#password", PASSWORD);
+        b.click("form[action='/login'] button");
+        b.wait_url("/search");
+        b.go(&format!("{}/admin", reg.base));
+        assert!(b.source().contains("camille"), "{}", b.source());
+        b.screenshot(&format!("admin-{size}"));
     }
     eprintln!("screenshots in {}", artefacts_dir().display());
 }

@@ -233,6 +233,27 @@ mod tests {
     }
 
     #[test]
+    fn the_qr_code_is_drawn_module_for_module_not_mirrored() {
+        let data = "https://registre.example.org/check?id=01a207f2-7a86-7c3e-9a51-3d2f6b8e4c17";
+        let mut pdf = Pdf::new();
+        pdf.qr(500.0, 800.0, 116.0, data).expect("qr");
+        let ops = String::from_utf8(pdf.pages[0].clone()).expect("ascii");
+        let code = qrcode::QrCode::new(data.as_bytes()).expect("qr");
+        let width = code.width();
+        let module = 116.0 / (width as f32 + 8.0);
+        let (x0, top) = (500.0 - 116.0 + 4.0 * module, 800.0 - 4.0 * module);
+        let mut drawn = vec![false; width * width];
+        for line in ops.lines().filter(|l| l.ends_with(" re")) {
+            let v: Vec<f32> = line.split(' ').take(4).map(|n| n.parse().expect("number")).collect();
+            let col = ((v[0] - x0) / module).round() as usize;
+            let row = ((top - v[1]) / module).round() as usize - 1;
+            drawn[row * width + col] = true;
+        }
+        let expected: Vec<bool> = code.to_colors().iter().map(|c| *c == qrcode::Color::Dark).collect();
+        assert_eq!(drawn, expected);
+    }
+
+    #[test]
     fn the_cross_reference_table_points_at_each_object() {
         let mut pdf = Pdf::new();
         pdf.line(12.0, true, "Certificat (d'effacement) \\ é");
