@@ -316,6 +316,25 @@ fn roles_on(backend: &str) {
     assert!(String::from_utf8_lossy(&reg.cli(&["station", "list"]).stdout).contains("approved"));
     let r = sup.post("/stations/revoke", &[("csrf", &csrf), ("station", "test-station")]);
     assert_eq!((r.status, r.location.as_str()), (303, "/stations"));
+
+    // A station asks to enrol; the supervisor approves it on the stations page by its code.
+    let newcomer = SigningIdentity::from_seed(&[24; 32]);
+    let mut asked = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .post(&format!("{}/api/v1/stations/enrol", reg.base))
+        .send_json(serde_json::json!({"public_key": newcomer.public_key_base64(), "name": "atelier-9"}))
+        .expect("enrol");
+    let asked: serde_json::Value = asked.body_mut().read_json().expect("json");
+    let code = asked["enrolment_code"].as_str().expect("code").to_owned();
+    let page = sup.get("/stations").text();
+    assert!(page.contains(&code) && page.contains("atelier-9"), "{page}");
+    let wrong = sup.post("/stations/approve", &[("csrf", &csrf), ("code", "AAAA-AAAA")]);
+    assert_eq!(wrong.status, 404, "{}", wrong.text());
+    let approved = sup.post("/stations/approve", &[("csrf", &csrf), ("code", &code)]);
+    assert_eq!(approved.status, 303, "{}", approved.text());
+    ingest(&reg, &newcomer, in_lot("NEWCOMER-DISK", "NEWCOMER-UNIT", "CD34-2026-017", &newcomer));
     assert!(String::from_utf8_lossy(&reg.cli(&["station", "list"]).stdout).contains("revoked"));
 
     // The admin creates an account and gives a lot from the web.

@@ -335,7 +335,7 @@ pub async fn search(
 }
 
 fn certificate_table(h: &mut Html, l: Lang, rows: &[CertificateRow]) {
-    h.raw("<div class=\"scroll\"><table><thead><tr>");
+    h.raw("<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
     for key in
         ["col_certificate", "col_finished", "col_unit", "col_disks", "col_lot", "col_result", "col_station"]
     {
@@ -829,7 +829,7 @@ pub async fn flags_page(
         shell(&mut h, ctx, tr(l, "flags_title"));
         h.raw("<p>").text(&fill(tr(l, "flags_count"), &[&found.len().to_string()])).raw("</p>");
         if !found.is_empty() {
-            h.raw("<div class=\"scroll\"><table><thead><tr><th scope=\"col\">")
+            h.raw("<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">")
                 .text(tr(l, "col_certificate"))
                 .raw("</th><th scope=\"col\">")
                 .text(tr(l, "col_unit"))
@@ -880,7 +880,7 @@ pub async fn lots_page(State(state): State<AppState>, headers: HeaderMap, RawQue
         if lots.is_empty() {
             h.raw("<p>").text(tr(l, "lots_none")).raw("</p>");
         } else {
-            h.raw("<div class=\"scroll\"><table><thead><tr>");
+            h.raw("<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
             for key in ["col_lot", "col_donor", "col_certificates", "col_report"] {
                 h.raw("<th scope=\"col\">").text(tr(l, key)).raw("</th>");
             }
@@ -1038,7 +1038,7 @@ pub async fn stations_page(
         let stations = state.store.stations()?;
         let mut h = Html::new();
         shell(&mut h, ctx, tr(l, "stations_title"));
-        h.raw("<div class=\"scroll\"><table><thead><tr>");
+        h.raw("<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
         for key in ["col_station", "col_key", "col_requested", "col_state", "col_action"] {
             h.raw("<th scope=\"col\">").text(tr(l, key)).raw("</th>");
         }
@@ -1166,7 +1166,7 @@ pub async fn admin_page(
         let lots = state.store.lots()?;
         let mut h = Html::new();
         shell(&mut h, ctx, tr(l, "admin_title"));
-        h.raw("<h2>").text(tr(l, "admin_users")).raw("</h2><div class=\"scroll\"><table><thead><tr>");
+        h.raw("<h2>").text(tr(l, "admin_users")).raw("</h2><div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
         for key in ["col_name", "col_role", "col_donor", "col_created"] {
             h.raw("<th scope=\"col\">").text(tr(l, key)).raw("</th>");
         }
@@ -1211,7 +1211,7 @@ pub async fn admin_page(
             .raw("</label><input id=\"u-password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"12\"><button type=\"submit\">")
             .text(tr(l, "admin_add_user"))
             .raw("</button></form>");
-        h.raw("<h2>").text(tr(l, "admin_lots")).raw("</h2><div class=\"scroll\"><table><thead><tr>");
+        h.raw("<h2>").text(tr(l, "admin_lots")).raw("</h2><div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
         for key in ["col_lot", "col_donor", "col_certificates"] {
             h.raw("<th scope=\"col\">").text(tr(l, key)).raw("</th>");
         }
