@@ -108,6 +108,9 @@ impl<'a> Client<'a> {
             for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
                 assert!(set.contains(attribute), "{set}");
             }
+            // Served over plain HTTP, unless --secure-cookies says browsers use HTTPS.
+            let behind_https = form.cookies.iter().any(|c| c.contains("; Secure"));
+            assert_eq!(set.contains("; Secure"), behind_https, "{set}");
         }
         (r.status, session)
     }
@@ -541,4 +544,29 @@ fn flags_csv_pdf_on(backend: &str) {
     assert!(html.contains("Units received: 3"), "{html}");
     assert!(html.contains("librairie.ademe.fr"), "{html}");
     let _ = skipped;
+}
+
+#[test]
+fn behind_https_cookies_are_secure_and_pdfs_link_to_the_public_address() {
+    let mut reg = Registry::start("web_secure", "sqlite");
+    let key = SigningIdentity::from_seed(&[25; 32]);
+    reg.enrol(&key);
+    let id = ingest(&reg, &key, in_lot("SECURE-DISK", "SECURE-UNIT", "LOT-S", &key));
+    let _ = reg.child.kill();
+    let _ = reg.child.wait();
+    let (child, base) = Registry::spawn_with(
+        &reg.dir,
+        &reg.db,
+        &["--secure-cookies", "--public-url", "https://registre.example.org/"],
+    );
+    reg.child = child;
+    reg.base = base;
+    let form = Client::anonymous(&reg).get("/login");
+    let login_cookie = form.cookies.iter().find(|c| c.starts_with("sv_login=")).expect("cookie");
+    assert!(login_cookie.contains("; Secure"), "{login_cookie}");
+    let admin = Client::login(&reg, "admin");
+    let pdf = admin.get(&format!("/certificates/{id}/pdf"));
+    if let Some(text) = pdftotext(&pdf.body, &reg.dir, "secure.pdf") {
+        assert!(text.contains(&format!("https://registre.example.org/check?id={id}")), "{text}");
+    }
 }

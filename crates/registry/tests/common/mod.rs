@@ -69,9 +69,15 @@ impl Registry {
     }
 
     pub fn spawn(dir: &std::path::Path, db: &str) -> (Child, String) {
+        Self::spawn_with(dir, db, &[])
+    }
+
+    /// `registry serve` with more arguments.
+    pub fn spawn_with(dir: &std::path::Path, db: &str, extra: &[&str]) -> (Child, String) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_registry"))
             .args(["serve", "--listen", "127.0.0.1:0", "--db", db, "--key"])
             .arg(dir.join("registry.key"))
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("registry starts");
