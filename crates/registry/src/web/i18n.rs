@@ -435,7 +435,17 @@ mod tests {
 
     #[test]
     fn every_key_used_by_the_pages_exists() {
-        let sources = [include_str!("pages.rs"), include_str!("mod.rs")];
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("pages/mod.rs"),
+            include_str!("pages/admin.rs"),
+            include_str!("pages/certificates.rs"),
+            include_str!("pages/flagged.rs"),
+            include_str!("pages/login.rs"),
+            include_str!("pages/lots.rs"),
+            include_str!("pages/search.rs"),
+            include_str!("pages/stations.rs"),
+        ];
         for source in sources {
             for (i, _) in source.match_indices("tr(") {
                 let before = source[..i].chars().next_back().unwrap_or(' ');
