@@ -63,6 +63,16 @@ pub fn add_user(
     Ok(store.add_user(name, role, &hash, donors)?)
 }
 
+/// Sets a new password (same rules as at creation) and ends the account's sessions.
+pub fn set_password(store: &dyn Store, name: &str, password: &str) -> Result<(), AccountError> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        return Err(AccountError::WeakPassword(length));
+    }
+    let hash = crate::web::auth::hash_password(password).map_err(AccountError::Hash)?;
+    Ok(store.set_password(name, &hash)?)
+}
+
 /// Creates an API token for an existing account; the token is shown once, only its SHA-256 is
 /// kept.
 pub fn add_token(store: &dyn Store, user: &str, label: Option<&str>) -> Result<String, StoreError> {

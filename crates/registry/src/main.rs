@@ -112,6 +112,17 @@ enum UserCommand {
         #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
         db: String,
     },
+    /// Set an account's password (from --password-file or stdin); its sessions end.
+    Password {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// Login name.
+        name: String,
+        /// A file holding the password.
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+    },
     /// Delete an account, its sessions and its API tokens.
     Remove {
         /// A SQLite file or a postgres:// URL.
@@ -309,6 +320,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             // The token alone on stdout, for scripts; the explanation on stderr.
             println!("{token}");
             eprintln!("API token for {user}: shown once, keep it secret (Authorization: Bearer TOKEN)");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Password { db, name, password_file } } => {
+            let password = read_password(password_file.as_deref())?;
+            registry::accounts::set_password(open(&db)?.as_ref(), &name, &password)?;
+            println!("new password for {name}; its sessions ended");
             Ok(())
         }
         Command::User { command: UserCommand::Remove { db, name } } => {

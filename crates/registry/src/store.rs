@@ -253,6 +253,8 @@ pub trait Store: Send + Sync {
     fn add_api_token(&self, token_sha256: &str, user: &str, label: Option<&str>) -> Result<(), StoreError>;
     /// The account an API token (by its SHA-256, hex) belongs to.
     fn api_token_user(&self, token_sha256: &str) -> Result<Option<User>, StoreError>;
+    /// Replaces an account's password hash and ends its sessions (its API tokens stay).
+    fn set_password(&self, name: &str, password_hash: &str) -> Result<(), StoreError>;
     /// Deletes an account with its sessions and API tokens.
     fn remove_user(&self, name: &str) -> Result<(), StoreError>;
     /// Every API token (never the token itself: the start of its hash, its account, its label).
@@ -996,6 +998,17 @@ impl<B: Backend> Store for SqlStore<B> {
                 Some(row) => Self::find_user(tx, &row[0].text().unwrap_or_default()),
                 None => Ok(None),
             }
+        })
+    }
+
+    fn set_password(&self, name: &str, password_hash: &str) -> Result<(), StoreError> {
+        self.tx(true, |tx| {
+            if Self::find_user(tx, name)?.is_none() {
+                return Err(StoreError::NoSuchUser(name.to_owned()));
+            }
+            tx.exec("UPDATE users SET password_hash = $1 WHERE name = $2", &[t(password_hash), t(name)])?;
+            tx.exec("DELETE FROM sessions WHERE user_name = $1", &[t(name)])?;
+            Ok(())
         })
     }
 

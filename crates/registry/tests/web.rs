@@ -385,6 +385,16 @@ fn roles_on(backend: &str) {
     let statuses: Vec<u16> = (0..6).map(|_| anon.try_login("camille", "wrong password").0).collect();
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
 
+    // A new password ends the sessions opened with the old one.
+    let herault = Client::login(&reg, "herault");
+    let file = reg.dir.join("new.password");
+    std::fs::write(&file, "another long passphrase\n").expect("write");
+    let out = reg.cli(&["user", "password", "herault", "--password-file", &file.display().to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(herault.get("/search").status, 303, "the old session ended");
+    assert_eq!(Client::anonymous(&reg).try_login("herault", PASSWORD).0, 401);
+    assert_eq!(Client::anonymous(&reg).try_login("herault", "another long passphrase").0, 303);
+
     // Removing an account ends its sessions and tokens; a token can also be revoked alone.
     let ville = Client::login(&reg, "ville");
     let ville_token = reg.token_for("ville");
