@@ -66,6 +66,7 @@ pub fn certificate(disk_serial: &str) -> Certificate {
         image: None,
         grade: None,
         checks: None,
+        hardware_tests: Vec::new(),
     }
 }
 

@@ -132,6 +132,10 @@ pub struct Certificate {
     /// cosmetic grade). Absent from certificates made without the station app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checks: Option<Checks>,
+    /// Tests the station ran by itself on the hardware: processor under load, memory patterns,
+    /// each disk's SMART self-test and read speed, battery discharge, network. Absent when none ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hardware_tests: Vec<HardwareTest>,
     /// The outcome over all disks; see [`Outcome::from_disks`].
     pub result: Outcome,
 }
@@ -475,6 +479,65 @@ pub enum CheckStatus {
     Skipped,
     /// The unit has no such function (e.g. no battery in a desktop).
     NotApplicable,
+}
+
+/// What a [`HardwareTest`] tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HardwareTestKind {
+    /// Every logical CPU computing a known result for a while, temperatures and throttling watched.
+    Cpu,
+    /// Patterns written to and read back from free memory.
+    Memory,
+    /// One disk: SMART self-test and a read-speed sample.
+    Disk,
+    /// One battery: wear, charging, discharge rate.
+    Battery,
+    /// Network adapters: wired link, wireless adapter.
+    Network,
+}
+
+/// One test the station ran by itself, with its evidence (docs/certificate.md lists the
+/// measurements of each kind).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareTest {
+    /// What was tested.
+    pub kind: HardwareTestKind,
+    /// The device, for a disk (`/dev/sda`) or a battery (`BAT0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// Pass, fail, skipped (could not run here: the reason is in `details`) or not applicable.
+    pub status: CheckStatus,
+    /// What was measured, by name, e.g. `read_mb_per_s`. Finite numbers only.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub measurements: std::collections::BTreeMap<String, f64>,
+    /// The evidence in plain words (English, as the rest of the certificate's evidence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+impl HardwareTest {
+    /// A test of `kind` with this status, no measurement and no detail.
+    pub fn new(kind: HardwareTestKind, status: CheckStatus) -> HardwareTest {
+        HardwareTest { kind, device: None, status, measurements: Default::default(), details: Vec::new() }
+    }
+
+    /// Records a measurement, rounded to 3 decimals; a value that is not finite is left out
+    /// (a certificate's JSON cannot hold it) and said in the details.
+    pub fn measure(&mut self, name: &str, value: f64) -> &mut Self {
+        if value.is_finite() {
+            self.measurements.insert(name.to_owned(), (value * 1000.0).round() / 1000.0);
+        } else {
+            self.details.push(format!("{name} could not be measured ({value})"));
+        }
+        self
+    }
+
+    /// A measurement, if recorded.
+    pub fn measurement(&self, name: &str) -> Option<f64> {
+        self.measurements.get(name).copied()
+    }
 }
 
 /// Cosmetic grade given by the refurbisher (the station app explains each in words).

@@ -4,7 +4,9 @@
 //! sub-scores, weighted harmonic mean, adjustments, band, reuse minimums, hard stops, uses,
 //! prix solidaire.
 
-use certificate::{CheckResult, CheckStatus, Checks, CosmeticGrade, Outcome, SanitizeResult};
+use certificate::{
+    CheckResult, CheckStatus, Checks, CosmeticGrade, HardwareTestKind, Outcome, SanitizeResult,
+};
 
 use crate::grade::{
     ConditionStatus, Eligibility, EligibilityCondition as PrixCondition, EreuseBand, FitFor, Grade,
@@ -281,6 +283,8 @@ pub fn grade(input: &GradingInput, policy: &Policy) -> Grade {
             Condition::NoDisk => usable.is_empty(),
             Condition::BuiltinScreenFailed => screen_failed,
             Condition::OsMissing => !input.os_installed,
+            Condition::MemoryFailed => failed_test(input, HardwareTestKind::Memory),
+            Condition::CpuFailed => failed_test(input, HardwareTestKind::Cpu),
         };
         if holds {
             level = level.capped_at(stop.grade);
@@ -488,6 +492,11 @@ fn prix_solidaire(input: &GradingInput, policy: &Policy, level: GradeLevel, has_
         Eligibility::Eligible
     };
     PrixSolidaire { status, category: category.map(str::to_owned), cap_eur: cap, conditions }
+}
+
+/// Whether the station's own test of this kind failed.
+fn failed_test(input: &GradingInput, kind: HardwareTestKind) -> bool {
+    input.hardware_tests.iter().any(|t| t.kind == kind && t.status == CheckStatus::Fail)
 }
 
 #[cfg(test)]

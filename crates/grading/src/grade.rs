@@ -285,7 +285,14 @@ impl Grade {
                 Lang::En => u.en.as_str(),
             })
             .collect();
-        if uses.is_empty() {
+        if uses.is_empty() && self.reuse {
+            // A reuse grade the policy's uses all ask more of (a policy without a basic use).
+            let none = match lang {
+                Lang::Fr => "aucun des usages de la politique",
+                Lang::En => "none of the policy's uses",
+            };
+            out.push_str(&format!("{fit_w}{sep}{none}\n"));
+        } else if uses.is_empty() {
             out.push_str(&format!("{fit_w}{sep}{none_w}\n"));
         } else {
             out.push_str(&format!("{fit_w}{sep}{}\n", uses.join(", ")));

@@ -4,7 +4,9 @@
 //! [`SanitizeResult`]); [`GradingInput::from_parts`] builds one from the inventory and the
 //! certificate's disk records when the station has them at hand.
 
-use certificate::{CheckStatus, Checks, DiskRecord, Outcome, SanitizeResult, Transport};
+use certificate::{
+    CheckStatus, Checks, DiskRecord, HardwareTest, HardwareTestKind, Outcome, SanitizeResult, Transport,
+};
 use inventory::power::Power;
 use inventory::smart::HealthVerdict;
 use inventory::HostInventory;
@@ -34,6 +36,9 @@ pub struct GradingInput {
     /// The worker's functional checks, when they were done in the station app.
     #[serde(default)]
     pub checks: Option<Checks>,
+    /// The tests the station ran by itself (processor, memory, disks, battery, network).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hardware_tests: Vec<HardwareTest>,
     /// The certificate's overall wipe result.
     pub wipe: Outcome,
     /// Whether an operating system image was written to the unit.
@@ -198,6 +203,8 @@ pub struct DiskExtra {
 pub struct UnitFacts<'a> {
     /// The worker's checks.
     pub checks: Option<&'a Checks>,
+    /// The station's own hardware tests.
+    pub hardware_tests: &'a [HardwareTest],
     /// Whether an OS image was written.
     pub os_installed: bool,
     /// Whether a local authority gave the unit.
@@ -224,8 +231,14 @@ impl GradingInput {
             .map(|(i, d)| {
                 let x = extra.get(i).copied().unwrap_or(DiskExtra { health: None, rotational: None });
                 let smart_failed = d.smart.value() == Some(&certificate::SmartVerdict::Failed);
+                // A failed self-test or a read error in the station's disk test.
+                let test_failed = facts.hardware_tests.iter().any(|t| {
+                    t.kind == HardwareTestKind::Disk
+                        && t.device.as_deref() == Some(d.path.as_str())
+                        && t.status == CheckStatus::Fail
+                });
                 let health = match x.health.map(DiskHealth::from) {
-                    _ if smart_failed => DiskHealth::Failing,
+                    _ if smart_failed || test_failed => DiskHealth::Failing,
                     Some(h) => h,
                     None => DiskHealth::Unknown,
                 };
@@ -273,6 +286,7 @@ impl GradingInput {
             battery,
             monitor,
             checks: facts.checks.cloned(),
+            hardware_tests: facts.hardware_tests.to_vec(),
             wipe: Outcome::from_disks(disks),
             os_installed: facts.os_installed,
             donated_by_local_authority: facts.donated_by_local_authority,
@@ -318,12 +332,26 @@ mod tests {
         };
         let facts = UnitFacts {
             checks: Some(&checks),
+            hardware_tests: &[],
             os_installed: true,
             donated_by_local_authority: None,
             charger_included: None,
         };
         let extra = [DiskExtra { health: Some(HealthVerdict::Worn), rotational: Some(true) }];
         let input = GradingInput::from_parts(&host, &cert.disks, &extra, &power, &facts);
+        // The station's disk test failed on that disk: it is failing, whatever SMART said.
+        let mut read_error = HardwareTest::new(HardwareTestKind::Disk, CheckStatus::Fail);
+        read_error.device = Some(cert.disks[0].path.clone());
+        let tests = [read_error];
+        let tested = GradingInput::from_parts(
+            &host,
+            &cert.disks,
+            &extra,
+            &power,
+            &UnitFacts { hardware_tests: &tests, ..facts.clone() },
+        );
+        assert_eq!(tested.disks[0].health, DiskHealth::Failing);
+        assert_eq!(tested.hardware_tests.len(), 1);
         assert_eq!(input.kind, UnitKind::Laptop);
         assert_eq!(input.cpu.threads, Some(4));
         assert_eq!(input.cpu.launch_year(), Some(2013));

@@ -292,6 +292,10 @@ pub enum Condition {
     BuiltinScreenFailed,
     /// No operating system was installed.
     OsMissing,
+    /// The station's memory test found errors.
+    MemoryFailed,
+    /// The processor gave wrong results or overheated under the station's load test.
+    CpuFailed,
 }
 
 /// `[[hard_stops]]`: when the condition holds, the grade is at most `grade`.
@@ -665,6 +669,8 @@ pub fn condition_name(c: Condition) -> &'static str {
         Condition::NoDisk => "no_disk",
         Condition::BuiltinScreenFailed => "builtin_screen_failed",
         Condition::OsMissing => "os_missing",
+        Condition::MemoryFailed => "memory_failed",
+        Condition::CpuFailed => "cpu_failed",
     }
 }
 
@@ -750,7 +756,7 @@ mod tests {
     fn the_default_policy_is_valid() {
         let p = Policy::from_toml(DEFAULT_POLICY_TOML).expect("valid");
         assert_eq!(p.weights.cpu, 0.5);
-        assert_eq!(p.fit_for.len(), 3);
+        assert_eq!(p.fit_for.len(), 4);
     }
 
     #[test]

@@ -83,6 +83,16 @@ pub fn hard_stop(condition: Condition, cap: GradeLevel, detail: Option<(String, 
             "l'écran intégré présente un défaut".to_owned(),
             "the built-in screen has a defect".to_owned(),
         ),
+        Condition::MemoryFailed => (
+            "memory_failed",
+            "le test de la mémoire a trouvé des erreurs : une barrette est défectueuse".to_owned(),
+            "the memory test found errors: a memory module is faulty".to_owned(),
+        ),
+        Condition::CpuFailed => (
+            "cpu_failed",
+            "le processeur a donné des résultats faux ou a surchauffé sous charge".to_owned(),
+            "the processor gave wrong results or overheated under load".to_owned(),
+        ),
         Condition::OsMissing => (
             "os_missing",
             "aucun système d'exploitation n'a été installé".to_owned(),

@@ -43,7 +43,7 @@ const CASES: &[Case] = &[
         file: "laptop-2014-worn-battery.json",
         grade: GradeLevel::B,
         score: 3.08,
-        fit_for: &["office_online", "school"],
+        fit_for: &["basic", "office_online", "school"],
         prix_solidaire: Eligibility::NotEligible,
         cap_eur: Some(180),
         reasons: &["score_band", "cpu", "memory", "disk", "checks_all_passed", "battery_worn"],
@@ -52,7 +52,7 @@ const CASES: &[Case] = &[
         file: "laptop-2019-nvme.json",
         grade: GradeLevel::A,
         score: 4.6,
-        fit_for: &["office_online", "school", "light_multimedia"],
+        fit_for: &["basic", "office_online", "school", "light_multimedia"],
         prix_solidaire: Eligibility::Eligible,
         cap_eur: Some(180),
         reasons: &[
@@ -138,7 +138,7 @@ fn the_text_output_names_grade_uses_and_reasons() {
     let g = grade(&load("laptop-2019-nvme.json"), &Policy::default_policy());
     let fr = g.to_text(Lang::Fr);
     assert!(fr.starts_with("Note : A (score 4,6 / 5)\n"), "{fr}");
-    assert!(fr.contains("Convient pour : bureautique et démarches en ligne, usage scolaire"), "{fr}");
+    assert!(fr.contains("Convient pour : courriel, navigation web et traitement de texte, bureautique et démarches en ligne, usage scolaire"), "{fr}");
     assert!(fr.contains("Prix solidaire : éligible (plafond 180 €)"), "{fr}");
     let en = g.to_text(Lang::En);
     assert!(en.starts_with("Grade: A (score 4.6 / 5)\n"), "{en}");
@@ -206,7 +206,7 @@ fn variants_of_the_2019_laptop() {
     assert!(g.reasons.iter().any(|r| r.code == "check_skipped_sound"));
     // Multimedia and school need the sound checked.
     let uses: Vec<&str> = g.fit_for.iter().map(|u| u.code.as_str()).collect();
-    assert_eq!(uses, ["office_online"]);
+    assert_eq!(uses, ["basic", "office_online"]);
 
     // The same machine as a desktop without a screen has no prix solidaire cap.
     let mut desktop = base;

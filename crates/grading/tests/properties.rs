@@ -1,6 +1,8 @@
 //! Properties of the default policy over arbitrary inputs.
 
-use certificate::{CheckResult, CheckStatus, Checks, CosmeticGrade, Outcome, SanitizeResult};
+use certificate::{
+    CheckResult, CheckStatus, Checks, CosmeticGrade, HardwareTest, HardwareTestKind, Outcome, SanitizeResult,
+};
 use grading::{
     grade, BatteryInput, CpuInput, DiskHealth, DiskInput, DiskKind, Grade, GradingInput, MonitorInput,
     Policy, UnitKind,
@@ -75,6 +77,10 @@ prop_compose! {
         os_installed in any::<bool>(),
         donated in prop::option::of(any::<bool>()),
         charger in prop::option::of(any::<bool>()),
+        tests in prop::collection::vec((
+            prop_oneof![Just(HardwareTestKind::Cpu), Just(HardwareTestKind::Memory), Just(HardwareTestKind::Network)],
+            status(),
+        ), 0..3),
     ) -> GradingInput {
         GradingInput {
             kind,
@@ -84,6 +90,7 @@ prop_compose! {
             battery: battery.map(|(health_percent, charges)| BatteryInput { health_percent, charges }),
             monitor: monitor.then_some(MonitorInput { inches: Some(21.5) }),
             checks,
+            hardware_tests: tests.into_iter().map(|(kind, status)| HardwareTest::new(kind, status)).collect(),
             wipe,
             os_installed,
             donated_by_local_authority: donated,
@@ -93,7 +100,10 @@ prop_compose! {
 }
 
 fn must_not_be_reused(input: &GradingInput) -> bool {
+    let failed = |kind| input.hardware_tests.iter().any(|t| t.kind == kind && t.status == CheckStatus::Fail);
     input.wipe != Outcome::Sanitized
+        || failed(HardwareTestKind::Memory)
+        || failed(HardwareTestKind::Cpu)
         || input.disks.iter().any(|d| {
             d.health == DiskHealth::Failing
                 || matches!(
@@ -112,6 +122,10 @@ fn check_invariants(input: &GradingInput, g: &Grade) -> Result<(), TestCaseError
     }
     prop_assert!((0.0..=5.0).contains(&g.score), "score {}", g.score);
     prop_assert_eq!(g.reuse, g.grade.is_reuse());
+    // Every reuse grade is fit for at least the default policy's basic use.
+    if g.reuse {
+        prop_assert!(g.fit_for.iter().any(|u| u.code == "basic"), "reuse without a use: {input:#?} {g:#?}");
+    }
     if g.prix_solidaire.status == grading::Eligibility::Eligible {
         prop_assert!(g.reuse);
     }
@@ -120,7 +134,7 @@ fn check_invariants(input: &GradingInput, g: &Grade) -> Result<(), TestCaseError
 
 proptest! {
     #[test]
-    fn a_failed_or_incomplete_wipe_or_a_failing_disk_never_gets_a_reuse_grade(input in input()) {
+    fn a_failed_or_incomplete_wipe_a_failing_disk_or_failed_memory_or_cpu_never_gets_a_reuse_grade(input in input()) {
         let g = grade(&input, &Policy::default_policy());
         check_invariants(&input, &g)?;
     }

@@ -3,12 +3,14 @@
 //!
 //! [`api::app`] is the axum router (`POST /api/v1/certificates`, `GET /api/v1/certificates/{id}`,
 //! `GET /api/v1/disks/{serial}`) with the web interface of [`web`] merged in (pages for
-//! supervisors and donors, PDFs, the public check); [`store::Store`] is the database behind it, with
-//! [`store::SqliteStore`] as the embedded default; [`serve`] runs the router on a listener.
+//! supervisors and donors, PDFs, the public check); [`store::Store`] is the database behind it,
+//! with [`store::SqliteStore`] as the embedded default; [`serve`] runs the router on a listener,
+//! in plain HTTP or TLS, with the deadlines of [`server`].
 #![deny(missing_docs)]
 
 pub mod accounts;
 pub mod api;
+pub mod server;
 pub mod store;
 pub mod web;
 
@@ -17,23 +19,37 @@ use std::sync::Arc;
 pub use api::{app, AppState, LogIdentity};
 pub use store::{SqliteStore, Store};
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API in plain HTTP on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
     log: Arc<LogIdentity>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(AppState::new(store, log))).with_graceful_shutdown(shutdown).await
+    server::run(listener, app(AppState::new(store, log)), None, shutdown).await
 }
 
-/// Serves the API and the web pages with `state` on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes, over TLS when `tls` is given
+/// ([`server::tls_config`] reads it from PEM files).
+pub async fn serve_with_tls(
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn Store>,
+    log: Arc<LogIdentity>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::run(listener, app(AppState::new(store, log)), tls, shutdown).await
+}
+
+/// Serves the API and the web pages with `state` (which carries the web interface's settings) on
+/// `listener` until `shutdown` completes, over TLS when `tls` is given.
 pub async fn serve_state(
     listener: tokio::net::TcpListener,
     state: AppState,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    server::run(listener, app(state), tls, shutdown).await
 }
 
 /// The default origin of a registry's log (and the name of its key).

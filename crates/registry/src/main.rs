@@ -37,6 +37,16 @@ enum Command {
         /// Address to listen on (port 0 picks a free port; the address is printed).
         #[arg(long, env = "REGISTRY_LISTEN", default_value = "127.0.0.1:8750")]
         listen: SocketAddr,
+        /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+        #[arg(long, env = "REGISTRY_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, env = "REGISTRY_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+        /// Serve plain HTTP on an address other than loopback: only behind a reverse proxy
+        /// that terminates TLS on the same machine or network.
+        #[arg(long, env = "REGISTRY_PLAIN_HTTP")]
+        plain_http: bool,
         #[command(flatten)]
         web: WebArgs,
     },
@@ -245,7 +255,16 @@ fn open(db: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { db, key, origin, listen, web } => {
+        Command::Serve { db, key, origin, listen, tls_cert, tls_key, plain_http, web } => {
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => Some(registry::server::tls_config(cert, key)?),
+                _ if listen.ip().is_loopback() || plain_http => None,
+                _ => anyhow::bail!(
+                    "{listen} is not a loopback address: give --tls-cert and --tls-key to serve HTTPS, \
+                     or --plain-http if a reverse proxy in front of the registry does TLS"
+                ),
+            };
+            let scheme = if tls.is_some() { "https" } else { "http" };
             let store = open(&db)?;
             let log = std::sync::Arc::new(registry::load_or_create_log_key(&key, &origin)?);
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -257,16 +276,18 @@ fn run(command: Command) -> anyhow::Result<()> {
                 // Tests and scripts read this line to learn the port.
                 // Whoever started us may stop reading after the first line: never fail on stdout.
                 let mut out = std::io::stdout();
-                let _ = writeln!(out, "registry listening on http://{addr}");
+                let _ = writeln!(out, "registry listening on {scheme}://{addr}");
                 let _ = writeln!(out, "log key: {}", log.vkey());
                 let _ = out.flush();
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                let public_url = web.public_url.unwrap_or_else(|| format!("http://{addr}"));
+                let public_url = web.public_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
+                // Over TLS the browser certainly uses HTTPS; behind a proxy, --secure-cookies says so.
+                let secure_cookies = web.secure_cookies || tls.is_some();
                 let state = registry::AppState::new(store, log)
-                    .with_web(registry::web::WebConfig::new(&public_url, web.secure_cookies));
-                registry::serve_state(listener, state, shutdown).await?;
+                    .with_web(registry::web::WebConfig::new(&public_url, secure_cookies));
+                registry::serve_state(listener, state, tls, shutdown).await?;
                 Ok(())
             })
         }

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod bay;
+pub mod diagnose;
 pub mod grade_cmd;
 pub mod image_cmd;
 pub mod journal;

@@ -90,6 +90,12 @@ enum Command {
         /// Read /sys and /proc below this directory (tests).
         #[arg(long, default_value = "/", hide = true)]
         root: PathBuf,
+        /// How the station tests the hardware by itself while the worker does the checks.
+        #[command(flatten)]
+        tests: station::diagnose::TestArgs,
+        /// Do not test the hardware (processor, memory, disks, battery, network).
+        #[arg(long)]
+        no_hardware_tests: bool,
     },
     /// Wipe and verify the named disks, then sign, spool and push the certificate.
     /// With --batch, run the station app headless, answering its questions from a TOML file.
@@ -187,6 +193,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the hardware tests the station does by itself: processor under load, memory, each
+    /// disk's SMART self-test and read speed, battery, network (docs/diagnostics.md). Exit 1 if
+    /// one fails. Disks are only read.
+    Diagnose {
+        /// Read /sys and /proc below this directory.
+        #[arg(long, default_value = "/")]
+        root: PathBuf,
+        /// A disk to self-test and read-sample (repeatable).
+        #[arg(long = "disk")]
+        disks: Vec<PathBuf>,
+        /// How long and how much.
+        #[command(flatten)]
+        tests: station::diagnose::TestArgs,
+        /// Print the results as JSON (the certificate's `hardware_tests`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that a device holds only a pattern (zero, one, or hex bytes); exit 1 on any mismatch.
     Verify {
         /// zero, one, or hex bytes such as 924924.
@@ -226,15 +249,27 @@ fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = data_dir(cli.data_dir);
-    let command = cli.command.unwrap_or(Command::App { disks: Vec::new(), root: PathBuf::from("/") });
+    // A workshop registry with its own CA: the file on the stick's data partition pins it.
+    let ca = data.join("registry-ca.pem");
+    if std::env::var_os(station::push::REGISTRY_CA_ENV).is_none() && ca.is_file() {
+        // Still one thread: nothing else reads the environment yet.
+        std::env::set_var(station::push::REGISTRY_CA_ENV, &ca);
+    }
+    let command = cli.command.unwrap_or_else(|| Command::App {
+        disks: Vec::new(),
+        root: PathBuf::from("/"),
+        tests: station::diagnose::TestArgs::default(),
+        no_hardware_tests: false,
+    });
     match command {
-        Command::App { disks, root } => {
+        Command::App { disks, root, tests, no_hardware_tests } => {
             report_leftover_journals(&data.join("journal"));
             let env = station::app::runtime::Environment {
                 data_dir: data.clone(),
                 root,
                 disks: Some(disks).filter(|d| !d.is_empty()),
                 sound: true,
+                hardware_tests: (!no_hardware_tests).then(|| tests.plan()),
             };
             let settings = station::app::settings::Settings::load(&data)?;
             let runtime = station::app::runtime::Runtime::new(env)?;
@@ -293,6 +328,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 root,
                 disks: None,
                 sound: false,
+                hardware_tests: batch.hardware_tests.as_ref().map(|t| t.plan()),
             };
             let report = station::app::batch::run(&batch, env, |app| {
                 eprintln!("station: {}", app.t(station::app::view::title_key(app)));
@@ -496,6 +532,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inventory { root, json } => {
             inventory_report(&inventory::Root::at(root), json);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Diagnose { root, disks, tests, json } => {
+            let plan = diagnostics::Plan { disks, ..tests.plan() };
+            let tests =
+                diagnostics::run(&inventory::Root::at(root), &plan, &AtomicBool::new(false), |event| {
+                    if let diagnostics::Event::Started(what) = event {
+                        eprintln!("testing: {what}");
+                    }
+                });
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tests)?);
+            } else {
+                for t in &tests {
+                    let device = t.device.as_deref().map(|d| format!(" {d}")).unwrap_or_default();
+                    let word = |v: serde_json::Value| v.as_str().unwrap_or("?").to_owned();
+                    let (kind, status) =
+                        (word(serde_json::to_value(t.kind)?), word(serde_json::to_value(t.status)?));
+                    println!("{kind}{device}: {status}");
+                    for d in &t.details {
+                        println!("  {d}");
+                    }
+                }
+            }
+            let failed = tests.iter().any(|t| t.status == certificate::CheckStatus::Fail);
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Verify { pattern, device } => {
             let pattern = sanitize::parse_pattern(&pattern).map_err(anyhow::Error::msg)?;

@@ -31,17 +31,59 @@ pub enum PushOutcome {
 pub struct RegistryClient {
     base: String,
     agent: ureq::Agent,
+    /// Why no request can be trusted (an unreadable CA file), if so.
+    setup_error: Option<String>,
+}
+
+/// The environment variable naming a PEM file of the certificate authority that signed the
+/// registry's HTTPS certificate, for a workshop registry whose certificate is not from a public
+/// authority. When set, only that authority is trusted (the registry is pinned). The station
+/// sets it to `DATA/registry-ca.pem` when that file exists and the variable is not set.
+pub const REGISTRY_CA_ENV: &str = "SV_REGISTRY_CA";
+
+/// The trust anchors for the registry's HTTPS: the workshop's authority from
+/// [`REGISTRY_CA_ENV`], else the public web authorities.
+fn registry_roots() -> Result<ureq::tls::RootCerts, String> {
+    let Some(path) = std::env::var_os(REGISTRY_CA_ENV) else {
+        return Ok(ureq::tls::RootCerts::WebPki);
+    };
+    let shown = Path::new(&path).display().to_string();
+    let pem = std::fs::read(&path)
+        .map_err(|e| format!("cannot read the registry's CA {shown} ({REGISTRY_CA_ENV}): {e}"))?;
+    let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(format!("{shown} ({REGISTRY_CA_ENV}) holds no PEM certificate"));
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
 
 impl RegistryClient {
-    /// A client for the registry at `base` (e.g. `http://127.0.0.1:8750`).
+    /// A client for the registry at `base` (e.g. `http://127.0.0.1:8750` or
+    /// `https://registre.atelier.example`); see [`REGISTRY_CA_ENV`] for a workshop's own CA.
+    /// A CA file that cannot be read makes every request fail with its reason, and the
+    /// certificates stay in the spool.
     pub fn new(base: &str) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let roots = registry_roots();
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
-        RegistryClient { base: base.trim_end_matches('/').to_owned(), agent }
+            .timeout_global(Some(Duration::from_secs(30)));
+        let setup_error = match roots {
+            Ok(roots) => {
+                config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
+                None
+            }
+            Err(e) => Some(e),
+        };
+        RegistryClient {
+            base: base.trim_end_matches('/').to_owned(),
+            agent: config.build().into(),
+            setup_error,
+        }
     }
 
     /// The registry's base URL.
@@ -51,6 +93,9 @@ impl RegistryClient {
 
     /// Sends one spooled certificate; on acceptance moves it to `sent/`.
     pub fn push(&self, spool: &Spool, pending: &Path) -> anyhow::Result<PushOutcome> {
+        if let Some(e) = &self.setup_error {
+            return Ok(PushOutcome::Unreachable(e.clone()));
+        }
         let body = std::fs::read(pending)?;
         let url = format!("{}/api/v1/certificates", self.base);
         let mut response =
@@ -77,6 +122,9 @@ impl RegistryClient {
         public_key_b64: &str,
         name: Option<&str>,
     ) -> anyhow::Result<(String, Option<String>)> {
+        if let Some(e) = &self.setup_error {
+            anyhow::bail!("{e}");
+        }
         let url = format!("{}/api/v1/stations/enrol", self.base);
         let mut response = self
             .agent

@@ -144,6 +144,7 @@ pub fn run(
         unit: host.unit,
         disks,
         checks: None,
+        hardware_tests: Vec::new(),
         image: None,
         grade: None,
     };
@@ -176,6 +177,8 @@ pub struct CertificateParts {
     pub disks: Vec<DiskRecord>,
     /// The worker's functional checks, from the station app.
     pub checks: Option<certificate::Checks>,
+    /// The tests the station ran by itself (`station::checks`).
+    pub hardware_tests: Vec<certificate::HardwareTest>,
     /// The operating system written after the wipe (the imaging record).
     pub image: Option<serde_json::Value>,
     /// The unit's grade (`grading::Grade` as JSON).
@@ -204,6 +207,7 @@ pub fn seal(
         image: parts.image,
         grade: parts.grade,
         checks: parts.checks,
+        hardware_tests: parts.hardware_tests,
     };
     let signed = key.sign(&certificate)?;
     let spooled_at = spool.store(&certificate.id.to_string(), &signed.to_json_pretty())?;

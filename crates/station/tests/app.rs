@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use certificate::{CheckStatus, CosmeticGrade, Outcome, SignedDocument};
+use certificate::{CheckStatus, CosmeticGrade, HardwareTestKind, Outcome, SignedDocument};
 use common::{free_port, station, text, LiveRegistry, Scratch};
 use registry::SqliteStore;
 
@@ -193,7 +193,7 @@ fn a_worker_takes_a_pc_from_welcome_to_certificate_in_a_real_terminal() {
     let disks = disks(s.path(), 16);
     let tmux = Tmux { socket: format!("sv-test-{}", std::process::id()) };
     let command = format!(
-        "{} --data-dir {} app --disk {} --disk {} 2>{}; echo $? > {}",
+        "{} --data-dir {} app --disk {} --disk {} --cpu-seconds 2 --memory-mib 32 --read-mib 8 2>{}; echo $? > {}",
         env!("CARGO_BIN_EXE_station"),
         data.display(),
         disks[0].display(),
@@ -275,6 +275,25 @@ fn a_worker_takes_a_pc_from_welcome_to_certificate_in_a_real_terminal() {
     assert_eq!(checks.cosmetic, Some(CosmeticGrade::B));
     let grade = verified.certificate.grade.expect("the certificate carries the grade");
     assert_eq!(grade["schema"], "seconde-vie/grade/v1", "{grade}");
+    // The station tested the hardware while the worker did the checks: the processor, the
+    // memory, both disks (read sample; a file has no SMART self-test), the network.
+    let tests = &verified.certificate.hardware_tests;
+    let kinds: Vec<HardwareTestKind> = tests.iter().map(|t| t.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            HardwareTestKind::Cpu,
+            HardwareTestKind::Memory,
+            HardwareTestKind::Disk,
+            HardwareTestKind::Disk,
+            HardwareTestKind::Network
+        ],
+        "{tests:#?}"
+    );
+    assert_eq!(tests[0].measurement("wrong_results"), Some(0.0));
+    assert_eq!(tests[1].measurement("tested_mib"), Some(32.0));
+    assert_eq!(tests[2].device.as_deref(), Some(disks[0].to_str().expect("utf-8")));
+    assert!(tests[2].measurement("read_mb_per_s").is_some(), "{:?}", tests[2]);
 }
 
 /// The bay screen on a real terminal at 80×25: the session waits for its confirmation, then for

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{free_port, station, text, LiveRegistry, Scratch};
+use common::{free_port, registry_test_ca, station, text, LiveRegistry, Scratch};
 use registry::{SqliteStore, Store};
 
 fn pending(data: &Path) -> usize {
@@ -289,4 +289,50 @@ fn inventory_names_the_unit_and_its_17_inch_vga_monitor() {
     assert_eq!(v["monitors"][0]["nominal_inches"], 17.0);
     assert_eq!(v["monitors"][0]["input"].as_str().map(|s| s.contains("VGA")), Some(true), "{v}");
     assert_eq!(v["unit"]["model"]["value"], "OptiPlex 780");
+}
+
+#[test]
+fn a_registry_with_the_workshops_own_ca_is_reached_over_https_once_the_ca_is_on_the_stick() {
+    let s = Scratch::new("https");
+    let data = s.path().join("data");
+    let disk = s.path().join("disk.img");
+    std::fs::write(&disk, vec![0x42u8; 4 << 20]).expect("disk");
+    let db = s.path().join("registry.sqlite");
+    let addr = free_port();
+    let url = format!("https://{addr}");
+    let shown = station(&data, &["key", "show"]);
+    let public_key = text(&shown)
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .expect("key line")
+        .trim()
+        .to_owned();
+    registry::enrol_station(&SqliteStore::open(&db).expect("db"), &public_key, Some("t")).expect("enrols");
+    let _registry = LiveRegistry::start_tls(&db, addr);
+
+    // Without the workshop's CA, the registry's certificate is not trusted: the certificate waits.
+    let out = station(
+        &data,
+        &["run", "--disk", disk.to_str().expect("utf-8"), "--registry", &url, "--operator", "Camille"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("unreachable"), "{}", text(&out));
+    assert_eq!(pending(&data), 1);
+
+    // A damaged CA file is named.
+    std::fs::write(data.join("registry-ca.pem"), "not a certificate\n").expect("write");
+    let out = station(&data, &["push", "--registry", &url]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("registry-ca.pem") && text(&out).contains("no PEM certificate"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(pending(&data), 1);
+
+    // The CA in DATA/registry-ca.pem: sent over HTTPS.
+    std::fs::copy(registry_test_ca(), data.join("registry-ca.pem")).expect("copy CA");
+    let out = station(&data, &["push", "--registry", &url]);
+    assert!(out.status.success() && text(&out).contains("recorded at"), "{}", text(&out));
+    assert_eq!(pending(&data), 0);
 }

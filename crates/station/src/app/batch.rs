@@ -20,6 +20,13 @@
 //! usb = "pass"
 //! battery = "pass"                # asked only when the unit has a battery
 //! cosmetic = "B"
+//!
+//! [hardware_tests]                # optional: without it the station tests no hardware
+//! cpu_seconds = 60                # processor load; 0: none
+//! memory_mib = 512                # memory tested; absent: what is safely free; 0: none
+//! no_self_test = false            # true: no SMART short self-test of the disks
+//! read_mib = 256                  # read sample per disk; 0: none
+//! battery_seconds = 20            # watching a discharging battery
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -56,6 +63,8 @@ pub struct BatchFile {
     /// The worker's answers.
     #[serde(default)]
     pub checks: BatchChecks,
+    /// The hardware tests to run while the checks are answered; none when absent.
+    pub hardware_tests: Option<crate::diagnose::TestArgs>,
 }
 
 /// The answers to the checks; a missing answer is `skipped`.

@@ -170,6 +170,17 @@ pub struct Facts {
     pub power: inventory::power::Power,
 }
 
+/// The station's own hardware tests, run while the worker does the checks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HardwareStep {
+    /// The test under way, in English (shown with the details).
+    pub running: Option<String>,
+    /// The tests done so far.
+    pub done: Vec<certificate::HardwareTest>,
+    /// Set once every test is done.
+    pub finished: bool,
+}
+
 /// One disk's wipe, as the gauges show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiskProgress {
@@ -314,6 +325,10 @@ pub enum Msg {
     Imaged(Result<serde_json::Value, Failure>),
     /// An answer given without keys (the batch file).
     Answer(Answer),
+    /// A hardware test started or finished.
+    Diagnosis(diagnostics::Event),
+    /// Every hardware test is done (or there were none to run).
+    Diagnosed,
 }
 
 /// An answer to whatever the current screen asks; keys and batch files produce the same ones.
@@ -340,6 +355,9 @@ pub enum Answer {
 pub enum Effect {
     /// Inventory the machine.
     Probe,
+    /// Test the hardware (processor, memory, these disks, battery, network) in the background;
+    /// a wipe asked for meanwhile waits for the disk tests to end.
+    Diagnose(Vec<PathBuf>),
     /// Wipe these disks.
     Wipe {
         /// The disks.
@@ -463,6 +481,8 @@ pub struct App {
     pub quitting: bool,
     /// Whether the technical details of failed disks are shown (key D).
     pub show_details: bool,
+    /// The station's own hardware tests.
+    pub hardware: HardwareStep,
     hold: Option<(Instant, Instant)>,
     last_tick: Option<Instant>,
 }
@@ -579,6 +599,7 @@ impl App {
             typed: 0,
             quitting: false,
             show_details: false,
+            hardware: HardwareStep::default(),
             hold: None,
             last_tick: None,
         }
@@ -638,7 +659,23 @@ impl App {
             Msg::Key(key, at) => self.on_key(key, at),
             Msg::Tick(now) => self.on_tick(now),
             Msg::Facts(facts) => {
+                // The disks that may be wiped are tested too (read-only), before any wipe.
+                let disks =
+                    facts.disks.iter().filter(|d| d.protected.is_none()).map(|d| d.path.clone()).collect();
                 self.facts = Some(*facts);
+                vec![Effect::Diagnose(disks)]
+            }
+            Msg::Diagnosis(diagnostics::Event::Started(what)) => {
+                self.hardware.running = Some(what);
+                Vec::new()
+            }
+            Msg::Diagnosis(diagnostics::Event::Finished(test)) => {
+                self.hardware.done.push(test);
+                Vec::new()
+            }
+            Msg::Diagnosed => {
+                self.hardware.running = None;
+                self.hardware.finished = true;
                 Vec::new()
             }
             Msg::Wipe(event, at) => {
@@ -1270,6 +1307,7 @@ impl App {
         let checks = self.checks.to_checks();
         let facts = grading::UnitFacts {
             checks: Some(&checks),
+            hardware_tests: &self.hardware.done,
             os_installed: matches!(self.image, ImageStep::Done { .. }),
             donated_by_local_authority: None,
             charger_included: None,
@@ -1346,6 +1384,7 @@ impl App {
             unit,
             disks: self.records.clone().unwrap_or_default(),
             checks: Some(self.checks.to_checks()),
+            hardware_tests: self.hardware.done.clone(),
             grade: match &self.grade {
                 Some(Ok(g)) => serde_json::to_value(g).ok(),
                 _ => None,

@@ -27,6 +27,9 @@ pub struct Environment {
     pub disks: Option<Vec<PathBuf>>,
     /// Play the sound check's tone through the sound card (off in tests).
     pub sound: bool,
+    /// What the station tests by itself while the worker does the checks (the disks are added:
+    /// those it will wipe); `None`: no hardware test.
+    pub hardware_tests: Option<diagnostics::Plan>,
 }
 
 /// The effect runner.
@@ -36,6 +39,10 @@ pub struct Runtime {
     key: Arc<SigningIdentity>,
     spool: Arc<Spool>,
     stop: Arc<AtomicBool>,
+    /// Ends the hardware tests early (the worker leaves).
+    tests_stop: Arc<AtomicBool>,
+    /// Set while the hardware tests run: a wipe waits for them (they read the disks).
+    testing: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
     tx: Sender<Msg>,
     /// Messages from the workers.
     pub rx: Receiver<Msg>,
@@ -59,6 +66,8 @@ impl Runtime {
             key: Arc::new(key),
             spool: Arc::new(spool),
             stop: Arc::new(AtomicBool::new(false)),
+            tests_stop: Arc::new(AtomicBool::new(false)),
+            testing: Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new())),
             tx,
             rx,
             workers: Vec::new(),
@@ -100,11 +109,40 @@ impl Runtime {
                     let _ = tx.send(Msg::Facts(Box::new(probe(&root, disks))));
                 });
             }
+            Effect::Diagnose(disks) => match self.env.hardware_tests.clone() {
+                None => {
+                    let _ = self.tx.send(Msg::Diagnosed);
+                }
+                Some(plan) => {
+                    let plan = diagnostics::Plan { disks, ..plan };
+                    let root = self.env.root.clone();
+                    let stop = Arc::clone(&self.tests_stop);
+                    let testing = Arc::clone(&self.testing);
+                    // Marked busy here, not in the thread: a wipe asked for at once must wait.
+                    *testing.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+                    self.spawn(move |tx| {
+                        diagnostics::run(&Root::at(&root), &plan, &stop, |event| {
+                            let _ = tx.send(Msg::Diagnosis(event));
+                        });
+                        *testing.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
+                        testing.1.notify_all();
+                        let _ = tx.send(Msg::Diagnosed);
+                    });
+                }
+            },
             Effect::Wipe { disks, options, auto_purge } => {
                 let root = self.env.root.clone();
                 let journal_dir = self.env.data_dir.join("journal");
                 let stop = Arc::clone(&self.stop);
+                let testing = Arc::clone(&self.testing);
                 self.spawn(move |tx| {
+                    // The hardware tests read the disks: the wipe starts once they are done.
+                    let (busy, done) = &*testing;
+                    let mut running = busy.lock().unwrap_or_else(|e| e.into_inner());
+                    while *running {
+                        running = done.wait(running).unwrap_or_else(|e| e.into_inner());
+                    }
+                    drop(running);
                     // The checks run again at the last moment: a disk may have been mounted or
                     // swapped since the inventory.
                     if let Err(e) = crate::run::check_disks(&disks, &SystemView::at(&root)) {
@@ -128,7 +166,10 @@ impl Runtime {
                     let _ = tx.send(Msg::WipeFinished(records));
                 });
             }
-            Effect::StopWipe => self.stop.store(true, Ordering::SeqCst),
+            Effect::StopWipe => {
+                self.stop.store(true, Ordering::SeqCst);
+                self.tests_stop.store(true, Ordering::SeqCst);
+            }
             Effect::Seal(parts) => {
                 let key = Arc::clone(&self.key);
                 let spool = Arc::clone(&self.spool);
@@ -234,8 +275,12 @@ impl Runtime {
                         .send(Msg::Failed(Failure { plain: "error.settings", details: format!("{e:#}") }));
                 }
             }
-            Effect::Quit => self.quit = true,
+            Effect::Quit => {
+                self.tests_stop.store(true, Ordering::SeqCst);
+                self.quit = true;
+            }
             Effect::OpenBay => {
+                self.tests_stop.store(true, Ordering::SeqCst);
                 self.open_bay = true;
                 self.quit = true;
             }

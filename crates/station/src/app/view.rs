@@ -97,6 +97,9 @@ fn subtitle_key(app: &App) -> &'static str {
         Screen::Cosmetic => "check.cosmetic.question",
         Screen::WipeConfirm if app.facts.is_some() && app.disks_to_wipe().is_empty() => "wipe.no_disk",
         Screen::WipeConfirm => "wipe.subtitle",
+        Screen::Wiping if app.hardware.running.is_some() && app.progress.iter().all(|p| p.percent == 0.0) => {
+            "wipe.testing_first"
+        }
         Screen::Wiping => "wipe.calm",
         Screen::WipeDone => "wipe.done_subtitle",
         Screen::Image => "image.subtitle",

@@ -399,6 +399,7 @@ impl BayApp {
             },
             disks: vec![record],
             checks: None,
+            hardware_tests: Vec::new(),
             image: None,
             grade: None,
         };

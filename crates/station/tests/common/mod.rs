@@ -50,6 +50,19 @@ pub struct LiveRegistry {
 
 impl LiveRegistry {
     pub fn start(db: &Path, addr: SocketAddr) -> Self {
+        Self::start_with(db, addr, None)
+    }
+
+    /// Serves HTTPS with the registry crate's test certificate (127.0.0.1, signed by
+    /// `registry_test_ca()`).
+    pub fn start_tls(db: &Path, addr: SocketAddr) -> Self {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../registry/tests/fixtures/tls");
+        let tls =
+            registry::server::tls_config(&dir.join("cert.pem"), &dir.join("key.pem")).expect("TLS fixture");
+        Self::start_with(db, addr, Some(tls))
+    }
+
+    fn start_with(db: &Path, addr: SocketAddr, tls: Option<Arc<registry::server::TlsConfig>>) -> Self {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(db).expect("db"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -62,7 +75,7 @@ impl LiveRegistry {
                     origin: registry::DEFAULT_ORIGIN.into(),
                     key: certificate::SigningIdentity::from_seed(&[77; 32]),
                 });
-                registry::serve(listener, store, log, async {
+                registry::serve_with_tls(listener, store, log, tls, async {
                     let _ = rx.await;
                 })
                 .await
@@ -83,6 +96,11 @@ impl Drop for LiveRegistry {
             let _ = t.join();
         }
     }
+}
+
+/// The CA that signed the registry's test certificate.
+pub fn registry_test_ca() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../registry/tests/fixtures/tls/ca.pem")
 }
 
 pub fn free_port() -> SocketAddr {
