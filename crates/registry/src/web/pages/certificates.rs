@@ -247,13 +247,11 @@ pub(super) fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> R
     pdf.line(16.0, true, tr(l, "pdf_title"));
     pdf.gap(6.0);
     pdf.line(10.0, false, &fill(tr(l, "pdf_number"), &[&c.row.id]));
-    pdf.line(10.0, false, &format!("{} : {}", tr(l, "outcome"), outcome_words(l, &c.row.result)));
+    pdf.line(10.0, false, &labelled(l, "outcome", outcome_words(l, &c.row.result)));
     // Below the QR code (its bottom is at PAGE_HEIGHT - 150), so no line runs under it.
     pdf.gap((pdf.cursor() - (pdf::PAGE_HEIGHT - 160.0)).max(12.0));
     pdf.line(12.0, true, tr(l, "cert_unit"));
-    let row = |pdf: &mut pdf::Pdf, key: &str, value: &str| {
-        pdf.line(10.0, false, &format!("{} : {value}", tr(l, key)))
-    };
+    let row = |pdf: &mut pdf::Pdf, key: &str, value: &str| pdf.line(10.0, false, &labelled(l, key, value));
     row(&mut pdf, "unit_serial", &probed(l, &cert.unit.serial));
     row(&mut pdf, "unit_model", &format!("{} {}", probed(l, &cert.unit.vendor), probed(l, &cert.unit.model)));
     row(&mut pdf, "f_lot", cert.lot.as_deref().unwrap_or("—"));
@@ -340,9 +338,9 @@ pub async fn check(
                             .raw("</p>");
                     }
                     h.raw("<ul><li>")
-                        .text(&format!("{} : {}", tr(l, "finished"), c.certificate.finished_at))
+                        .text(&labelled(l, "finished", c.certificate.finished_at.as_str()))
                         .raw("</li><li>")
-                        .text(&format!("{} : {}", tr(l, "outcome"), outcome_words(l, &c.row.result)))
+                        .text(&labelled(l, "outcome", outcome_words(l, &c.row.result)))
                         .raw("</li><li>")
                         .text(&log_words(l, &c))
                         .raw("</li></ul>");
@@ -385,5 +383,11 @@ mod tests {
             method_words(Lang::En, s),
             "overwrite, method “zero” (NIST SP 800-88 Rev. 1, Clear), 1 pass(es)"
         );
+    }
+
+    #[test]
+    fn labels_follow_each_languages_typography() {
+        assert_eq!(labelled(Lang::Fr, "outcome", "x"), "Résultat : x");
+        assert_eq!(labelled(Lang::En, "outcome", "x"), "Result: x");
     }
 }

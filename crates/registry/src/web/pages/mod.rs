@@ -89,6 +89,14 @@ fn shell(h: &mut Html, ctx: &Ctx, title: &str) {
     h.raw("</header><main id=\"main\"><h1>").text(title).raw("</h1>");
 }
 
+/// "Label : value" in French typography (a space before the colon), "Label: value" in English.
+fn labelled(l: Lang, key: &str, value: &str) -> String {
+    match l {
+        Lang::Fr => format!("{} : {value}", tr(l, key)),
+        Lang::En => format!("{}: {value}", tr(l, key)),
+    }
+}
+
 fn end(h: &mut Html) {
     h.raw("</main></body></html>");
 }
