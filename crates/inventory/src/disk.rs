@@ -163,3 +163,109 @@ pub fn smart_verdict_from_json(json: &[u8]) -> Probed<SmartVerdict> {
         }
     }
 }
+
+/// A disk as sysfs describes it (/sys/block/NAME, Documentation/ABI/stable/sysfs-block), read
+/// without opening the device, so it works on fixture trees.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DiskDetails {
+    /// Kernel name (`sda`, `nvme0n1`, `mmcblk0`).
+    pub name: String,
+    /// Model (`device/model`; libata cuts it to 16 characters, smartctl has the full one).
+    pub model: Probed<String>,
+    /// Serial (`device/serial`, NVMe and MMC; SATA through VPD page 0x80).
+    pub serial: Probed<String>,
+    /// Firmware revision (`device/firmware_rev` for NVMe, `device/rev` for SCSI/ATA, `device/fwrev` for MMC).
+    pub firmware: Probed<String>,
+    /// World Wide Name (`wwid`, else `device/wwid`).
+    pub wwn: Probed<String>,
+    /// Capacity, bytes (`size` × 512).
+    pub size_bytes: Probed<u64>,
+    /// Logical sector size (`queue/logical_block_size`).
+    pub logical_sector_bytes: Probed<u32>,
+    /// Physical sector size (`queue/physical_block_size`).
+    pub physical_sector_bytes: Probed<u32>,
+    /// Spinning disk (`queue/rotational`; USB bridges and some VMs say 1 for anything).
+    pub rotational: Probed<bool>,
+    /// Removable medium (`removable`).
+    pub removable: bool,
+    /// How it is attached, from its place in the sysfs device tree.
+    pub transport: Transport,
+    /// Why it is the medium the station runs from, when it is (the live USB stick or the
+    /// system disk: `sanitize::safety`'s rule, the same one that refuses to wipe it).
+    pub system_medium: Option<String>,
+}
+
+fn numeric<T: std::str::FromStr>(root: &Root, abs: &str) -> Probed<T> {
+    match root.attribute(abs) {
+        Probed::Value(v) => match v.parse() {
+            Ok(n) => Probed::Value(n),
+            Err(_) => Probed::unavailable(format!("{abs} holds {v:?}, not a number")),
+        },
+        Probed::Unavailable(why) => Probed::Unavailable(why),
+    }
+}
+
+/// Reads /sys/block/`name` below `root`.
+pub fn probe_disk_details(name: &str, root: &Root) -> DiskDetails {
+    let sys = format!("/sys/block/{name}");
+    let resolved =
+        std::fs::canonicalize(root.join(&sys)).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let serial = match root.attribute(&format!("{sys}/device/serial")) {
+        Probed::Value(v) => Probed::Value(v),
+        Probed::Unavailable(why) => match std::fs::read(root.join(&format!("{sys}/device/vpd_pg80"))) {
+            Ok(page) if page.len() > 4 => {
+                Probed::Value(String::from_utf8_lossy(&page[4..]).trim().to_owned())
+            }
+            _ => Probed::Unavailable(why),
+        },
+    };
+    let firmware = ["firmware_rev", "rev", "fwrev"]
+        .iter()
+        .map(|f| root.attribute(&format!("{sys}/device/{f}")))
+        .find(|p| matches!(p, Probed::Value(_)))
+        .unwrap_or_else(|| Probed::unavailable(format!("{sys}/device has no firmware_rev, rev or fwrev")));
+    let wwn = match root.attribute(&format!("{sys}/wwid")) {
+        Probed::Value(v) => Probed::Value(v),
+        Probed::Unavailable(_) => root.attribute(&format!("{sys}/device/wwid")),
+    };
+    let rotational = match numeric::<u8>(root, &format!("{sys}/queue/rotational")) {
+        Probed::Value(v) => Probed::Value(v == 1),
+        Probed::Unavailable(why) => Probed::Unavailable(why),
+    };
+    let system_medium = root
+        .attribute(&format!("{sys}/dev"))
+        .value()
+        .and_then(|d| d.split_once(':'))
+        .and_then(|(a, b)| Some(sanitize::safety::DevNum { major: a.parse().ok()?, minor: b.parse().ok()? }))
+        .and_then(|devnum| {
+            match sanitize::safety::check_block_device(
+                devnum,
+                &sanitize::safety::SystemView::at(root.join("/")),
+            ) {
+                Err(refusal @ sanitize::safety::Refusal::SystemDisk { .. }) => Some(refusal.to_string()),
+                _ => None,
+            }
+        });
+    DiskDetails {
+        name: name.to_owned(),
+        model: root.attribute(&format!("{sys}/device/model")),
+        serial,
+        firmware,
+        wwn,
+        size_bytes: match numeric::<u64>(root, &format!("{sys}/size")) {
+            Probed::Value(s) => Probed::Value(s * 512),
+            Probed::Unavailable(why) => Probed::Unavailable(why),
+        },
+        logical_sector_bytes: numeric(root, &format!("{sys}/queue/logical_block_size")),
+        physical_sector_bytes: numeric(root, &format!("{sys}/queue/physical_block_size")),
+        rotational,
+        removable: root.attribute(&format!("{sys}/removable")).value().map(String::as_str) == Some("1"),
+        transport: transport_from_sys_path(&resolved),
+        system_medium,
+    }
+}
+
+/// Runs smartctl on `/dev/NAME` (see [`probe_disk`]): the drive's verdict and our health.
+pub fn smart_for(path: &Path) -> (Probed<SmartVerdict>, Option<crate::smart::Health>) {
+    smart_verdict(path)
+}

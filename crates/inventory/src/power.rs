@@ -6,7 +6,7 @@ use std::fs;
 use crate::Root;
 
 /// One battery.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Battery {
     /// Kernel name, e.g. `BAT0`.
     pub name: String,
@@ -23,7 +23,7 @@ pub struct Battery {
 }
 
 /// What powers the unit.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Power {
     /// Every battery.
     pub batteries: Vec<Battery>,

@@ -189,9 +189,15 @@ enum Command {
         /// Read /sys and /proc below this directory.
         #[arg(long, default_value = "/")]
         root: PathBuf,
-        /// Machine-readable output.
+        /// Machine-readable output: the full typed inventory as JSON.
         #[arg(long)]
         json: bool,
+        /// Skip the one-second CPU benchmark.
+        #[arg(long)]
+        no_benchmark: bool,
+        /// Do not run smartctl on the disks.
+        #[arg(long)]
+        no_smart: bool,
     },
     /// Run the hardware tests the station does by itself: processor under load, memory, each
     /// disk's SMART self-test and read speed, battery, network (docs/diagnostics.md). Exit 1 if
@@ -529,8 +535,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("key id:     {}", key.key_id());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Inventory { root, json } => {
-            inventory_report(&inventory::Root::at(root), json);
+        Command::Inventory { root, json, no_benchmark, no_smart } => {
+            let options = inventory::Options { smart: !no_smart, benchmark: !no_benchmark };
+            inventory_report(&inventory::Root::at(root), json, &options)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Diagnose { root, disks, tests, json } => {
@@ -590,81 +597,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Prints the inventory: the label line, then one line per disk and per monitor (or JSON).
-fn inventory_report(root: &inventory::Root, json: bool) {
-    let host = inventory::probe_host(root);
-    let disks: Vec<(PathBuf, inventory::DiskFacts, Option<u64>)> = inventory::list_disks(root)
-        .into_iter()
-        .map(|dev| {
-            let name = dev.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let sectors = std::fs::read_to_string(root.join(&format!("/sys/block/{name}/size")))
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok());
-            let facts = inventory::probe_disk(&dev, root);
-            (dev, facts, sectors.map(|s| s * 512))
-        })
-        .collect();
+/// Prints the inventory: the label line and a short summary per part, or the full JSON.
+fn inventory_report(root: &inventory::Root, json: bool, options: &inventory::Options) -> anyhow::Result<()> {
+    let inv = inventory::probe_inventory(root, options);
     if json {
-        let value = serde_json::json!({
-            "summary": host.summary(),
-            "unit": host.unit,
-            "cpu": {"model": host.cpu_model, "threads": host.cpu_threads},
-            "memory_bytes": host.memory_bytes,
-            "disks": disks.iter().map(|(dev, f, size)| serde_json::json!({
-                "path": dev,
-                "model": f.model,
-                "serial": f.serial,
-                "wwn": f.wwn,
-                "size_bytes": size,
-                "transport": f.transport,
-                "smart": f.smart,
-                "health": f.health.as_ref().map(|h| serde_json::json!({
-                    "verdict": format!("{:?}", h.verdict).to_lowercase(),
-                    "reasons": h.reasons,
-                })),
-            })).collect::<Vec<_>>(),
-            "monitors": host.monitors.iter().map(|(connector, m)| match m {
-                Ok(m) => serde_json::json!({
-                    "connector": connector,
-                    "summary": m.summary(),
-                    "manufacturer": m.manufacturer,
-                    "name": m.name,
-                    "serial": m.serial,
-                    "year": m.year,
-                    "input": m.input.to_string(),
-                    "diagonal_inches": m.diagonal_inches,
-                    "nominal_inches": m.nominal_inches,
-                    "edid_checksum_ok": m.checksum_ok,
-                }),
-                Err(why) => serde_json::json!({"connector": connector, "unavailable": why}),
-            }).collect::<Vec<_>>(),
-        });
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
-        return;
+        println!("{}", serde_json::to_string_pretty(&inv)?);
+        return Ok(());
     }
-    println!("{}", host.summary());
-    for (dev, f, size) in &disks {
-        let health = match &f.health {
-            Some(h) => format!("{:?}", h.verdict).to_lowercase(),
-            None => match &f.smart {
-                certificate::Probed::Unavailable(why) => format!("health unknown: {why}"),
-                certificate::Probed::Value(v) => format!("SMART {v:?}").to_lowercase(),
-            },
-        };
-        let size = size.map(|b| format!("{:.0} GB", b as f64 / 1e9)).unwrap_or_else(|| "size unknown".into());
-        println!("disk {} · {} · {size} · {:?} · {health}", dev.display(), f.model, f.transport);
-        if let Some(h) = &f.health {
-            for reason in h.reasons.iter().take(3) {
-                println!("    {reason}");
-            }
-        }
+    for line in inv.summary_lines() {
+        println!("{line}");
     }
-    for (connector, m) in &host.monitors {
-        match m {
-            Ok(m) => println!("monitor {connector} · {}", m.summary()),
-            Err(why) => println!("monitor {connector} · unreadable: {why}"),
-        }
-    }
+    Ok(())
 }
 
 fn bytes_bar(size: u64, message: &str) -> ProgressBar {

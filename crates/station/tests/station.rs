@@ -13,18 +13,9 @@ fn pending(data: &Path) -> usize {
     std::fs::read_dir(data.join("spool/pending")).map(|d| d.count()).unwrap_or(0)
 }
 
-#[test]
-fn a_station_whose_registry_is_down_keeps_the_certificate_and_pushes_it_later() {
-    let s = Scratch::new("offline");
-    let data = s.path().join("data");
-    let disk = s.path().join("disk.img");
-    std::fs::write(&disk, vec![0x42u8; 8 << 20]).expect("disk");
-    let db = s.path().join("registry.sqlite");
-    let addr = free_port();
-    let url = format!("http://{addr}");
-
-    // Enrol the station's key (created on first use, 0600).
-    let shown = station(&data, &["key", "show"]);
+/// Makes the station's key (`station key show`) and enrols it in the registry database `db`.
+fn enrol(data: &Path, db: &Path) {
+    let shown = station(data, &["key", "show"]);
     assert!(shown.status.success(), "{}", text(&shown));
     let public_key = text(&shown)
         .lines()
@@ -32,11 +23,39 @@ fn a_station_whose_registry_is_down_keeps_the_certificate_and_pushes_it_later() 
         .expect("key line")
         .trim()
         .to_owned();
+    registry::enrol_station(&SqliteStore::open(db).expect("db"), &public_key, Some("t")).expect("enrols");
+}
+
+/// A scratch directory with a station data directory, a disk file full of 0x42, a registry
+/// database path and a free port; the station's key enrolled in that database.
+struct Setup {
+    s: Scratch,
+    data: PathBuf,
+    disk: PathBuf,
+    db: PathBuf,
+    addr: std::net::SocketAddr,
+}
+
+impl Setup {
+    fn new(name: &str, disk_mib: usize) -> Setup {
+        let s = Scratch::new(name);
+        let (data, disk, db) =
+            (s.path().join("data"), s.path().join("disk.img"), s.path().join("registry.sqlite"));
+        std::fs::write(&disk, vec![0x42u8; disk_mib << 20]).expect("disk");
+        enrol(&data, &db);
+        Setup { s, data, disk, db, addr: free_port() }
+    }
+}
+
+#[test]
+fn a_station_whose_registry_is_down_keeps_the_certificate_and_pushes_it_later() {
+    // The station's key is created on first use, 0600, and enrolled.
+    let Setup { s: _s, data, disk, db, addr } = Setup::new("offline", 8);
+    let url = format!("http://{addr}");
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(data.join("station.key")).expect("key file").permissions(),
     );
     assert_eq!(mode & 0o777, 0o600);
-    registry::enrol_station(&SqliteStore::open(&db).expect("db"), &public_key, Some("t")).expect("enrols");
 
     // The registry is down: the wipe succeeds, the certificate waits in the spool.
     let out = station(
@@ -293,21 +312,8 @@ fn inventory_names_the_unit_and_its_17_inch_vga_monitor() {
 
 #[test]
 fn a_registry_with_the_workshops_own_ca_is_reached_over_https_once_the_ca_is_on_the_stick() {
-    let s = Scratch::new("https");
-    let data = s.path().join("data");
-    let disk = s.path().join("disk.img");
-    std::fs::write(&disk, vec![0x42u8; 4 << 20]).expect("disk");
-    let db = s.path().join("registry.sqlite");
-    let addr = free_port();
+    let Setup { s: _s, data, disk, db, addr } = Setup::new("https", 4);
     let url = format!("https://{addr}");
-    let shown = station(&data, &["key", "show"]);
-    let public_key = text(&shown)
-        .lines()
-        .find_map(|l| l.strip_prefix("public key: "))
-        .expect("key line")
-        .trim()
-        .to_owned();
-    registry::enrol_station(&SqliteStore::open(&db).expect("db"), &public_key, Some("t")).expect("enrols");
     let _registry = LiveRegistry::start_tls(&db, addr);
 
     // Without the workshop's CA, the registry's certificate is not trusted: the certificate waits.
