@@ -86,7 +86,10 @@ pub const RATE_PER_SECOND: f64 = 50.0;
 /// Certificates one station may send in a burst.
 pub const RATE_BURST: f64 = 500.0;
 
-/// A token bucket per station key: a misbehaving or compromised station cannot flood the log.
+/// Buckets kept before the full ones are forgotten.
+const MAX_BUCKETS: usize = 10_000;
+
+/// A token bucket per key (a station key, a login name): a misbehaving or compromised station cannot flood the log.
 #[derive(Debug)]
 pub struct RateLimiter {
     per_second: f64,
@@ -104,6 +107,14 @@ impl RateLimiter {
     pub fn take(&self, key: &str) -> Result<(), u64> {
         let now = std::time::Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= MAX_BUCKETS {
+            // A bucket that has refilled is the same as no bucket: forget those, so keys an
+            // attacker makes up (login names) cannot grow the map without bound.
+            let (per_second, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, (tokens, last)| {
+                *tokens + now.duration_since(*last).as_secs_f64() * per_second < burst
+            });
+        }
         let (tokens, last) = buckets.entry(key.to_owned()).or_insert((self.burst, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
         *last = now;
@@ -567,6 +578,20 @@ mod tests {
         assert!(limiter.take("b").is_ok(), "each station has its own bucket");
         std::thread::sleep(std::time::Duration::from_millis(250));
         assert!(limiter.take("a").is_ok(), "refilled at 10/s");
+    }
+
+    #[test]
+    fn refilled_buckets_are_forgotten_so_made_up_keys_cannot_grow_the_map() {
+        let limiter = RateLimiter::new(100.0, 2.0);
+        for i in 0..MAX_BUCKETS {
+            assert!(limiter.take(&i.to_string()).is_ok());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(limiter.take("busy").is_ok());
+        let kept = limiter.buckets.lock().map(|b| b.len()).unwrap_or(0);
+        assert_eq!(kept, 1, "only the bucket in use is kept");
+        assert!(limiter.take("busy").is_ok());
+        assert!(limiter.take("busy").is_err(), "and it still limits");
     }
 
     #[test]
