@@ -582,11 +582,12 @@ mod tests {
 
     #[test]
     fn refilled_buckets_are_forgotten_so_made_up_keys_cannot_grow_the_map() {
-        let limiter = RateLimiter::new(100.0, 2.0);
+        // 20/s: a used bucket is full again 50 ms later.
+        let limiter = RateLimiter::new(20.0, 2.0);
         for i in 0..MAX_BUCKETS {
             assert!(limiter.take(&i.to_string()).is_ok());
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(std::time::Duration::from_millis(150));
         assert!(limiter.take("busy").is_ok());
         let kept = limiter.buckets.lock().map(|b| b.len()).unwrap_or(0);
         assert_eq!(kept, 1, "only the bucket in use is kept");
