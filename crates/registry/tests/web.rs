@@ -515,6 +515,14 @@ fn flags_csv_pdf_on(backend: &str) {
     ] {
         assert!(page.contains(expected), "{expected} in {page}");
     }
+    // What an auditor needs to check without trusting the registry: the proof's address (which
+    // answers) and the signed head.
+    let start = page.find("/api/v1/log/proof/inclusion?").expect("the proof's link");
+    let link = page[start..].split('"').next().expect("href").replace("&amp;", "&");
+    let proof = sup.get(&link);
+    assert_eq!(proof.status, 200, "{link}: {}", proof.text());
+    assert!(proof.text().contains("\"tree_size\":4"), "{}", proof.text());
+    assert!(page.contains(&format!("<pre>{}\n4\n", registry::DEFAULT_ORIGIN)), "the signed head in {page}");
     let pdf = sup.get(&format!("/certificates/{clean}/pdf"));
     assert_eq!(pdf.status, 200);
     assert!(pdf.body.starts_with(b"%PDF-1.4"));

@@ -82,6 +82,10 @@ pub(super) struct Checked {
     station: Option<Station>,
     /// The tree size its inclusion was proved in, or why not.
     inclusion: Result<u64, String>,
+    /// The certificate's leaf hash (RFC 6962 §2.1), when its signature verifies.
+    leaf_hash: Option<[u8; 32]>,
+    /// The log's size and root the proof was checked against.
+    head: (u64, [u8; 32]),
 }
 
 /// Why an inclusion proof could not be computed, in words.
@@ -103,10 +107,10 @@ pub(super) fn check_certificate(store: &dyn Store, row: CertificateRow) -> Resul
         Ok(v) => v.certificate.clone(),
         Err(_) => serde_json::from_value(doc.certificate.clone()).map_err(|_| WebError::Internal)?,
     };
-    let (signature, inclusion) = match verified {
+    let (size, root) = store.log_head()?;
+    let (signature, inclusion, leaf_hash) = match verified {
         Ok(v) => {
             let leaf = certificate::log::leaf_hash(&v.canonical);
-            let (size, root) = store.log_head()?;
             let proof = certificate::log::inclusion_proof_with(row.leaf_index, size, |a, b| {
                 store.leaf_hashes(a, b).map_err(|e| ProofFailure(e.to_string()))
             });
@@ -116,12 +120,12 @@ pub(super) fn check_certificate(store: &dyn Store, row: CertificateRow) -> Resul
                     .map_err(|e| e.to_string()),
                 Err(ProofFailure(e)) => Err(e),
             };
-            (Ok(v.signers), inclusion)
+            (Ok(v.signers), inclusion, Some(leaf))
         }
-        Err(e) => (Err(e.to_string()), Err(e.to_string())),
+        Err(e) => (Err(e.to_string()), Err(e.to_string()), None),
     };
     let station = store.station(&row.station_key_id)?;
-    Ok(Checked { row, certificate, signature, station, inclusion })
+    Ok(Checked { row, certificate, signature, station, inclusion, leaf_hash, head: (size, root) })
 }
 
 pub(super) fn signature_words(l: Lang, c: &Checked) -> String {
@@ -224,7 +228,21 @@ pub async fn certificate_page(
         h.raw("<h2>").text(tr(l, "cert_proof")).raw("</h2><dl>");
         item(&mut h, "signature", &signature_words(l, &c));
         item(&mut h, "log_position", &log_words(l, &c));
-        h.raw("</dl><p><a href=\"/api/v1/certificates/")
+        h.raw("</dl><p>").text(tr(l, "audit_intro")).raw("</p><ul>");
+        if let Some(leaf) = c.leaf_hash {
+            h.raw("<li><a href=\"/api/v1/log/proof/inclusion?leaf_hash=")
+                .text(&hex::encode(leaf))
+                .raw("&amp;tree_size=")
+                .num(c.head.0)
+                .raw("\">")
+                .text(tr(l, "audit_proof"))
+                .raw("</a></li>");
+        }
+        h.raw("<li><a href=\"/api/v1/log/key\">").text(tr(l, "audit_key")).raw("</a></li></ul>");
+        if let Ok(note) = state.log.checkpoint(c.head.0, c.head.1) {
+            h.raw("<p>").text(tr(l, "audit_checkpoint")).raw("</p><pre>").text(&note).raw("</pre>");
+        }
+        h.raw("<p><a href=\"/api/v1/certificates/")
             .text(&url_encode(&c.row.id))
             .raw("\">")
             .text(tr(l, "cert_json"))
