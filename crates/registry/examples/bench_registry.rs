@@ -429,6 +429,27 @@ impl Drop for Server {
     }
 }
 
+/// Creates a supervisor account and returns an API token for it, with the registry's CLI.
+fn lookup_token(args: &Args, db: &str) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    let mut child = Command::new(&args.registry)
+        .args(["user", "add", "--db", db, "--name", "bench", "--role", "supervisor"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(b"bench lookup password\n")?;
+    }
+    if !child.wait()?.success() {
+        bail!("registry user add failed");
+    }
+    let out = Command::new(&args.registry).args(["token", "add", "--db", db, "--user", "bench"]).output()?;
+    if !out.status.success() {
+        bail!("registry token add failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
 fn run_backend(
     args: &Args,
     backend: &str,
@@ -451,6 +472,8 @@ fn run_backend(
     }
     let enrol_seconds = start.elapsed().as_secs_f64();
     eprintln!("enrolled {} stations with `registry station add` in {enrol_seconds:.1} s", keys.len());
+    // Lookups need an account's API token (docs/web.md).
+    let token = lookup_token(args, &db.url)?;
 
     let server = Server::start(args, &db, &format!("{backend}_http"))?;
     let pid = server.child.id();
@@ -505,6 +528,7 @@ fn run_backend(
         let t = Instant::now();
         let answer = agent
             .get(&format!("{}/api/v1/disks/{serial}", server.base))
+            .header("Authorization", &format!("Bearer {token}"))
             .call()
             .and_then(|mut r| Ok((r.status().as_u16(), r.body_mut().read_to_vec()?)));
         lookup_us.push(t.elapsed().as_micros() as u64);

@@ -8,11 +8,13 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use certificate::{SignedDocument, VerifyError};
 use serde_json::json;
 
 use crate::store::{Inserted, NewCertificate, Store, StoreError};
+use crate::web::auth::Principal;
 
 /// Largest certificate body accepted. A certificate with a dozen disks is a few tens of KiB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -56,12 +58,25 @@ pub struct AppState {
     pub log: Arc<LogIdentity>,
     /// Per-station ingest rate limit.
     pub limiter: Arc<RateLimiter>,
+    /// The web interface's settings.
+    pub web: Arc<crate::web::WebConfig>,
 }
 
 impl AppState {
     /// State with the default rate limit.
     pub fn new(store: Arc<dyn Store>, log: Arc<LogIdentity>) -> Self {
-        AppState { store, log, limiter: Arc::new(RateLimiter::new(RATE_PER_SECOND, RATE_BURST)) }
+        AppState {
+            store,
+            log,
+            limiter: Arc::new(RateLimiter::new(RATE_PER_SECOND, RATE_BURST)),
+            web: Arc::new(crate::web::WebConfig::default()),
+        }
+    }
+
+    /// The same state with these web interface settings.
+    pub fn with_web(mut self, web: crate::web::WebConfig) -> Self {
+        self.web = Arc::new(web);
+        self
     }
 }
 
@@ -71,7 +86,10 @@ pub const RATE_PER_SECOND: f64 = 50.0;
 /// Certificates one station may send in a burst.
 pub const RATE_BURST: f64 = 500.0;
 
-/// A token bucket per station key: a misbehaving or compromised station cannot flood the log.
+/// Buckets kept before the full ones are forgotten.
+const MAX_BUCKETS: usize = 10_000;
+
+/// A token bucket per key (a station key, a login name): a misbehaving or compromised station cannot flood the log.
 #[derive(Debug)]
 pub struct RateLimiter {
     per_second: f64,
@@ -89,6 +107,14 @@ impl RateLimiter {
     pub fn take(&self, key: &str) -> Result<(), u64> {
         let now = std::time::Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= MAX_BUCKETS {
+            // A bucket that has refilled is the same as no bucket: forget those, so keys an
+            // attacker makes up (login names) cannot grow the map without bound.
+            let (per_second, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, (tokens, last)| {
+                *tokens + now.duration_since(*last).as_secs_f64() * per_second < burst
+            });
+        }
         let (tokens, last) = buckets.entry(key.to_owned()).or_insert((self.burst, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
         *last = now;
@@ -136,13 +162,19 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// The router, for the server and for tests.
+/// The router, for the server and for tests: the API, then the web pages
+/// ([`crate::web::routes`]). The lookups need an API token or a session; ingest and enrolment
+/// are authenticated by the stations' signatures and approval; the log is public.
 pub fn app(state: AppState) -> Router {
+    let lookups = Router::new()
+        .route("/api/v1/certificates/{id}", get(get_certificate))
+        .route("/api/v1/disks/{serial}", get(disk_history))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::require_api_user));
     Router::new()
         .route("/api/v1/stations/enrol", post(enrol))
         .route("/api/v1/certificates", post(ingest))
-        .route("/api/v1/certificates/{id}", get(get_certificate))
-        .route("/api/v1/disks/{serial}", get(disk_history))
+        .merge(lookups)
+        .merge(crate::web::routes())
         .route("/api/v1/log/checkpoint", get(checkpoint))
         .route("/api/v1/log/key", get(log_key))
         .route("/api/v1/log/proof/inclusion", get(inclusion))
@@ -306,23 +338,36 @@ async fn ingest(
 
 async fn get_certificate(
     State(state): State<AppState>,
+    Extension(principal): Extension<Arc<Principal>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let stored = state.store.certificate(&id)?.ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}"))
-        })?;
-        Ok(([(header::CONTENT_TYPE, "application/json")], stored.document).into_response())
+        // A donor's token sees its own lots only; anything else is "not found", not "forbidden",
+        // so it learns nothing about other donors' certificates.
+        let row = crate::web::visible_certificate(state.store.as_ref(), &principal.user, &id)?.ok_or_else(
+            || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}")),
+        )?;
+        Ok(([(header::CONTENT_TYPE, "application/json")], row.document).into_response())
     })
     .await
 }
 
 async fn disk_history(
     State(state): State<AppState>,
+    Extension(principal): Extension<Arc<Principal>>,
     Path(serial): Path<String>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let entries = state.store.disk_history(&serial)?;
+        let mut entries = state.store.disk_history(&serial)?;
+        if principal.user.role == crate::store::Role::Donor {
+            let q = crate::store::SearchQuery {
+                disk_serial: Some(serial.clone()),
+                ..crate::web::scope(&principal.user)
+            };
+            let visible: std::collections::HashSet<String> =
+                state.store.search(&q)?.into_iter().map(|r| r.id).collect();
+            entries.retain(|e| visible.contains(&e.certificate_id));
+        }
         Ok(Json(json!({"serial": serial, "certificates": entries})).into_response())
     })
     .await
@@ -533,6 +578,21 @@ mod tests {
         assert!(limiter.take("b").is_ok(), "each station has its own bucket");
         std::thread::sleep(std::time::Duration::from_millis(250));
         assert!(limiter.take("a").is_ok(), "refilled at 10/s");
+    }
+
+    #[test]
+    fn refilled_buckets_are_forgotten_so_made_up_keys_cannot_grow_the_map() {
+        // 20/s: a used bucket is full again 50 ms later.
+        let limiter = RateLimiter::new(20.0, 2.0);
+        for i in 0..MAX_BUCKETS {
+            assert!(limiter.take(&i.to_string()).is_ok());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        assert!(limiter.take("busy").is_ok());
+        let kept = limiter.buckets.lock().map(|b| b.len()).unwrap_or(0);
+        assert_eq!(kept, 1, "only the bucket in use is kept");
+        assert!(limiter.take("busy").is_ok());
+        assert!(limiter.take("busy").is_err(), "and it still limits");
     }
 
     #[test]

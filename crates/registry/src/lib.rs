@@ -2,14 +2,17 @@
 //! and answers "was disk X wiped, how, when, by whom?".
 //!
 //! [`api::app`] is the axum router (`POST /api/v1/certificates`, `GET /api/v1/certificates/{id}`,
-//! `GET /api/v1/disks/{serial}`); [`store::Store`] is the database behind it, with
-//! [`store::SqliteStore`] as the embedded default; [`serve`] runs the router on a listener, in
-//! plain HTTP or TLS, with the deadlines of [`server`].
+//! `GET /api/v1/disks/{serial}`) with the web interface of [`web`] merged in (pages for
+//! supervisors and donors, PDFs, the public check); [`store::Store`] is the database behind it,
+//! with [`store::SqliteStore`] as the embedded default; [`serve`] runs the router on a listener,
+//! in plain HTTP or TLS, with the deadlines of [`server`].
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod api;
 pub mod server;
 pub mod store;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -36,6 +39,17 @@ pub async fn serve_with_tls(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     server::run(listener, app(AppState::new(store, log)), tls, shutdown).await
+}
+
+/// Serves the API and the web pages with `state` (which carries the web interface's settings) on
+/// `listener` until `shutdown` completes, over TLS when `tls` is given.
+pub async fn serve_state(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::run(listener, app(state), tls, shutdown).await
 }
 
 /// The default origin of a registry's log (and the name of its key).

@@ -47,6 +47,8 @@ enum Command {
         /// that terminates TLS on the same machine or network.
         #[arg(long, env = "REGISTRY_PLAIN_HTTP")]
         plain_http: bool,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// Check a certificate offline: its signature, and with --receipt its place in the log.
     Verify {
@@ -63,6 +65,132 @@ enum Command {
     Station {
         #[command(subcommand)]
         command: StationCommand,
+    },
+    /// Manage web interface accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens (for scripts: `Authorization: Bearer TOKEN`).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Give donors' lots to donors.
+    Lot {
+        #[command(subcommand)]
+        command: LotCommand,
+    },
+}
+
+/// The web interface's settings (docs/web.md).
+#[derive(clap::Args)]
+struct WebArgs {
+    /// The address people reach the registry at, for check links and QR codes on PDFs
+    /// (default: http:// and the listening address).
+    #[arg(long, env = "REGISTRY_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Mark cookies Secure (set when browsers reach the registry over HTTPS, e.g. behind a
+    /// TLS reverse proxy).
+    #[arg(long, env = "REGISTRY_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from --password-file or the first line of stdin.
+    Add {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// Login name.
+        #[arg(long)]
+        name: String,
+        /// admin, supervisor or donor.
+        #[arg(long)]
+        role: registry::store::Role,
+        /// For a donor account: a donor whose lots it sees (repeat for several).
+        #[arg(long = "donor")]
+        donors: Vec<String>,
+        /// A file holding the password (never on the command line, where `ps` shows it).
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+    },
+    /// List accounts.
+    List {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+    },
+    /// Set an account's password (from --password-file or stdin); its sessions end.
+    Password {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// Login name.
+        name: String,
+        /// A file holding the password.
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+    },
+    /// Delete an account, its sessions and its API tokens.
+    Remove {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// Login name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an account; it is printed once, only its hash is kept.
+    Add {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// The account the token acts as.
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List API tokens by id (the start of their hash), account and label.
+    List {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+    },
+    /// Revoke an API token by the id `token list` shows.
+    Revoke {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// The token's id (at least 8 hex digits).
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LotCommand {
+    /// Give a lot to a donor (created if new): the donor's accounts then see its certificates.
+    Assign {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// The lot, as the stations wrote it (e.g. CD34-2026-017).
+        lot: String,
+        /// The donor.
+        #[arg(long)]
+        donor: String,
+    },
+    /// List lots with their donor and number of certificates.
+    List {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
     },
 }
 
@@ -127,7 +255,7 @@ fn open(db: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { db, key, origin, listen, tls_cert, tls_key, plain_http } => {
+        Command::Serve { db, key, origin, listen, tls_cert, tls_key, plain_http, web } => {
             let tls = match (&tls_cert, &tls_key) {
                 (Some(cert), Some(key)) => Some(registry::server::tls_config(cert, key)?),
                 _ if listen.ip().is_loopback() || plain_http => None,
@@ -154,7 +282,12 @@ fn run(command: Command) -> anyhow::Result<()> {
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                registry::serve_with_tls(listener, store, log, tls, shutdown).await?;
+                let public_url = web.public_url.unwrap_or_else(|| format!("{scheme}://{addr}"));
+                // Over TLS the browser certainly uses HTTPS; behind a proxy, --secure-cookies says so.
+                let secure_cookies = web.secure_cookies || tls.is_some();
+                let state = registry::AppState::new(store, log)
+                    .with_web(registry::web::WebConfig::new(&public_url, secure_cookies));
+                registry::serve_state(listener, state, tls, shutdown).await?;
                 Ok(())
             })
         }
@@ -190,6 +323,59 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::User { command: UserCommand::Add { db, name, role, donors, password_file } } => {
+            let password = read_password(password_file.as_deref())?;
+            let store = open(&db)?;
+            let user = registry::accounts::add_user(store.as_ref(), &name, role, &password, &donors)?;
+            println!("created account {} ({})", user.name, user.role.as_str());
+            Ok(())
+        }
+        Command::User { command: UserCommand::List { db } } => {
+            for u in open(&db)?.users()? {
+                println!("{}\t{}\t{}\t{}", u.name, u.role.as_str(), u.donors.join(","), u.created_at);
+            }
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Add { db, user, label } } => {
+            let token = registry::accounts::add_token(open(&db)?.as_ref(), &user, label.as_deref())?;
+            // The token alone on stdout, for scripts; the explanation on stderr.
+            println!("{token}");
+            eprintln!("API token for {user}: shown once, keep it secret (Authorization: Bearer TOKEN)");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Password { db, name, password_file } } => {
+            let password = read_password(password_file.as_deref())?;
+            registry::accounts::set_password(open(&db)?.as_ref(), &name, &password)?;
+            println!("new password for {name}; its sessions ended");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Remove { db, name } } => {
+            open(&db)?.remove_user(&name)?;
+            println!("removed account {name}, its sessions and its API tokens");
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::List { db } } => {
+            for t in open(&db)?.api_tokens()? {
+                println!("{}\t{}\t{}\t{}", t.id, t.user, t.label.as_deref().unwrap_or("-"), t.created_at);
+            }
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Revoke { db, id } } => {
+            let t = open(&db)?.revoke_api_token(&id)?;
+            println!("revoked API token {} of {}", t.id, t.user);
+            Ok(())
+        }
+        Command::Lot { command: LotCommand::Assign { db, lot, donor } } => {
+            open(&db)?.assign_lot(&lot, &donor)?;
+            println!("lot {lot} belongs to donor {donor}");
+            Ok(())
+        }
+        Command::Lot { command: LotCommand::List { db } } => {
+            for l in open(&db)?.lots()? {
+                println!("{}\t{}\t{}", l.lot, l.donor.as_deref().unwrap_or("-"), l.certificates);
+            }
+            Ok(())
+        }
         Command::Station { command: StationCommand::List { db } } => {
             for s in open(&db)?.stations()? {
                 let state = if s.revoked_at.is_some() {
@@ -204,6 +390,23 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
+            line
+        }
+    };
+    let password = text.lines().next().unwrap_or("").to_owned();
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password: give --password-file FILE, or the password on the first line of stdin"
+    );
+    Ok(password)
 }
 
 fn verify(

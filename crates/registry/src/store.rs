@@ -84,6 +84,8 @@ pub struct NewCertificate {
     pub leaf_hash: [u8; 32],
     /// Unit serial.
     pub unit_serial: Option<String>,
+    /// The donor's lot the unit came in, when the certificate names one.
+    pub lot: Option<String>,
     /// Overall result.
     pub result: String,
     /// When the run finished.
@@ -108,6 +110,7 @@ impl NewCertificate {
             // RFC 6962 §2.1: the leaf data is the canonical certificate the station signed.
             leaf_hash: certificate::log::leaf_hash(&verified.canonical),
             unit_serial: cert.unit.serial.value().cloned(),
+            lot: cert.lot.clone(),
             result: cert.result.to_string(),
             finished_at: cert.finished_at.as_str().to_owned(),
             disks: cert
@@ -162,6 +165,15 @@ pub enum StoreError {
     /// No station matches.
     #[error("no station matches {0:?}")]
     NoSuchStation(String),
+    /// An account with this name exists.
+    #[error("an account named {0:?} already exists")]
+    UserExists(String),
+    /// No account has this name.
+    #[error("no account is named {0:?}")]
+    NoSuchUser(String),
+    /// No API token, or several, match.
+    #[error("{0}")]
+    NoSuchToken(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -213,6 +225,185 @@ pub trait Store: Send + Sync {
     fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError>;
     /// The leaf index of a leaf hash, if it is in the log.
     fn leaf_index(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError>;
+    /// Creates an account; a donor account is linked to `donors` (created if new).
+    fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        donors: &[String],
+    ) -> Result<User, StoreError>;
+    /// An account by name.
+    fn user(&self, name: &str) -> Result<Option<User>, StoreError>;
+    /// Every account, by name.
+    fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// Records a session by the SHA-256 (hex) of its token.
+    fn add_session(
+        &self,
+        token_sha256: &str,
+        user: &str,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError>;
+    /// A session by the SHA-256 (hex) of its token, with its account.
+    fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError>;
+    /// Ends a session.
+    fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError>;
+    /// Records an API token by its SHA-256 (hex).
+    fn add_api_token(&self, token_sha256: &str, user: &str, label: Option<&str>) -> Result<(), StoreError>;
+    /// The account an API token (by its SHA-256, hex) belongs to.
+    fn api_token_user(&self, token_sha256: &str) -> Result<Option<User>, StoreError>;
+    /// Replaces an account's password hash and ends its sessions (its API tokens stay).
+    fn set_password(&self, name: &str, password_hash: &str) -> Result<(), StoreError>;
+    /// Deletes an account with its sessions and API tokens.
+    fn remove_user(&self, name: &str) -> Result<(), StoreError>;
+    /// Every API token (never the token itself: the start of its hash, its account, its label).
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError>;
+    /// Revokes the one API token whose hash starts with `id` (at least 8 hex digits).
+    fn revoke_api_token(&self, id: &str) -> Result<ApiTokenRow, StoreError>;
+    /// Gives a lot to a donor (created if new); a lot belongs to one donor.
+    fn assign_lot(&self, lot: &str, donor: &str) -> Result<(), StoreError>;
+    /// Every lot named by a certificate or assigned, with its donor and number of certificates.
+    fn lots(&self) -> Result<Vec<LotRow>, StoreError>;
+    /// The donor a lot belongs to.
+    fn lot_donor(&self, lot: &str) -> Result<Option<String>, StoreError>;
+    /// Certificates matching every filter of `q`, most recent first.
+    fn search(&self, q: &SearchQuery) -> Result<Vec<CertificateRow>, StoreError>;
+}
+
+/// What an account may do (docs/web.md, "Roles").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including accounts and lots.
+    Admin,
+    /// Audits: every certificate, flags, stations.
+    Supervisor,
+    /// Reads the certificates and reports of its own donors' lots only.
+    Donor,
+}
+
+impl Role {
+    /// The word stored and typed on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::Donor => "donor",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "supervisor" => Ok(Role::Supervisor),
+            "donor" => Ok(Role::Donor),
+            other => Err(format!("{other:?} is not a role: admin, supervisor or donor")),
+        }
+    }
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Login name.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// The donors whose lots a donor account sees.
+    pub donors: Vec<String>,
+    /// When it was created.
+    pub created_at: String,
+}
+
+/// A web session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Its account.
+    pub user: User,
+    /// The synchronizer token every form of this session must carry.
+    pub csrf: String,
+    /// When it ends (RFC 3339).
+    pub expires_at: String,
+}
+
+/// An API token as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRow {
+    /// The first 12 hex digits of its SHA-256: enough to name it, useless to use it.
+    pub id: String,
+    /// Its account.
+    pub user: String,
+    /// What it is for.
+    pub label: Option<String>,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// A lot and who it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotRow {
+    /// The lot's name as the stations wrote it.
+    pub lot: String,
+    /// Its donor, once assigned.
+    pub donor: Option<String>,
+    /// Certificates naming it.
+    pub certificates: u64,
+}
+
+/// Search filters; `None` matches anything. Dates are `YYYY-MM-DD`, inclusive, on `finished_at`.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    /// Unit serial, exactly.
+    pub unit_serial: Option<String>,
+    /// A disk serial, exactly.
+    pub disk_serial: Option<String>,
+    /// Certificate id, exactly.
+    pub certificate_id: Option<String>,
+    /// Lot, exactly.
+    pub lot: Option<String>,
+    /// Station key id or name.
+    pub station: Option<String>,
+    /// First day.
+    pub from: Option<String>,
+    /// Last day.
+    pub to: Option<String>,
+    /// Only lots of this donor account's donors.
+    pub donor_user: Option<String>,
+    /// At most this many rows.
+    pub limit: Option<u64>,
+}
+
+/// A certificate with what the lists show beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRow {
+    /// Certificate id.
+    pub id: String,
+    /// The file exactly as received.
+    pub document: String,
+    /// Unit serial.
+    pub unit_serial: Option<String>,
+    /// Lot.
+    pub lot: Option<String>,
+    /// Overall result.
+    pub result: String,
+    /// When the run finished.
+    pub finished_at: String,
+    /// When the registry accepted it.
+    pub received_at: String,
+    /// Its leaf in the log.
+    pub leaf_index: u64,
+    /// Signing station's key id.
+    pub station_key_id: String,
+    /// The station's name.
+    pub station_name: Option<String>,
+    /// Whether the station has been revoked since.
+    pub station_revoked: bool,
 }
 
 /// A value crossing the backend boundary.
@@ -331,7 +522,66 @@ CREATE TABLE log_state (
     frontier {blob} NOT NULL
 );
 ",
+    // The web interface: accounts, sessions, API tokens, donors and their lots. Existing
+    // certificates get their lot from their document (`backfill_lots`, run with this step).
+    "
+ALTER TABLE certificates ADD COLUMN lot TEXT;
+CREATE INDEX certificates_lot ON certificates(lot);
+CREATE INDEX certificates_finished_at ON certificates(finished_at);
+CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE donors (
+    name       TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE user_donors (
+    user_name TEXT NOT NULL REFERENCES users(name),
+    donor     TEXT NOT NULL REFERENCES donors(name),
+    PRIMARY KEY (user_name, donor)
+);
+CREATE TABLE lots (
+    lot         TEXT PRIMARY KEY,
+    donor       TEXT NOT NULL REFERENCES donors(name),
+    assigned_at TEXT NOT NULL
+);
+CREATE TABLE sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    user_name    TEXT NOT NULL REFERENCES users(name),
+    csrf         TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL
+);
+CREATE TABLE api_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    user_name    TEXT NOT NULL REFERENCES users(name),
+    label        TEXT,
+    created_at   TEXT NOT NULL
+);
+",
 ];
+
+/// The migration after which certificates carry their lot in a column.
+const LOT_COLUMN_VERSION: usize = 3;
+
+/// Copies each stored certificate's lot from its document into the `lot` column (once, with the
+/// migration that adds the column).
+fn backfill_lots(tx: &mut dyn Tx) -> Result<(), StoreError> {
+    let rows = tx.query("SELECT id, document FROM certificates", &[])?;
+    for row in rows {
+        let document = row[1].text().unwrap_or_default();
+        let lot = serde_json::from_str::<serde_json::Value>(&document)
+            .ok()
+            .and_then(|v| v["certificate"]["lot"].as_str().map(str::to_owned));
+        if let Some(lot) = lot {
+            tx.exec("UPDATE certificates SET lot = $1 WHERE id = $2", &[t(&lot), row[0].clone()])?;
+        }
+    }
+    Ok(())
+}
 
 fn now() -> String {
     certificate::Timestamp::now().to_string()
@@ -378,6 +628,9 @@ impl<B: Backend> SqlStore<B> {
                 for statement in step.replace("{blob}", B::BLOB).split(';').filter(|s| !s.trim().is_empty()) {
                     tx.exec(statement, &[])?;
                 }
+                if i + 1 == LOT_COLUMN_VERSION {
+                    backfill_lots(tx)?;
+                }
                 tx.exec(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                     &[Val::Int(i as i64 + 1), t(&now())],
@@ -396,6 +649,29 @@ impl<B: Backend> SqlStore<B> {
         // A panic while holding the lock leaves the database consistent (the transaction rolls back).
         let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         conn.transaction(write, &mut f)
+    }
+
+    fn find_user(tx: &mut dyn Tx, name: &str) -> Result<Option<User>, StoreError> {
+        let rows =
+            tx.query("SELECT name, role, password_hash, created_at FROM users WHERE name = $1", &[t(name)])?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let role_text = row[1].text().unwrap_or_default();
+        let role = role_text.parse::<Role>().map_err(|e| StoreError::Db {
+            backend: B::NAME,
+            message: format!("account {name}: stored role: {e}"),
+        })?;
+        let donors = tx
+            .query("SELECT donor FROM user_donors WHERE user_name = $1 ORDER BY donor", &[t(name)])?
+            .iter()
+            .filter_map(|r| r[0].text())
+            .collect();
+        Ok(Some(User {
+            name: row[0].text().unwrap_or_default(),
+            role,
+            password_hash: row[2].text().unwrap_or_default(),
+            donors,
+            created_at: row[3].text().unwrap_or_default(),
+        }))
     }
 
     fn find_station(tx: &mut dyn Tx, key_id: &str) -> Result<Option<Station>, StoreError> {
@@ -618,6 +894,299 @@ impl<B: Backend> Store for SqlStore<B> {
             Ok(rows.first().map(|r| r[0].int() as u64))
         })
     }
+
+    fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        donors: &[String],
+    ) -> Result<User, StoreError> {
+        self.tx(true, |tx| {
+            if Self::find_user(tx, name)?.is_some() {
+                return Err(StoreError::UserExists(name.to_owned()));
+            }
+            let when = now();
+            tx.exec(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+                &[t(name), t(role.as_str()), t(password_hash), t(&when)],
+            )?;
+            for donor in donors {
+                ensure_donor(tx, donor)?;
+                tx.exec("INSERT INTO user_donors (user_name, donor) VALUES ($1, $2)", &[t(name), t(donor)])?;
+            }
+            Self::find_user(tx, name)?.ok_or_else(|| StoreError::NoSuchUser(name.to_owned()))
+        })
+    }
+
+    fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        self.tx(false, |tx| Self::find_user(tx, name))
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.tx(false, |tx| {
+            let names = tx.query("SELECT name FROM users ORDER BY name", &[])?;
+            let mut users = Vec::new();
+            for row in names {
+                if let Some(u) = Self::find_user(tx, &row[0].text().unwrap_or_default())? {
+                    users.push(u);
+                }
+            }
+            Ok(users)
+        })
+    }
+
+    fn add_session(
+        &self,
+        token_sha256: &str,
+        user: &str,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError> {
+        self.tx(true, |tx| {
+            // Expired sessions are swept on each login; lookups also check the expiry.
+            tx.exec("DELETE FROM sessions WHERE expires_at < $1", &[t(&now())])?;
+            tx.exec(
+                "INSERT INTO sessions (token_sha256, user_name, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                &[t(token_sha256), t(user), t(csrf), t(&now()), t(expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
+        self.tx(false, |tx| {
+            let rows = tx.query(
+                "SELECT user_name, csrf, expires_at FROM sessions WHERE token_sha256 = $1",
+                &[t(token_sha256)],
+            )?;
+            let Some(row) = rows.first() else { return Ok(None) };
+            let user = Self::find_user(tx, &row[0].text().unwrap_or_default())?;
+            Ok(user.map(|user| Session {
+                user,
+                csrf: row[1].text().unwrap_or_default(),
+                expires_at: row[2].text().unwrap_or_default(),
+            }))
+        })
+    }
+
+    fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        self.tx(true, |tx| {
+            tx.exec("DELETE FROM sessions WHERE token_sha256 = $1", &[t(token_sha256)])?;
+            Ok(())
+        })
+    }
+
+    fn add_api_token(&self, token_sha256: &str, user: &str, label: Option<&str>) -> Result<(), StoreError> {
+        self.tx(true, |tx| {
+            if Self::find_user(tx, user)?.is_none() {
+                return Err(StoreError::NoSuchUser(user.to_owned()));
+            }
+            tx.exec(
+                "INSERT INTO api_tokens (token_sha256, user_name, label, created_at) VALUES ($1, $2, $3, $4)",
+                &[t(token_sha256), t(user), opt(label), t(&now())],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn api_token_user(&self, token_sha256: &str) -> Result<Option<User>, StoreError> {
+        self.tx(false, |tx| {
+            let rows =
+                tx.query("SELECT user_name FROM api_tokens WHERE token_sha256 = $1", &[t(token_sha256)])?;
+            match rows.first() {
+                Some(row) => Self::find_user(tx, &row[0].text().unwrap_or_default()),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn set_password(&self, name: &str, password_hash: &str) -> Result<(), StoreError> {
+        self.tx(true, |tx| {
+            if Self::find_user(tx, name)?.is_none() {
+                return Err(StoreError::NoSuchUser(name.to_owned()));
+            }
+            tx.exec("UPDATE users SET password_hash = $1 WHERE name = $2", &[t(password_hash), t(name)])?;
+            tx.exec("DELETE FROM sessions WHERE user_name = $1", &[t(name)])?;
+            Ok(())
+        })
+    }
+
+    fn remove_user(&self, name: &str) -> Result<(), StoreError> {
+        self.tx(true, |tx| {
+            if Self::find_user(tx, name)?.is_none() {
+                return Err(StoreError::NoSuchUser(name.to_owned()));
+            }
+            for table in ["sessions", "api_tokens", "user_donors"] {
+                tx.exec(&format!("DELETE FROM {table} WHERE user_name = $1"), &[t(name)])?;
+            }
+            tx.exec("DELETE FROM users WHERE name = $1", &[t(name)])?;
+            Ok(())
+        })
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError> {
+        self.tx(false, |tx| {
+            let rows = tx.query(
+                "SELECT token_sha256, user_name, label, created_at FROM api_tokens ORDER BY user_name, created_at",
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| token_row(r)).collect())
+        })
+    }
+
+    fn revoke_api_token(&self, id: &str) -> Result<ApiTokenRow, StoreError> {
+        let id = id.trim().to_ascii_lowercase();
+        if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::NoSuchToken(format!(
+                "{id:?} is not a token id: give at least 8 hex digits as `registry token list` shows them"
+            )));
+        }
+        self.tx(true, |tx| {
+            let rows = tx.query(
+                "SELECT token_sha256, user_name, label, created_at FROM api_tokens WHERE token_sha256 LIKE $1",
+                &[t(&format!("{id}%"))],
+            )?;
+            let [row] = rows.as_slice() else {
+                return Err(StoreError::NoSuchToken(if rows.is_empty() {
+                    format!("no API token has the id {id}")
+                } else {
+                    format!("several API tokens start with {id}: give more digits")
+                }));
+            };
+            tx.exec("DELETE FROM api_tokens WHERE token_sha256 = $1", &[row[0].clone()])?;
+            Ok(token_row(row))
+        })
+    }
+
+    fn assign_lot(&self, lot: &str, donor: &str) -> Result<(), StoreError> {
+        self.tx(true, |tx| {
+            ensure_donor(tx, donor)?;
+            tx.exec(
+                "INSERT INTO lots (lot, donor, assigned_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (lot) DO UPDATE SET donor = excluded.donor, assigned_at = excluded.assigned_at",
+                &[t(lot), t(donor), t(&now())],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn lots(&self) -> Result<Vec<LotRow>, StoreError> {
+        self.tx(false, |tx| {
+            let rows = tx.query(
+                "SELECT c.lot, l.donor, COUNT(*) FROM certificates c LEFT JOIN lots l ON l.lot = c.lot
+                 WHERE c.lot IS NOT NULL GROUP BY c.lot, l.donor
+                 UNION ALL
+                 SELECT l.lot, l.donor, 0 FROM lots l WHERE NOT EXISTS (SELECT 1 FROM certificates c WHERE c.lot = l.lot)
+                 ORDER BY 1",
+                &[],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| LotRow { lot: r[0].text().unwrap_or_default(), donor: r[1].text(), certificates: r[2].int() as u64 })
+                .collect())
+        })
+    }
+
+    fn lot_donor(&self, lot: &str) -> Result<Option<String>, StoreError> {
+        self.tx(false, |tx| {
+            let rows = tx.query("SELECT donor FROM lots WHERE lot = $1", &[t(lot)])?;
+            Ok(rows.first().and_then(|r| r[0].text()))
+        })
+    }
+
+    fn search(&self, q: &SearchQuery) -> Result<Vec<CertificateRow>, StoreError> {
+        let mut sql = String::from(
+            "SELECT c.id, c.document, c.unit_serial, c.lot, c.result, c.finished_at, c.received_at, c.leaf_index,
+                    c.station_key_id, s.name, s.revoked_at
+             FROM certificates c JOIN stations s ON s.key_id = c.station_key_id WHERE 1 = 1",
+        );
+        let mut params: Vec<Val> = Vec::new();
+        let mut filter = |sql: &mut String, clause: &str, values: &[&str]| {
+            let mut clause = clause.to_owned();
+            for v in values {
+                params.push(t(v));
+                clause = clause.replacen('?', &format!("${}", params.len()), 1);
+            }
+            sql.push_str(" AND ");
+            sql.push_str(&clause);
+        };
+        if let Some(v) = &q.unit_serial {
+            filter(&mut sql, "c.unit_serial = ?", &[v]);
+        }
+        if let Some(v) = &q.disk_serial {
+            filter(
+                &mut sql,
+                "c.id IN (SELECT d.certificate_id FROM certificate_disks d WHERE d.serial = ?)",
+                &[v],
+            );
+        }
+        if let Some(v) = &q.certificate_id {
+            filter(&mut sql, "c.id = ?", &[v]);
+        }
+        if let Some(v) = &q.lot {
+            filter(&mut sql, "c.lot = ?", &[v]);
+        }
+        if let Some(v) = &q.station {
+            filter(&mut sql, "(c.station_key_id = ? OR s.name = ?)", &[v, v]);
+        }
+        if let Some(v) = &q.from {
+            filter(&mut sql, "c.finished_at >= ?", &[v]);
+        }
+        if let Some(v) = &q.to {
+            // Times are RFC 3339 text in UTC: every instant of day D sorts before "DT~" ('~' is
+            // after every digit), so the last day is included.
+            filter(&mut sql, "c.finished_at < ?", &[&format!("{v}T~")]);
+        }
+        if let Some(v) = &q.donor_user {
+            filter(
+                &mut sql,
+                "c.lot IN (SELECT l.lot FROM lots l JOIN user_donors u ON u.donor = l.donor WHERE u.user_name = ?)",
+                &[v],
+            );
+        }
+        sql.push_str(" ORDER BY c.finished_at DESC, c.id");
+        if let Some(limit) = q.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        self.tx(false, |tx| {
+            let rows = tx.query(&sql, &params)?;
+            Ok(rows
+                .iter()
+                .map(|r| CertificateRow {
+                    id: r[0].text().unwrap_or_default(),
+                    document: r[1].text().unwrap_or_default(),
+                    unit_serial: r[2].text(),
+                    lot: r[3].text(),
+                    result: r[4].text().unwrap_or_default(),
+                    finished_at: r[5].text().unwrap_or_default(),
+                    received_at: r[6].text().unwrap_or_default(),
+                    leaf_index: r[7].int() as u64,
+                    station_key_id: r[8].text().unwrap_or_default(),
+                    station_name: r[9].text(),
+                    station_revoked: r[10].text().is_some(),
+                })
+                .collect())
+        })
+    }
+}
+
+fn token_row(r: &[Val]) -> ApiTokenRow {
+    ApiTokenRow {
+        id: r[0].text().unwrap_or_default().chars().take(12).collect(),
+        user: r[1].text().unwrap_or_default(),
+        label: r[2].text(),
+        created_at: r[3].text().unwrap_or_default(),
+    }
+}
+
+/// Creates a donor if it does not exist yet.
+fn ensure_donor(tx: &mut dyn Tx, donor: &str) -> Result<(), StoreError> {
+    tx.exec(
+        "INSERT INTO donors (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        &[t(donor), t(&now())],
+    )?;
+    Ok(())
 }
 
 /// Where a queued certificate's answer is left for the request waiting on it.
@@ -653,8 +1222,8 @@ fn insert_one(tx: &mut dyn Tx, c: &NewCertificate) -> Result<Inserted, StoreErro
     )?;
     let received_at = now();
     tx.exec(
-            "INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, unit_serial, result, finished_at, received_at, leaf_index)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, unit_serial, result, finished_at, received_at, leaf_index, lot)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 t(&c.id),
                 t(&c.station_key_id),
@@ -666,6 +1235,7 @@ fn insert_one(tx: &mut dyn Tx, c: &NewCertificate) -> Result<Inserted, StoreErro
                 t(&c.finished_at),
                 t(&received_at),
                 Val::Int(leaf_index),
+                opt(c.lot.as_deref()),
             ],
         )?;
     for (position, (serial, result)) in c.disks.iter().enumerate() {
@@ -720,5 +1290,42 @@ pub fn open(db: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
         Ok(std::sync::Arc::new(SqlStore::new(Postgres::connect(db)?)?))
     } else {
         Ok(std::sync::Arc::new(SqliteStore::open(std::path::Path::new(db))?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lot_column_is_filled_from_documents_stored_before_it_existed() {
+        let dir = std::env::temp_dir().join(format!("sv-store-backfill-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let store = SqliteStore::open(&dir.join("r.sqlite")).expect("db");
+        store.add_station("k", "AAAA", None).expect("station");
+        let new = |id: &str, document: &str| NewCertificate {
+            id: id.into(),
+            station_key_id: "k".into(),
+            document: document.into(),
+            canonical: id.as_bytes().to_vec(),
+            content_sha256: format!("sha-{id}"),
+            leaf_hash: certificate::log::leaf_hash(id.as_bytes()),
+            unit_serial: None,
+            // As a registry from before migration 3 stored it: no lot column.
+            lot: None,
+            result: "sanitized".into(),
+            finished_at: "2026-11-23T10:00:00.000Z".into(),
+            disks: vec![],
+        };
+        store.insert_certificate(&new("a", r#"{"certificate": {"lot": "LOT-OLD"}}"#)).expect("insert");
+        store.insert_certificate(&new("b", r#"{"certificate": {"lot": null}}"#)).expect("insert");
+        let lot = |lot: &str| SearchQuery { lot: Some(lot.into()), ..SearchQuery::default() };
+        assert!(store.search(&lot("LOT-OLD")).expect("search").is_empty());
+        store.tx(true, backfill_lots).expect("backfill");
+        let found = store.search(&lot("LOT-OLD")).expect("search");
+        assert_eq!(found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["a"]);
+        assert_eq!(store.lots().expect("lots").len(), 1, "the certificate without lot has none");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

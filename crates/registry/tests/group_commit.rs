@@ -14,6 +14,7 @@ fn new_certificate(id: &str, canonical: &[u8], sha: &str) -> NewCertificate {
         content_sha256: sha.into(),
         leaf_hash: certificate::log::leaf_hash(canonical),
         unit_serial: None,
+        lot: None,
         result: "sanitized".into(),
         finished_at: "2026-11-23T10:00:00.000Z".into(),
         disks: vec![(id.into(), "verified".into())],

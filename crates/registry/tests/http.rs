@@ -1,134 +1,14 @@
 //! The real `registry` binary over real HTTP on 127.0.0.1 with a real SQLite file.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use certificate::{example, SigningIdentity};
 
-/// The databases every test runs against: a SQLite file always, and PostgreSQL when
-/// SV_TEST_POSTGRES names a server (scripts/test starts one as root and requires it then).
-fn backends() -> Vec<&'static str> {
-    let mut v = vec!["sqlite"];
-    match std::env::var("SV_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => v.push("postgres"),
-        _ if std::env::var("SV_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
-            panic!("SV_REQUIRE_POSTGRES=1 but SV_TEST_POSTGRES is not set")
-        }
-        _ => eprintln!("SKIPPED the PostgreSQL half: set SV_TEST_POSTGRES (./scripts/test does, as root)"),
-    }
-    v
-}
-
-struct Registry {
-    child: Child,
-    base: String,
-    dir: PathBuf,
-    db: String,
-    pg_database: Option<String>,
-}
-
-fn pg_admin() -> postgres::Client {
-    let url = std::env::var("SV_TEST_POSTGRES").expect("SV_TEST_POSTGRES");
-    postgres::Client::connect(&url, postgres::NoTls).expect("connects to the test PostgreSQL")
-}
-
-impl Registry {
-    fn start(name: &str, backend: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("sv-registry-{name}-{backend}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let (db, pg_database) = if backend == "postgres" {
-            let database = format!("sv_{name}_{}", std::process::id());
-            let mut admin = pg_admin();
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database}")).expect("drop");
-            admin.batch_execute(&format!("CREATE DATABASE {database}")).expect("create database");
-            let base = std::env::var("SV_TEST_POSTGRES").expect("url");
-            let url = format!("{}/{database}", base.rsplit_once('/').expect("url with a database").0);
-            (url, Some(database))
-        } else {
-            (dir.join("registry.sqlite").display().to_string(), None)
-        };
-        let (child, base) = Self::spawn(&dir, &db);
-        Registry { child, base, dir, db, pg_database }
-    }
-
-    fn restart(&mut self) {
-        let (child, base) = Self::spawn(&self.dir, &self.db);
-        self.child = child;
-        self.base = base;
-    }
-
-    fn spawn(dir: &std::path::Path, db: &str) -> (Child, String) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_registry"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--db", db, "--key"])
-            .arg(dir.join("registry.key"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("registry starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("reads");
-        let base = line.trim().rsplit(' ').next().expect("address").to_owned();
-        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
-        (child, base)
-    }
-
-    fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(env!("CARGO_BIN_EXE_registry"))
-            .args(args)
-            .args(["--db", &self.db])
-            .output()
-            .expect("runs")
-    }
-
-    fn enrol(&self, key: &SigningIdentity) {
-        let out =
-            self.cli(&["station", "add", "--name", "test-station", "--public-key", &key.public_key_base64()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert!(String::from_utf8_lossy(&out.stdout).contains(&key.key_id()));
-    }
-
-    fn agent() -> ureq::Agent {
-        ureq::Agent::config_builder().http_status_as_error(false).build().into()
-    }
-
-    fn post(&self, body: &[u8]) -> (u16, serde_json::Value) {
-        let mut r = Self::agent()
-            .post(&format!("{}/api/v1/certificates", self.base))
-            .header("Content-Type", "application/json")
-            .send(body)
-            .expect("request");
-        let text = r.body_mut().read_to_string().expect("body");
-        (r.status().as_u16(), serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut r = Self::agent().get(&format!("{}{path}", self.base)).call().expect("request");
-        (r.status().as_u16(), r.body_mut().read_to_string().expect("body"))
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some(database) = &self.pg_database {
-            let _ = pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {database}"));
-        }
-    }
-}
-
-fn signed(key: &SigningIdentity, disk_serial: &str) -> (String, Vec<u8>) {
-    let cert = example::with_station_key(example::certificate(disk_serial), key);
-    (cert.id.to_string(), key.sign(&cert).expect("signs").to_json_pretty())
-}
-
-fn error_code(v: &serde_json::Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or("(no code)")
-}
+mod common;
+use common::*;
 
 #[test]
 fn accepts_stores_and_finds_a_valid_certificate_idempotently() {

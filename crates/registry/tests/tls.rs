@@ -77,6 +77,11 @@ fn https_with_a_pinned_certificate_and_no_plain_http_on_its_port() {
     assert_eq!(answer.status().as_u16(), 200);
     let text = answer.body_mut().read_to_string().expect("body");
     assert!(text.contains("seconde-vie"), "a checkpoint: {text}");
+    // Over HTTPS the web interface's cookies are Secure without --secure-cookies (docs/web.md).
+    let login = trusting.get(&format!("{base}/login")).call().expect("the login page over HTTPS");
+    let cookies: Vec<&str> =
+        login.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+    assert!(cookies.iter().any(|c| c.starts_with("sv_login=") && c.contains("; Secure")), "{cookies:?}");
 
     // A client with only the public roots refuses the workshop's certificate.
     let public: ureq::Agent = ureq::Agent::config_builder().build().into();

@@ -89,7 +89,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     for p in &sent {
         let id = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         println!("   certificate file  {}", p.display());
-        println!("   in the registry   {base}/api/v1/certificates/{id}");
+        println!("   check it publicly {base}/check?id={id}");
     }
     println!(
         "   verify it yourself: scripts/verify-certificate {}",

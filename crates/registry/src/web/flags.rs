@@ -1,0 +1,160 @@
+//! What a supervisor must look at, computed from the stored certificates alone (pure).
+
+use std::collections::BTreeMap;
+
+use certificate::{Certificate, SanitizeResult, SmartVerdict, VerificationMode};
+
+/// A certificate as the flags see it.
+#[derive(Debug, Clone)]
+pub struct Audited<'a> {
+    /// The certificate.
+    pub certificate: &'a Certificate,
+    /// Whether its station has been revoked since.
+    pub station_revoked: bool,
+}
+
+/// Why a certificate needs a look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagKind {
+    /// A disk's wipe failed, or its read-back found differences.
+    VerificationFailed {
+        /// The disk (serial, else its path on the station).
+        disk: String,
+    },
+    /// A disk was wiped but nothing was read back, or the run was interrupted.
+    VerificationSkipped {
+        /// The disk.
+        disk: String,
+    },
+    /// The disk predicts its own failure (SMART).
+    SmartFailing {
+        /// The disk.
+        disk: String,
+    },
+    /// The same disk serial appears in several certificates.
+    DiskWipedTwice {
+        /// The serial.
+        serial: String,
+        /// How many certificates name it.
+        times: usize,
+    },
+    /// The station that signed was revoked since.
+    StationRevoked,
+    /// The unit's serial could not be read.
+    UnitWithoutSerial,
+}
+
+/// One flag on one certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flag {
+    /// The certificate.
+    pub certificate_id: String,
+    /// Why.
+    pub kind: FlagKind,
+}
+
+fn disk_name(d: &certificate::DiskRecord) -> String {
+    d.serial.value().cloned().unwrap_or_else(|| d.path.clone())
+}
+
+/// Every flag on `certificates`, in their order, each certificate's flags together.
+pub fn flags(certificates: &[Audited<'_>]) -> Vec<Flag> {
+    let mut serial_count: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in certificates {
+        for d in &a.certificate.disks {
+            if let Some(serial) = d.serial.value() {
+                *serial_count.entry(serial.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for a in certificates {
+        let c = a.certificate;
+        let mut push = |kind| out.push(Flag { certificate_id: c.id.to_string(), kind });
+        for d in &c.disks {
+            let s = &d.sanitization;
+            if s.result == SanitizeResult::Failed || s.verification.mismatched_bytes > 0 {
+                push(FlagKind::VerificationFailed { disk: disk_name(d) });
+            } else if matches!(s.result, SanitizeResult::NotVerified | SanitizeResult::Interrupted)
+                || s.verification.mode == VerificationMode::None
+            {
+                push(FlagKind::VerificationSkipped { disk: disk_name(d) });
+            }
+            if d.smart.value() == Some(&SmartVerdict::Failed) {
+                push(FlagKind::SmartFailing { disk: disk_name(d) });
+            }
+            if let Some(serial) = d.serial.value() {
+                let times = serial_count.get(serial.as_str()).copied().unwrap_or(0);
+                if times > 1 {
+                    push(FlagKind::DiskWipedTwice { serial: serial.clone(), times });
+                }
+            }
+        }
+        if a.station_revoked {
+            push(FlagKind::StationRevoked);
+        }
+        if c.unit.serial.value().is_none_or(|s| s.trim().is_empty()) {
+            push(FlagKind::UnitWithoutSerial);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use certificate::{example, Probed};
+
+    fn kinds(certs: &[Audited<'_>]) -> Vec<(String, FlagKind)> {
+        flags(certs).into_iter().map(|f| (f.certificate_id, f.kind)).collect()
+    }
+
+    #[test]
+    fn a_clean_certificate_has_no_flag() {
+        let c = example::certificate("D1");
+        assert!(flags(&[Audited { certificate: &c, station_revoked: false }]).is_empty());
+    }
+
+    #[test]
+    fn each_problem_is_flagged() {
+        let mut failed = example::certificate("D-FAIL");
+        failed.disks[0].sanitization.result = SanitizeResult::Failed;
+        failed.disks[0].smart = Probed::Value(SmartVerdict::Failed);
+        let mut skipped = example::certificate("D-SKIP");
+        skipped.disks[0].sanitization.result = SanitizeResult::NotVerified;
+        skipped.disks[0].sanitization.verification.mode = VerificationMode::None;
+        skipped.unit.serial = Probed::unavailable("no DMI table");
+        let revoked = example::certificate("D-REV");
+        let first = example::certificate("D-TWICE");
+        let second = example::certificate("D-TWICE");
+        let certs = [
+            Audited { certificate: &failed, station_revoked: false },
+            Audited { certificate: &skipped, station_revoked: false },
+            Audited { certificate: &revoked, station_revoked: true },
+            Audited { certificate: &first, station_revoked: false },
+            Audited { certificate: &second, station_revoked: false },
+        ];
+        let twice = FlagKind::DiskWipedTwice { serial: "D-TWICE".into(), times: 2 };
+        assert_eq!(
+            kinds(&certs),
+            vec![
+                (failed.id.to_string(), FlagKind::VerificationFailed { disk: "D-FAIL".into() }),
+                (failed.id.to_string(), FlagKind::SmartFailing { disk: "D-FAIL".into() }),
+                (skipped.id.to_string(), FlagKind::VerificationSkipped { disk: "D-SKIP".into() }),
+                (skipped.id.to_string(), FlagKind::UnitWithoutSerial),
+                (revoked.id.to_string(), FlagKind::StationRevoked),
+                (first.id.to_string(), twice.clone()),
+                (second.id.to_string(), twice),
+            ]
+        );
+    }
+
+    #[test]
+    fn mismatches_count_as_a_failed_verification_and_a_disk_without_serial_is_named_by_path() {
+        let mut c = example::certificate("X");
+        c.disks[0].serial = Probed::unavailable("USB bridge hides it");
+        c.disks[0].sanitization.verification.mismatched_bytes = 512;
+        let found = kinds(&[Audited { certificate: &c, station_revoked: false }]);
+        assert_eq!(found, vec![(c.id.to_string(), FlagKind::VerificationFailed { disk: "/dev/sda".into() })]);
+    }
+}

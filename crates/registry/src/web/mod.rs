@@ -1,0 +1,303 @@
+//! The supervisor and donor web interface (docs/web.md): server-rendered HTML that works without
+//! JavaScript, in French first and English, behind accounts with roles; a public certificate
+//! check; CSV export; PDF certificates and lot reports.
+//!
+//! [`routes`] adds the pages to the API's router; [`require_api_user`] guards the API's lookups.
+//! Pure parts live in their own modules: [`flags`], [`report`], [`pdf`], [`html`], [`i18n`].
+
+pub mod auth;
+pub mod flags;
+pub mod html;
+pub mod i18n;
+mod pages;
+pub mod pdf;
+pub mod report;
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::api::{AppState, RateLimiter};
+use crate::store::{CertificateRow, Role, SearchQuery, Store, StoreError, User};
+use auth::Principal;
+use i18n::Lang;
+
+/// Settings of the web interface.
+#[derive(Debug)]
+pub struct WebConfig {
+    /// The registry's public address, for the check links and QR codes on PDFs, e.g.
+    /// `https://registre.example.org` (no trailing slash).
+    pub public_url: String,
+    /// Mark cookies `Secure`: set when browsers reach the registry over HTTPS.
+    pub secure_cookies: bool,
+    /// Login attempts per account name.
+    pub login_limiter: RateLimiter,
+    /// Public checks, all visitors together: each one verifies a signature and an inclusion
+    /// proof, so an anonymous flood must not take the registry down.
+    pub check_limiter: RateLimiter,
+}
+
+/// Public checks per second, sustained, over all visitors.
+pub const CHECKS_PER_SECOND: f64 = 20.0;
+/// Public checks in a burst.
+pub const CHECKS_BURST: f64 = 100.0;
+
+/// Login attempts allowed per account name in a burst, then one every [`LOGIN_REFILL_SECONDS`].
+pub const LOGIN_BURST: f64 = 5.0;
+/// Seconds for one more login attempt once the burst is spent.
+pub const LOGIN_REFILL_SECONDS: f64 = 12.0;
+
+impl WebConfig {
+    /// Settings for a registry reached at `public_url`.
+    pub fn new(public_url: &str, secure_cookies: bool) -> Self {
+        WebConfig {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            secure_cookies,
+            login_limiter: RateLimiter::new(1.0 / LOGIN_REFILL_SECONDS, LOGIN_BURST),
+            check_limiter: RateLimiter::new(CHECKS_PER_SECOND, CHECKS_BURST),
+        }
+    }
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig::new("http://127.0.0.1:8750", false)
+    }
+}
+
+/// The web pages, merged into the API's router by [`crate::api::app`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/static/web.css", get(pages::stylesheet))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/check", get(pages::check))
+        .route("/search", get(pages::search))
+        .route("/search.csv", get(pages::search_csv))
+        .route("/certificates/{id}", get(pages::certificate_page))
+        .route("/certificates/{id}/pdf", get(pages::certificate_pdf))
+        .route("/flags", get(pages::flags_page))
+        .route("/lots", get(pages::lots_page))
+        .route("/lots/{lot}/report", get(pages::lot_report_page))
+        .route("/lots/{lot}/report.pdf", get(pages::lot_report_pdf))
+        .route("/stations", get(pages::stations_page))
+        .route("/stations/approve", post(pages::station_approve))
+        .route("/stations/revoke", post(pages::station_revoke))
+        .route("/admin", get(pages::admin_page))
+        .route("/admin/users", post(pages::admin_add_user))
+        .route("/admin/users/remove", post(pages::admin_remove_user))
+        .route("/admin/lots", post(pages::admin_assign_lot))
+}
+
+/// Lets an API lookup through only with a valid API token (`Authorization: Bearer`) or
+/// session; the account is passed on to the handler. Anything else is 401.
+pub async fn require_api_user(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let store = state.store.clone();
+    let headers = request.headers().clone();
+    let found = tokio::task::spawn_blocking(move || auth::principal(store.as_ref(), &headers)).await;
+    match found {
+        Ok(Ok(Some(principal))) => {
+            request.extensions_mut().insert(Arc::new(principal));
+            next.run(request).await
+        }
+        Ok(Ok(None)) => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            axum::Json(serde_json::json!({"error": {"code": "unauthenticated",
+                "message": "this endpoint needs an API token (Authorization: Bearer …; registry token add) or a session"}})),
+        )
+            .into_response(),
+        Ok(Err(e)) => crate::api::ApiError::from(e).into_response(),
+        Err(e) => {
+            tracing::error!("auth worker: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The certificate `id` if `user` may see it: admins and supervisors see everything, a donor
+/// only the certificates of lots given to one of its donors.
+pub fn visible_certificate(
+    store: &dyn Store,
+    user: &User,
+    id: &str,
+) -> Result<Option<CertificateRow>, StoreError> {
+    let q = SearchQuery { certificate_id: Some(id.to_owned()), ..scope(user) };
+    Ok(store.search(&q)?.into_iter().next())
+}
+
+/// A search limited to what `user` may see.
+pub fn scope(user: &User) -> SearchQuery {
+    SearchQuery {
+        donor_user: (user.role == Role::Donor).then(|| user.name.clone()),
+        ..SearchQuery::default()
+    }
+}
+
+/// Whether `user` may see the lot `lot`.
+pub fn may_see_lot(store: &dyn Store, user: &User, lot: &str) -> Result<bool, StoreError> {
+    Ok(match user.role {
+        Role::Admin | Role::Supervisor => true,
+        Role::Donor => store.lot_donor(lot)?.is_some_and(|d| user.donors.contains(&d)),
+    })
+}
+
+/// Why a page is not shown.
+#[derive(Debug)]
+pub enum WebError {
+    /// No session: go log in.
+    Unauthenticated,
+    /// Logged in, but the role does not allow it (or the CSRF token is wrong).
+    Forbidden(String),
+    /// Nothing there (or nothing this account may see).
+    NotFound(String),
+    /// The request is wrong; the message says which field.
+    BadRequest(String),
+    /// Too many attempts.
+    TooManyRequests(String),
+    /// The registry failed; the detail is in its log.
+    Internal,
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!("store: {e}");
+        WebError::Internal
+    }
+}
+
+/// What every page knows about its request.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The language of the answer.
+    pub lang: Lang,
+    /// Set when `?lang=` asked for a language, to remember it in a cookie.
+    pub chosen_lang: Option<Lang>,
+    /// The logged-in account.
+    pub principal: Option<Principal>,
+}
+
+impl Ctx {
+    /// The account, if its role is one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<&Principal, WebError> {
+        let p = self.principal.as_ref().ok_or(WebError::Unauthenticated)?;
+        if roles.contains(&p.user.role) {
+            Ok(p)
+        } else {
+            Err(WebError::Forbidden(i18n::tr(self.lang, "err_role").to_owned()))
+        }
+    }
+
+    /// Checks a form's CSRF token against the session's (constant time).
+    pub fn check_csrf(&self, form_token: Option<&str>) -> Result<(), WebError> {
+        let p = self.principal.as_ref().ok_or(WebError::Unauthenticated)?;
+        match (&p.credential, form_token) {
+            (auth::Credential::Session { csrf, .. }, Some(t)) if auth::constant_time_eq(csrf, t) => Ok(()),
+            _ => Err(WebError::Forbidden(i18n::tr(self.lang, "err_csrf").to_owned())),
+        }
+    }
+}
+
+/// The language asked in the query (`lang=`), else the `sv_lang` cookie, else French.
+pub fn language(headers: &HeaderMap, query: Option<&str>) -> (Lang, Option<Lang>) {
+    let asked = query
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v));
+    if let Some(l) = asked {
+        return (l, Some(l));
+    }
+    (auth::cookie(headers, "sv_lang").and_then(|v| Lang::parse(&v)).unwrap_or(Lang::Fr), None)
+}
+
+/// Runs a page's work off the async runtime, with its context, and turns its errors into pages.
+pub async fn run(
+    state: AppState,
+    headers: HeaderMap,
+    query: Option<String>,
+    f: impl FnOnce(&AppState, &Ctx) -> Result<Response, WebError> + Send + 'static,
+) -> Response {
+    let secure = state.web.secure_cookies;
+    let work = tokio::task::spawn_blocking(move || {
+        let (lang, chosen_lang) = language(&headers, query.as_deref());
+        let ctx = match auth::principal(state.store.as_ref(), &headers) {
+            Ok(principal) => Ctx { lang, chosen_lang, principal },
+            Err(e) => return (lang, chosen_lang, Err(WebError::from(e))),
+        };
+        let result = f(&state, &ctx);
+        (lang, chosen_lang, result)
+    })
+    .await;
+    let (lang, chosen, result) = match work {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::error!("page worker: {e}");
+            (Lang::Fr, None, Err(WebError::Internal))
+        }
+    };
+    let mut response = match result {
+        Ok(r) => r,
+        Err(e) => error_page(lang, e),
+    };
+    if let Some(l) = chosen {
+        let cookie = format!(
+            "sv_lang={}; Path=/; SameSite=Strict; Max-Age=31536000{}",
+            l.code(),
+            if secure { "; Secure" } else { "" }
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    harden(&mut response);
+    response
+}
+
+/// Security headers on every page: no framing, no sniffing, no referrer, resources only from us.
+fn harden(response: &mut Response) {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+fn error_page(lang: Lang, e: WebError) -> Response {
+    let (status, message) = match e {
+        WebError::Unauthenticated => {
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+        }
+        WebError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+        WebError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+        WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+        WebError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m),
+        WebError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, i18n::tr(lang, "err_internal").to_owned()),
+    };
+    let mut h = html::Html::new();
+    pages::head(&mut h, lang, i18n::tr(lang, "error_title"));
+    h.raw("<main id=\"main\"><h1>")
+        .text(i18n::tr(lang, "error_title"))
+        .raw("</h1><p role=\"alert\">")
+        .text(&message)
+        .raw("</p><p><a href=\"/\">")
+        .text(i18n::tr(lang, "back_home"))
+        .raw("</a></p></main></body></html>");
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], h.finish()).into_response()
+}

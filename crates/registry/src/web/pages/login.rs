@@ -1,0 +1,109 @@
+//! Logging in and out.
+
+use super::*;
+
+pub(super) fn login_html(ctx: &Ctx, token: &str, error: Option<&str>) -> Html {
+    let l = ctx.lang;
+    let mut h = Html::new();
+    shell(&mut h, ctx, tr(l, "login_title"));
+    if let Some(e) = error {
+        h.raw("<p role=\"alert\" class=\"error\">").text(e).raw("</p>");
+    }
+    h.raw("<form method=\"post\" action=\"/login\" class=\"stack\"><input type=\"hidden\" name=\"login_csrf\" value=\"")
+        .text(token)
+        .raw("\"><label for=\"name\">")
+        .text(tr(l, "login_name"))
+        .raw("</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required><label for=\"password\">")
+        .text(tr(l, "login_password"))
+        .raw("</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required><button type=\"submit\">")
+        .text(tr(l, "login_submit"))
+        .raw("</button></form><p><a href=\"/check\">")
+        .text(tr(l, "login_check_link"))
+        .raw("</a></p>");
+    end(&mut h);
+    h
+}
+
+/// The login form. Before a session exists, a random token in a cookie and in the form protects
+/// the login itself from cross-site posting (double-submit; SameSite=Strict does the rest).
+pub async fn login_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    run(state, headers, q, |state, ctx| {
+        if ctx.principal.is_some() {
+            return Ok(redirect("/search"));
+        }
+        let token = auth::random_token()?;
+        let mut r = html_response(StatusCode::OK, login_html(ctx, &token, None));
+        set_cookie(&mut r, &auth::set_cookie(auth::LOGIN_COOKIE, &token, 3600, state.web.secure_cookies));
+        Ok(r)
+    })
+    .await
+}
+
+pub(super) fn set_cookie(r: &mut Response, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Form(form): Form<FormData>,
+) -> Response {
+    let cookie_token = auth::cookie(&headers, auth::LOGIN_COOKIE);
+    run(state, headers, q, move |state, ctx| {
+        let l = ctx.lang;
+        let form_token = form.get("login_csrf").map(String::as_str).unwrap_or("");
+        if !cookie_token.as_deref().is_some_and(|c| !c.is_empty() && auth::constant_time_eq(c, form_token)) {
+            return Err(WebError::Forbidden(tr(l, "err_csrf").to_owned()));
+        }
+        let name = form.get("name").map(|s| s.trim()).unwrap_or("");
+        let password = form.get("password").map(String::as_str).unwrap_or("");
+        if state.web.login_limiter.take(&name.to_lowercase()).is_err() {
+            return Err(WebError::TooManyRequests(tr(l, "err_too_many_logins").to_owned()));
+        }
+        let user = state.store.user(name)?;
+        // Verify against a decoy hash when the account does not exist: same time either way.
+        let hash = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(auth::decoy_hash());
+        let ok = auth::verify_password(hash, password) && user.is_some();
+        if !ok {
+            tracing::warn!(account = %name, "failed login");
+            let token = cookie_token.unwrap_or_default();
+            return Ok(html_response(
+                StatusCode::UNAUTHORIZED,
+                login_html(ctx, &token, Some(tr(l, "login_failed"))),
+            ));
+        }
+        let token = auth::open_session(state.store.as_ref(), name)?;
+        let mut r = redirect("/search");
+        let secure = state.web.secure_cookies;
+        set_cookie(&mut r, &auth::set_cookie(auth::SESSION_COOKIE, &token, auth::SESSION_SECONDS, secure));
+        set_cookie(&mut r, &auth::set_cookie(auth::LOGIN_COOKIE, "", 0, secure));
+        Ok(r)
+    })
+    .await
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Form(form): Form<FormData>,
+) -> Response {
+    run(state, headers, q, move |state, ctx| {
+        ctx.check_csrf(form.get("csrf").map(String::as_str))?;
+        if let Some(Credential::Session { token_sha256, .. }) = ctx.principal.as_ref().map(|p| &p.credential)
+        {
+            state.store.delete_session(token_sha256)?;
+        }
+        let mut r = redirect("/login");
+        set_cookie(&mut r, &auth::set_cookie(auth::SESSION_COOKIE, "", 0, state.web.secure_cookies));
+        Ok(r)
+    })
+    .await
+}

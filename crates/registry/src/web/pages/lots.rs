@@ -1,0 +1,168 @@
+//! Lots and the donor's lot report, as a page and a PDF.
+
+use super::*;
+
+pub async fn lots_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    run(state, headers, q, move |state, ctx| {
+        let p = ctx.require(ALL)?;
+        let l = ctx.lang;
+        let lots: Vec<_> = state
+            .store
+            .lots()?
+            .into_iter()
+            .filter(|lot| {
+                p.user.role != Role::Donor || lot.donor.as_ref().is_some_and(|d| p.user.donors.contains(d))
+            })
+            .collect();
+        let mut h = Html::new();
+        shell(&mut h, ctx, tr(l, "lots_title"));
+        if lots.is_empty() {
+            h.raw("<p>").text(tr(l, "lots_none")).raw("</p>");
+        } else {
+            h.raw("<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
+            for key in ["col_lot", "col_donor", "col_certificates", "col_report"] {
+                h.raw("<th scope=\"col\">").text(tr(l, key)).raw("</th>");
+            }
+            h.raw("</tr></thead><tbody>");
+            for lot in &lots {
+                let enc = url_encode(&lot.lot);
+                h.raw("<tr><td>")
+                    .text(&lot.lot)
+                    .raw("</td><td>")
+                    .text(lot.donor.as_deref().unwrap_or("—"))
+                    .raw("</td><td>")
+                    .num(lot.certificates)
+                    .raw("</td><td><a href=\"/lots/")
+                    .text(&enc)
+                    .raw("/report\">")
+                    .text(tr(l, "report_html"))
+                    .raw("</a> · <a href=\"/lots/")
+                    .text(&enc)
+                    .raw("/report.pdf\">PDF</a></td></tr>");
+            }
+            h.raw("</tbody></table></div>");
+        }
+        end(&mut h);
+        Ok(html_response(StatusCode::OK, h))
+    })
+    .await
+}
+
+pub(super) fn load_lot(
+    state: &AppState,
+    ctx: &Ctx,
+    lot: &str,
+) -> Result<(Vec<CertificateRow>, LotReport), WebError> {
+    let p = ctx.require(ALL)?;
+    if !crate::web::may_see_lot(state.store.as_ref(), &p.user, lot)? {
+        return Err(WebError::NotFound(fill(tr(ctx.lang, "err_no_lot"), &[lot])));
+    }
+    let q = SearchQuery { lot: Some(lot.to_owned()), ..scope(&p.user) };
+    let rows = state.store.search(&q)?;
+    let certs: Vec<Certificate> = rows.iter().filter_map(|r| parse(&r.document)).collect();
+    Ok((rows, report::lot_report(&certs)))
+}
+
+pub(super) fn report_lines(l: Lang, lot: &str, donor: Option<&str>, r: &LotReport) -> Vec<String> {
+    vec![
+        fill(tr(l, "report_lot"), &[lot, donor.unwrap_or("—")]),
+        fill(tr(l, "report_received"), &[&r.received.to_string()]),
+        fill(tr(l, "report_wiped"), &[&r.wiped.to_string()]),
+        fill(tr(l, "report_reused"), &[&r.reused.to_string()]),
+        fill(tr(l, "report_parts"), &[&r.parts.to_string()]),
+        fill(tr(l, "report_recycled"), &[&r.recycled.to_string()]),
+        fill(tr(l, "report_ungraded"), &[&r.ungraded.to_string()]),
+        fill(
+            tr(l, "report_co2"),
+            &[
+                &format!("{:.0}", r.co2_avoided_kg_per_year),
+                &format!("{:.0}", report::CO2_AVOIDED_KG_PER_REUSED_COMPUTER_PER_YEAR),
+            ],
+        ),
+    ]
+}
+
+pub async fn lot_report_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(lot): Path<String>,
+) -> Response {
+    run(state, headers, q, move |state, ctx| {
+        let l = ctx.lang;
+        let (rows, r) = load_lot(state, ctx, &lot)?;
+        let donor = state.store.lot_donor(&lot)?;
+        let mut h = Html::new();
+        shell(&mut h, ctx, &fill(tr(l, "report_title"), &[&lot]));
+        h.raw("<p><a href=\"/lots/")
+            .text(&url_encode(&lot))
+            .raw("/report.pdf\">")
+            .text(tr(l, "report_pdf"))
+            .raw("</a></p><ul>");
+        for line in report_lines(l, &lot, donor.as_deref(), &r) {
+            h.raw("<li>").text(&line).raw("</li>");
+        }
+        h.raw("</ul><p class=\"source\">")
+            .text(tr(l, "report_source"))
+            .raw(" <a href=\"")
+            .text(report::CO2_SOURCE_URL)
+            .raw("\">")
+            .text(report::CO2_SOURCE_TITLE)
+            .raw("</a></p><h2>")
+            .text(tr(l, "report_units"))
+            .raw("</h2>");
+        certificate_table(&mut h, l, &rows);
+        end(&mut h);
+        Ok(html_response(StatusCode::OK, h))
+    })
+    .await
+}
+
+pub async fn lot_report_pdf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    Path(lot): Path<String>,
+) -> Response {
+    run(state, headers, q, move |state, ctx| {
+        let l = ctx.lang;
+        let (rows, r) = load_lot(state, ctx, &lot)?;
+        let donor = state.store.lot_donor(&lot)?;
+        let mut pdf = pdf::Pdf::new();
+        pdf.line(16.0, true, &fill(tr(l, "report_title"), &[&lot]));
+        pdf.gap(6.0);
+        for line in report_lines(l, &lot, donor.as_deref(), &r) {
+            pdf.line(10.0, false, &line);
+        }
+        pdf.line(
+            8.0,
+            false,
+            &format!("{} {} — {}", tr(l, "report_source"), report::CO2_SOURCE_TITLE, report::CO2_SOURCE_URL),
+        );
+        pdf.gap(8.0);
+        pdf.line(12.0, true, tr(l, "report_units"));
+        for row in &rows {
+            let grade = parse(&row.document).map(|c| grade_words(l, &c)).unwrap_or_default();
+            pdf.line(
+                9.0,
+                false,
+                &format!(
+                    "{} — {} — {} — {} — {}",
+                    row.unit_serial.as_deref().unwrap_or("—"),
+                    outcome_words(l, &row.result),
+                    grade,
+                    row.finished_at,
+                    row.id
+                ),
+            );
+        }
+        let mut response = ([(header::CONTENT_TYPE, "application/pdf")], pdf.finish()).into_response();
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("attachment; filename=\"lot-{}.pdf\"", url_encode(&lot)))
+        {
+            response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        Ok(response)
+    })
+    .await
+}
