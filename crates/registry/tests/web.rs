@@ -449,7 +449,12 @@ fn flags_csv_pdf_on(backend: &str) {
     let reg = Registry::start("web_flags", backend);
     let key = SigningIdentity::from_seed(&[23; 32]);
     reg.enrol(&key);
-    let clean = ingest(&reg, &key, in_lot("CLEAN-DISK", "CLEAN-UNIT", "CD34-2026-017", &key));
+    let mut clean_cert = in_lot("CLEAN-DISK", "CLEAN-UNIT", "CD34-2026-017", &key);
+    let mut cpu =
+        certificate::HardwareTest::new(certificate::HardwareTestKind::Cpu, certificate::CheckStatus::Pass);
+    cpu.details.push("2 threads computed for 60 s".into());
+    clean_cert.hardware_tests.push(cpu);
+    let clean = ingest(&reg, &key, clean_cert);
 
     let mut skipped = in_lot("SKIP-DISK", "SKIP-UNIT", "CD34-2026-017", &key);
     let s = &mut skipped.disks[0].sanitization;
@@ -459,6 +464,10 @@ fn flags_csv_pdf_on(backend: &str) {
     skipped.disks[0].smart = Probed::Value(SmartVerdict::Failed);
     skipped.unit.serial = Probed::unavailable("the DMI table is empty");
     skipped.result = certificate::Outcome::from_disks(&skipped.disks);
+    skipped.hardware_tests.push(certificate::HardwareTest::new(
+        certificate::HardwareTestKind::Memory,
+        certificate::CheckStatus::Fail,
+    ));
     let skipped = ingest(&reg, &key, skipped);
 
     let mut quoted = in_lot("WD,\"TWICE\"", "QUOTE-UNIT", "CD34-2026-017", &key);
@@ -479,13 +488,14 @@ fn flags_csv_pdf_on(backend: &str) {
     assert!(flags.contains("disk SKIP-DISK predicts its own failure (SMART)"), "{flags}");
     assert!(flags.contains("the unit has no readable serial number"), "{flags}");
     assert!(flags.contains("disk WD,&quot;TWICE&quot; appears in 2 certificates"), "{flags}");
-    assert!(flags.contains("5 flag(s) to look at."), "{flags}");
+    assert!(flags.contains("the hardware test \u{201c}memory\u{201d} failed"), "{flags}");
+    assert!(flags.contains("6 flag(s) to look at."), "{flags}");
     assert!(!flags.contains(&format!("/certificates/{clean}\"")), "a clean certificate is not flagged");
     let out = reg.cli(&["station", "revoke", "test-station"]);
     assert!(out.status.success());
     let flags = sup.get("/flags?lang=en").text();
     assert!(flags.contains("the signing station has been revoked since"), "{flags}");
-    assert!(flags.contains("9 flag(s) to look at."), "{flags}");
+    assert!(flags.contains("10 flag(s) to look at."), "{flags}");
 
     // CSV of a search: one header, RFC 4180 quoting.
     let csv = sup.get("/search.csv?disk=WD%2C%22TWICE%22").text();
@@ -512,6 +522,8 @@ fn flags_csv_pdf_on(backend: &str) {
         "read back in full after the last pass: no difference found",
         "valid signature by station key",
         "leaf 0 of the log; its inclusion proof in the current tree of 4 leaves verifies",
+        "Hardware tests run by the station",
+        "<dt>Processor under load</dt><dd>passed — 2 threads computed for 60 s</dd>",
     ] {
         assert!(page.contains(expected), "{expected} in {page}");
     }
@@ -537,6 +549,7 @@ fn flags_csv_pdf_on(backend: &str) {
             format!("Clé de signature (identifiant) : {}", key.key_id()),
             "feuille n° 0 du journal".to_owned(),
             "de 4 feuilles est vérifiée".to_owned(),
+            "Processeur sous charge : réussi".to_owned(),
             format!("{}/check?id={clean}", reg.base),
         ] {
             assert!(text.contains(&expected), "{expected:?} not in the PDF:\n{text}");

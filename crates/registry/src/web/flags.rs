@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use certificate::{Certificate, SanitizeResult, SmartVerdict, VerificationMode};
+use certificate::{Certificate, CheckStatus, SanitizeResult, SmartVerdict, VerificationMode};
 
 /// A certificate as the flags see it.
 #[derive(Debug, Clone)]
@@ -42,6 +42,12 @@ pub enum FlagKind {
     StationRevoked,
     /// The unit's serial could not be read.
     UnitWithoutSerial,
+    /// One of the station's own hardware tests failed (processor, memory, a disk, battery,
+    /// network): the unit should not leave as it is.
+    HardwareTestFailed {
+        /// The test's kind, with the device for a disk or battery (`disk /dev/sda`).
+        test: String,
+    },
 }
 
 /// One flag on one certificate.
@@ -95,6 +101,17 @@ pub fn flags(certificates: &[Audited<'_>]) -> Vec<Flag> {
         }
         if c.unit.serial.value().is_none_or(|s| s.trim().is_empty()) {
             push(FlagKind::UnitWithoutSerial);
+        }
+        for t in c.hardware_tests.iter().filter(|t| t.status == CheckStatus::Fail) {
+            let kind = serde_json::to_value(t.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let test = match &t.device {
+                Some(device) => format!("{kind} {device}"),
+                None => kind,
+            };
+            push(FlagKind::HardwareTestFailed { test });
         }
     }
     out
@@ -156,5 +173,25 @@ mod tests {
         c.disks[0].sanitization.verification.mismatched_bytes = 512;
         let found = kinds(&[Audited { certificate: &c, station_revoked: false }]);
         assert_eq!(found, vec![(c.id.to_string(), FlagKind::VerificationFailed { disk: "/dev/sda".into() })]);
+    }
+
+    #[test]
+    fn a_failed_hardware_test_is_flagged_and_a_passed_one_is_not() {
+        let mut c = example::certificate("HW");
+        let mut memory =
+            certificate::HardwareTest::new(certificate::HardwareTestKind::Memory, CheckStatus::Fail);
+        memory.details.push("12 words read back wrong".into());
+        let mut disk = certificate::HardwareTest::new(certificate::HardwareTestKind::Disk, CheckStatus::Fail);
+        disk.device = Some("/dev/sda".into());
+        let cpu = certificate::HardwareTest::new(certificate::HardwareTestKind::Cpu, CheckStatus::Pass);
+        c.hardware_tests = vec![memory, disk, cpu];
+        let found = kinds(&[Audited { certificate: &c, station_revoked: false }]);
+        assert_eq!(
+            found,
+            vec![
+                (c.id.to_string(), FlagKind::HardwareTestFailed { test: "memory".into() }),
+                (c.id.to_string(), FlagKind::HardwareTestFailed { test: "disk /dev/sda".into() }),
+            ]
+        );
     }
 }

@@ -225,6 +225,25 @@ pub async fn certificate_page(
             item(&mut h, "disk_smart", &smart);
             h.raw("</dl>");
         }
+        if !cert.hardware_tests.is_empty() {
+            // The station's own tests: each with its result in words and its evidence, as the
+            // station wrote it (English, like all of a certificate's evidence).
+            h.raw("<h2>").text(tr(l, "hw_heading")).raw("</h2><dl>");
+            for t in &cert.hardware_tests {
+                let what = format!(
+                    "{}{}",
+                    tr(l, hardware_kind_key(t.kind)),
+                    t.device.as_deref().map(|d| format!(" {d}")).unwrap_or_default()
+                );
+                let status = tr(l, check_status_key(t.status));
+                h.raw("<dt>").text(&what).raw("</dt><dd>").text(status);
+                if !t.details.is_empty() {
+                    h.raw(" — ").text(&t.details.join(" ; "));
+                }
+                h.raw("</dd>");
+            }
+            h.raw("</dl>");
+        }
         h.raw("<h2>").text(tr(l, "cert_proof")).raw("</h2><dl>");
         item(&mut h, "signature", &signature_words(l, &c));
         item(&mut h, "log_position", &log_words(l, &c));
@@ -251,6 +270,27 @@ pub async fn certificate_page(
         Ok(html_response(StatusCode::OK, h))
     })
     .await
+}
+
+/// The interface text key naming a hardware test's kind.
+pub(super) fn hardware_kind_key(kind: certificate::HardwareTestKind) -> &'static str {
+    match kind {
+        certificate::HardwareTestKind::Cpu => "hw_cpu",
+        certificate::HardwareTestKind::Memory => "hw_memory",
+        certificate::HardwareTestKind::Disk => "hw_disk",
+        certificate::HardwareTestKind::Battery => "hw_battery",
+        certificate::HardwareTestKind::Network => "hw_network",
+    }
+}
+
+/// The interface text key of a check's status.
+pub(super) fn check_status_key(status: certificate::CheckStatus) -> &'static str {
+    match status {
+        certificate::CheckStatus::Pass => "hw_pass",
+        certificate::CheckStatus::Fail => "hw_fail",
+        certificate::CheckStatus::Skipped => "hw_skipped",
+        certificate::CheckStatus::NotApplicable => "hw_not_applicable",
+    }
 }
 
 /// The lines of the printable certificate.
@@ -285,6 +325,19 @@ pub(super) fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> R
         row(&mut pdf, "disk_result", disk_result_words(l, d.sanitization.result));
         row(&mut pdf, "disk_method", &method_words(l, &d.sanitization));
         row(&mut pdf, "disk_verification", &verification_words(l, &d.sanitization));
+    }
+    if !cert.hardware_tests.is_empty() {
+        pdf.gap(6.0);
+        pdf.line(12.0, true, tr(l, "hw_heading"));
+        for t in &cert.hardware_tests {
+            let device = t.device.as_deref().map(|d| format!(" {d}")).unwrap_or_default();
+            let line = format!(
+                "{}{device} : {}",
+                tr(l, hardware_kind_key(t.kind)),
+                tr(l, check_status_key(t.status))
+            );
+            pdf.line(10.0, false, &line);
+        }
     }
     pdf.gap(6.0);
     pdf.line(12.0, true, tr(l, "cert_proof"));

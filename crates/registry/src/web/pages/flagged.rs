@@ -11,6 +11,7 @@ pub(super) fn flag_words(l: Lang, kind: &flags::FlagKind) -> String {
         DiskWipedTwice { serial, times } => fill(tr(l, "flag_wiped_twice"), &[serial, &times.to_string()]),
         StationRevoked => tr(l, "flag_station_revoked").to_owned(),
         UnitWithoutSerial => tr(l, "flag_unit_without_serial").to_owned(),
+        HardwareTestFailed { test } => fill(tr(l, "flag_hardware_failed"), &[test]),
     }
 }
 
