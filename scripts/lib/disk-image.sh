@@ -124,6 +124,44 @@ di_install_grub() {
     mdir -i "$esp" ::/EFI/BOOT/BOOTX64.EFI >/dev/null 2>&1 || die "EFI/BOOT/BOOTX64.EFI is not on $esp"
 }
 
+# di_install_grub_signed MNT LOOP ESP_DEV ROOT_UUID LOGFILE: GRUB for BIOS as di_install_grub, and
+# for UEFI Debian's signed boot chain, so that a PC with Secure Boot on boots it:
+#   \EFI\BOOT\BOOTX64.EFI   shim (shim-signed: signed by Microsoft's third-party UEFI CA; it
+#                           carries Debian's key and checks GRUB and the kernel against it)
+#   \EFI\BOOT\grubx64.efi   Debian's signed monolithic GRUB (grub-efi-amd64-signed), which shim
+#                           loads from its own directory
+#   \EFI\BOOT\mmx64.efi     MokManager (shim starts it when a signature check fails)
+#   \EFI\debian\grub.cfg    read by that GRUB: its prefix is built in as /EFI/debian on the device
+#                           it was loaded from; finds the system partition by ROOT_UUID and reads
+#                           /boot/grub/grub.cfg
+# The signed GRUB loads no module from disk under Secure Boot: everything the configuration uses
+# (part_gpt, ext2, search, loadenv, serial, linux, test) is built into it. No fbx64.efi: without
+# it shim starts GRUB straight away instead of writing NVRAM boot entries.
+di_install_grub_signed() {
+    local mnt=$1 loop=$2 esp=$3 uuid=$4 glog=$5 f
+    di_in_root "$mnt" grub-install --target=i386-pc --recheck "$loop" >>"$glog" 2>&1 ||
+        { cat "$glog" >&2; die "grub-install --target=i386-pc $loop failed"; }
+    local shim=$mnt/usr/lib/shim/shimx64.efi.signed
+    local grub=$mnt/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
+    local mm=$mnt/usr/lib/shim/mmx64.efi.signed
+    for f in "$shim" "$grub" "$mm"; do
+        [ -s "$f" ] || die "no $f in the image: are shim-signed and grub-efi-amd64-signed in the package list?"
+    done
+    printf '# Seconde Vie live USB (written by live-usb/build): Debian'"'"'s signed GRUB reads this file\n# (its prefix is /EFI/debian); the real configuration is on the system partition.\nsearch --no-floppy --fs-uuid --set=root %s\nset prefix=($root)/boot/grub\nconfigfile $prefix/grub.cfg\n' \
+        "$uuid" >"$mnt/boot/grub/esp-grub.cfg"
+    export MTOOLS_SKIP_CHECK=1
+    mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/debian 2>>"$glog" ||
+        { cat "$glog" >&2; die "mmd could not make the EFI directories on $esp"; }
+    local pair src dest
+    for pair in "$shim:BOOT/BOOTX64.EFI" "$grub:BOOT/grubx64.efi" "$mm:BOOT/mmx64.efi" \
+        "$mnt/boot/grub/esp-grub.cfg:debian/grub.cfg"; do
+        src=${pair%:*} dest=::/EFI/${pair##*:}
+        mcopy -i "$esp" "$src" "$dest" 2>>"$glog" || { cat "$glog" >&2; die "mcopy of $src to $dest on $esp failed"; }
+    done
+    rm -f "$mnt/boot/grub/esp-grub.cfg"
+    mdir -i "$esp" ::/EFI/BOOT/BOOTX64.EFI >/dev/null 2>&1 || die "EFI/BOOT/BOOTX64.EFI is not on $esp"
+}
+
 # di_clean_root MNT: what a workshop cleans before imaging: no machine-id (systemd makes one on
 # first boot), no logs, caches or apt lists.
 di_clean_root() {
