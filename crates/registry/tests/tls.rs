@@ -2,10 +2,12 @@
 //! rustls client that trusts only that certificate; the deadlines of a public server; the
 //! refusals of a bad TLS setup.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+mod common;
+
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 struct Dir(PathBuf);
@@ -41,18 +43,9 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn serve(dir: &Path, extra: &[&std::ffi::OsStr]) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_registry"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(dir.join("registry.sqlite"))
-        .arg("--key")
-        .arg(dir.join("registry.key"))
-        .args(extra)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("registry starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("reads");
-    let base = line.trim().rsplit(' ').next().expect("address").to_owned();
+    let db = dir.join("registry.sqlite").display().to_string();
+    let extra: Vec<&str> = extra.iter().map(|a| a.to_str().expect("UTF-8 test paths")).collect();
+    let (child, base) = common::Registry::spawn_with(dir, &db, &extra);
     (Server(child), base)
 }
 
