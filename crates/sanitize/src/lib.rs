@@ -23,6 +23,7 @@
 
 mod device;
 pub mod firmware;
+pub mod hidden;
 pub mod method;
 pub mod overwrite;
 pub mod pattern;

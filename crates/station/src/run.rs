@@ -307,6 +307,9 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
                 None => sanitize::sanitize(&mut dev, shared.options, shared.stop, &mut on_progress),
             };
             record.notes = notes;
+            if dev.is_block_device() {
+                record.notes.extend(hpa_lifted(path, shared.root));
+            }
             for message in purge.map(|p| p.notices).unwrap_or_default() {
                 observe(RunEvent::Notice { index, message });
             }
@@ -328,6 +331,16 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
         smart: facts.smart,
         sanitization,
     }
+}
+
+/// The note of a Host Protected Area the kernel lifted on this disk at boot, if it did
+/// (`sanitize::hidden`; the live USB boots with `libata.ignore_hpa=1`).
+fn hpa_lifted(path: &Path, root: &Root) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let sys = std::fs::canonicalize(root.join(&format!("/sys/block/{name}"))).ok()?;
+    let ata = sanitize::hidden::ata_name(&sys.to_string_lossy())?;
+    let log = sanitize::hidden::kernel_log().ok()?;
+    sanitize::hidden::lifts_in_log(&log).into_iter().find(|l| l.device == ata).map(|l| l.note())
 }
 
 /// Share of the disk read back after a firmware Purge: markers at the first and last MiB and one
