@@ -114,10 +114,7 @@ pub fn stress(root: &Root, duration: Duration, cancel: &AtomicBool) -> HardwareT
     while started.elapsed() < duration && !cancel.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(250).min(duration.saturating_sub(started.elapsed())));
         let now = sensors::thermal(root);
-        max_celsius = match (max_celsius, now.max_celsius) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        max_celsius = sensors::fold_max(max_celsius, now.max_celsius);
     }
     stop.store(true, Ordering::Relaxed);
     let (mut rounds, mut wrong, mut lost) = (0u64, 0u64, 0u32);

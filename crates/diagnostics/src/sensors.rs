@@ -38,7 +38,8 @@ fn sorted_entries(root: &Root, dir: &str) -> Vec<String> {
     names
 }
 
-fn fold_max(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+/// The larger of two optional readings (either when only one is known).
+pub(crate) fn fold_max(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),

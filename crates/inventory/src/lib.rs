@@ -150,17 +150,21 @@ pub fn probe_host(root: &Root) -> HostInventory {
     }
 }
 
+/// "Dell Inc. OptiPlex 780": vendor and model, whichever are known.
+fn unit_name(unit: &Unit) -> String {
+    match (unit.vendor.value(), unit.model.value()) {
+        (Some(v), Some(m)) => format!("{v} {m}"),
+        (None, Some(m)) => m.clone(),
+        (Some(v), None) => v.clone(),
+        (None, None) => "unknown computer".into(),
+    }
+}
+
 impl HostInventory {
     /// The one line a refurbisher writes on the label: "Dell Inc. OptiPlex 780 · Intel Core 2
     /// Duo E8400 · 4 GB".
     pub fn summary(&self) -> String {
-        let name = match (self.unit.vendor.value(), self.unit.model.value()) {
-            (Some(v), Some(m)) => format!("{v} {m}"),
-            (None, Some(m)) => m.clone(),
-            (Some(v), None) => v.clone(),
-            (None, None) => "unknown computer".into(),
-        };
-        let mut parts = vec![name];
+        let mut parts = vec![unit_name(&self.unit)];
         if let Some(cpu) = self.cpu_model.value() {
             parts.push(cpu.clone());
         }
@@ -472,13 +476,7 @@ impl Inventory {
     /// The label line: "Dell Inc. OptiPlex 780 · Intel(R) Core(TM)2 Duo CPU E8400 @ 3.00GHz ·
     /// 4 GB DDR3 · 250 GB HDD (good) · 17\" monitor".
     pub fn summary(&self) -> String {
-        let name = match (self.unit.vendor.value(), self.unit.model.value()) {
-            (Some(v), Some(m)) => format!("{v} {m}"),
-            (None, Some(m)) => m.clone(),
-            (Some(v), None) => v.clone(),
-            (None, None) => "unknown computer".into(),
-        };
-        let mut parts = vec![name];
+        let mut parts = vec![unit_name(&self.unit)];
         if let Some(cpu) = self.cpu.model.value() {
             parts.push(cpu.clone());
         }

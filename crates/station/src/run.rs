@@ -227,7 +227,9 @@ pub fn wipe_disks(
     mut observe: impl FnMut(RunEvent),
 ) -> Vec<DiskRecord> {
     let (tx, rx) = std::sync::mpsc::channel::<RunEvent>();
-    let shared = &Shared { root, options, auto_purge, journal_dir, stop };
+    let hpa_lifts =
+        sanitize::hidden::kernel_log().map(|log| sanitize::hidden::lifts_in_log(&log)).unwrap_or_default();
+    let shared = &Shared { root, options, auto_purge, journal_dir, stop, hpa_lifts };
     std::thread::scope(|scope| {
         let handles: Vec<_> = disks
             .iter()
@@ -275,6 +277,8 @@ struct Shared<'a> {
     auto_purge: bool,
     journal_dir: Option<&'a Path>,
     stop: &'a AtomicBool,
+    /// The Host Protected Areas the kernel lifted at boot, read once from its log.
+    hpa_lifts: Vec<sanitize::hidden::HpaLift>,
 }
 
 fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl FnMut(RunEvent)) -> DiskRecord {
@@ -308,7 +312,7 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
             };
             record.notes = notes;
             if dev.is_block_device() {
-                record.notes.extend(hpa_lifted(path, shared.root));
+                record.notes.extend(hpa_lifted(path, shared.root, &shared.hpa_lifts));
             }
             for message in purge.map(|p| p.notices).unwrap_or_default() {
                 observe(RunEvent::Notice { index, message });
@@ -335,12 +339,14 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
 
 /// The note of a Host Protected Area the kernel lifted on this disk at boot, if it did
 /// (`sanitize::hidden`; the live USB boots with `libata.ignore_hpa=1`).
-fn hpa_lifted(path: &Path, root: &Root) -> Option<String> {
+fn hpa_lifted(path: &Path, root: &Root, lifts: &[sanitize::hidden::HpaLift]) -> Option<String> {
+    if lifts.is_empty() {
+        return None;
+    }
     let name = path.file_name()?.to_str()?;
     let sys = std::fs::canonicalize(root.join(&format!("/sys/block/{name}"))).ok()?;
     let ata = sanitize::hidden::ata_name(&sys.to_string_lossy())?;
-    let log = sanitize::hidden::kernel_log().ok()?;
-    sanitize::hidden::lifts_in_log(&log).into_iter().find(|l| l.device == ata).map(|l| l.note())
+    lifts.iter().find(|l| l.device == ata).map(|l| l.note())
 }
 
 /// Share of the disk read back after a firmware Purge: markers at the first and last MiB and one
