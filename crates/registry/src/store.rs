@@ -8,7 +8,7 @@
 //! PostgreSQL `LOCK TABLE … IN EXCLUSIVE MODE`), so leaf indexes have no gaps or duplicates
 //! even with several processes.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 /// An enrolled (or enrolling) station.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -457,7 +457,7 @@ pub trait Tx {
 }
 
 /// A database connection that can run a closure in a transaction.
-pub trait Backend: Send {
+pub trait Backend: Send + 'static {
     /// `sqlite` or `postgres`.
     const NAME: &'static str;
     /// The type of binary columns.
@@ -605,15 +605,96 @@ fn station_from(row: &[Val]) -> Station {
 /// The registry's storage logic over any [`Backend`].
 #[derive(Debug)]
 pub struct SqlStore<B> {
-    conn: Mutex<B>,
-    /// Certificates waiting for the next group commit.
-    queue: Mutex<Vec<(NewCertificate, Arc<Slot>)>>,
+    conn: Arc<Mutex<B>>,
+    /// A second connection for reads, when the backend has one: a station lookup or a page
+    /// does not wait behind a commit (SQLite's WAL lets readers run beside the writer).
+    reader: Option<Mutex<B>>,
+    /// The thread that appends certificates to the log, started by the first one.
+    writer: Mutex<Option<Writer>>,
+}
+
+impl<B> Drop for SqlStore<B> {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer finish what it holds, then stop.
+        if let Some(writer) = self.writer.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
+            drop(writer.jobs);
+            let _ = writer.thread.join();
+        }
+    }
+}
+
+/// A certificate to append, and where its answer goes.
+type Job = (NewCertificate, mpsc::SyncSender<Result<Inserted, StoreError>>);
+
+/// Most certificates appended in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// The writer thread: it takes every certificate queued while it was committing the previous
+/// ones and commits them together (one transaction, one fsync), then answers each request
+/// directly. Requests never wait on one another, only on the commit that holds theirs.
+#[derive(Debug)]
+struct Writer {
+    jobs: mpsc::Sender<Job>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Writer {
+    fn start<B: Backend>(conn: Arc<Mutex<B>>) -> Result<Self, StoreError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("registry-writer".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match queue.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    let results = {
+                        let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                        commit_batch(&mut *conn, &batch)
+                    };
+                    for ((_, reply), result) in batch.into_iter().zip(results) {
+                        // A request that gave up waiting has dropped its end: nothing to do.
+                        let _ = reply.send(result);
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Db {
+                backend: B::NAME,
+                message: format!("starting the writer thread: {e}"),
+            })?;
+        Ok(Writer { jobs, thread })
+    }
+}
+
+/// Appends a batch in one transaction; if that fails, each certificate in its own, so one bad
+/// certificate does not fail the others.
+fn commit_batch<B: Backend>(conn: &mut B, batch: &[Job]) -> Vec<Result<Inserted, StoreError>> {
+    let lock = conn.lock_log_sql();
+    let append = |conn: &mut B, certificates: &[Job]| {
+        conn.transaction(true, &mut |tx| {
+            if let Some(sql) = lock {
+                tx.exec(sql, &[])?;
+            }
+            append_all(tx, certificates.iter().map(|(c, _)| c))
+        })
+    };
+    match append(conn, batch) {
+        Ok(results) => results.into_iter().map(Ok).collect(),
+        Err(_) if batch.len() > 1 => {
+            batch.chunks(1).map(|one| append(conn, one).map(|mut r| r.remove(0))).collect()
+        }
+        Err(e) => vec![Err(e)],
+    }
 }
 
 impl<B: Backend> SqlStore<B> {
     /// Wraps a connection and brings the schema up to date.
     pub fn new(backend: B) -> Result<Self, StoreError> {
-        let store = SqlStore { conn: Mutex::new(backend), queue: Mutex::new(Vec::new()) };
+        let store = SqlStore { conn: Arc::new(Mutex::new(backend)), reader: None, writer: Mutex::new(None) };
         store.tx(true, |tx| {
             tx.exec(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
@@ -641,13 +722,23 @@ impl<B: Backend> SqlStore<B> {
         Ok(store)
     }
 
+    /// The same store, reading through `reader` (a second connection to the same database).
+    pub fn with_reader(mut self, reader: B) -> Self {
+        self.reader = Some(Mutex::new(reader));
+        self
+    }
+
     fn tx<R>(
         &self,
         write: bool,
         mut f: impl FnMut(&mut dyn Tx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        let conn = match (&self.reader, write) {
+            (Some(reader), false) => reader,
+            _ => &self.conn,
+        };
         // A panic while holding the lock leaves the database consistent (the transaction rolls back).
-        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
         conn.transaction(write, &mut f)
     }
 
@@ -781,48 +872,20 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn insert_certificate(&self, c: &NewCertificate) -> Result<Inserted, StoreError> {
-        // Group commit: the request queues its certificate, then waits for the connection. If a
-        // request ahead of it committed it meanwhile, its answer is ready; otherwise it commits
-        // everything queued in one transaction (one fsync), and answers every waiting request.
-        // Each answer is given only after the commit that made it durable.
-        let slot: Arc<Slot> = Arc::new(Mutex::new(None));
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push((c.clone(), slot.clone()));
-        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(done) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            return done;
+        // Group commit: the request hands its certificate to the writer thread and waits for
+        // the answer, which comes only after the commit that made it durable.
+        let stopped =
+            || StoreError::Db { backend: B::NAME, message: "the store's writer thread stopped".into() };
+        let (reply, answer) = mpsc::sync_channel(1);
+        {
+            let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let writer = match &mut *writer {
+                Some(w) => w,
+                none => none.insert(Writer::start(self.conn.clone())?),
+            };
+            writer.jobs.send((c.clone(), reply)).map_err(|_| stopped())?;
         }
-        let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
-        let lock = conn.lock_log_sql();
-        let together = conn.transaction(true, &mut |tx| {
-            if let Some(sql) = lock {
-                tx.exec(sql, &[])?;
-            }
-            batch.iter().map(|(c, _)| insert_one(tx, c)).collect::<Result<Vec<_>, _>>()
-        });
-        match together {
-            Ok(results) => {
-                for ((_, s), r) in batch.iter().zip(results) {
-                    *s.lock().unwrap_or_else(|e| e.into_inner()) = Some(Ok(r));
-                }
-            }
-            Err(_) => {
-                // One bad apple must not fail the others: commit them one by one.
-                for (c, s) in &batch {
-                    let r = conn.transaction(true, &mut |tx| {
-                        if let Some(sql) = lock {
-                            tx.exec(sql, &[])?;
-                        }
-                        insert_one(tx, c)
-                    });
-                    *s.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                }
-            }
-        }
-        drop(conn);
-        let done = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-        done.unwrap_or_else(|| {
-            Err(StoreError::Db { backend: B::NAME, message: "the certificate was not processed".into() })
-        })
+        answer.recv().unwrap_or_else(|_| Err(stopped()))
     }
 
     fn certificate(&self, id: &str) -> Result<Option<StoredCertificate>, StoreError> {
@@ -1189,11 +1252,32 @@ fn ensure_donor(tx: &mut dyn Tx, donor: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Where a queued certificate's answer is left for the request waiting on it.
-type Slot = Mutex<Option<Result<Inserted, StoreError>>>;
+/// Records certificates and appends their leaves, inside the caller's transaction: the log's
+/// frontier is read once and written once, whatever the number of certificates.
+fn append_all<'c>(
+    tx: &mut dyn Tx,
+    certificates: impl Iterator<Item = &'c NewCertificate>,
+) -> Result<Vec<Inserted>, StoreError> {
+    let mut frontier = read_frontier(tx)?;
+    let before = frontier.size();
+    let results = certificates.map(|c| insert_one(tx, &mut frontier, c)).collect::<Result<Vec<_>, _>>()?;
+    if frontier.size() != before {
+        let state: Vec<u8> = frontier.hashes().iter().flatten().copied().collect();
+        tx.exec(
+            "INSERT INTO log_state (id, size, frontier) VALUES (1, $1, $2)
+                 ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
+            &[Val::Int(frontier.size() as i64), Val::Blob(state)],
+        )?;
+    }
+    Ok(results)
+}
 
-/// Records one certificate and appends its leaf, inside the caller's transaction.
-fn insert_one(tx: &mut dyn Tx, c: &NewCertificate) -> Result<Inserted, StoreError> {
+/// Records one certificate and appends its leaf to `frontier`, inside the caller's transaction.
+fn insert_one(
+    tx: &mut dyn Tx,
+    frontier: &mut certificate::log::CompactRange,
+    c: &NewCertificate,
+) -> Result<Inserted, StoreError> {
     let existing = tx.query(
         "SELECT content_sha256, received_at, leaf_index FROM certificates WHERE id = $1",
         &[t(&c.id)],
@@ -1207,19 +1291,12 @@ fn insert_one(tx: &mut dyn Tx, c: &NewCertificate) -> Result<Inserted, StoreErro
             Inserted::Conflict
         });
     }
-    let mut frontier = read_frontier(tx)?;
     let leaf_index = frontier.size() as i64;
     // The inclusion proof of the last leaf of a tree is the previous tree's frontier,
     // right to left: the roots of the perfect subtrees to its left (RFC 9162 §2.1.3.1).
     let proof: Vec<[u8; 32]> = frontier.hashes().iter().rev().copied().collect();
     frontier.append(c.leaf_hash);
     let root = frontier.root();
-    let state: Vec<u8> = frontier.hashes().iter().flatten().copied().collect();
-    tx.exec(
-        "INSERT INTO log_state (id, size, frontier) VALUES (1, $1, $2)
-             ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
-        &[Val::Int(frontier.size() as i64), Val::Blob(state)],
-    )?;
     let received_at = now();
     tx.exec(
             "INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, unit_serial, result, finished_at, received_at, leaf_index, lot)
@@ -1279,7 +1356,8 @@ pub type SqliteStore = SqlStore<Sqlite>;
 impl SqliteStore {
     /// Opens (creating if needed) the SQLite database at `path`.
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
-        SqlStore::new(Sqlite::open(path)?)
+        let store = SqlStore::new(Sqlite::open(path)?)?;
+        Ok(store.with_reader(Sqlite::open_reader(path)?))
     }
 }
 
@@ -1287,7 +1365,7 @@ impl SqliteStore {
 /// anything else is a SQLite file path.
 pub fn open(db: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(SqlStore::new(Postgres::connect(db)?)?))
+        Ok(std::sync::Arc::new(SqlStore::new(Postgres::connect(db)?)?.with_reader(Postgres::connect(db)?)))
     } else {
         Ok(std::sync::Arc::new(SqliteStore::open(std::path::Path::new(db))?))
     }

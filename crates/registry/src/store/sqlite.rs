@@ -25,6 +25,13 @@ impl Sqlite {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Sqlite { conn })
     }
+
+    /// Opens a second connection to the database at `path` that only reads.
+    pub fn open_reader(path: &std::path::Path) -> Result<Self, StoreError> {
+        let reader = Sqlite::open(path)?;
+        reader.conn.pragma_update(None, "query_only", true)?;
+        Ok(reader)
+    }
 }
 
 impl rusqlite::ToSql for Val {
