@@ -8,6 +8,7 @@
 //! PostgreSQL `LOCK TABLE … IN EXCLUSIVE MODE`), so leaf indexes have no gaps or duplicates
 //! even with several processes.
 
+use std::collections::HashMap;
 use std::sync::{mpsc, Arc, Mutex};
 
 /// An enrolled (or enrolling) station.
@@ -76,11 +77,9 @@ pub struct NewCertificate {
     pub station_key_id: String,
     /// The file exactly as received.
     pub document: String,
-    /// The canonical certificate bytes.
-    pub canonical: Vec<u8>,
-    /// SHA-256 (hex) of `canonical`.
+    /// SHA-256 (hex) of the canonical certificate bytes.
     pub content_sha256: String,
-    /// RFC 6962 leaf hash of `canonical`.
+    /// RFC 6962 leaf hash of the canonical certificate bytes.
     pub leaf_hash: [u8; 32],
     /// Unit serial.
     pub unit_serial: Option<String>,
@@ -118,7 +117,6 @@ impl NewCertificate {
                 .iter()
                 .filter_map(|d| d.serial.value().map(|s| (s.clone(), word(&d.sanitization.result))))
                 .collect(),
-            canonical: verified.canonical,
         }
     }
 }
@@ -454,6 +452,23 @@ pub trait Tx {
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError>;
     /// Runs a query; returns its rows.
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError>;
+    /// `INSERT INTO {into} …` of `rows` (each as wide as the column list in `into`). By default
+    /// multi-row `VALUES` in chunks whose sizes are powers of two (13 rows: 8, 4, 1), so the
+    /// backend prepares a few shapes of the statement, not one per batch size.
+    fn insert_rows(&mut self, into: &str, rows: Vec<Vec<Val>>) -> Result<(), StoreError> {
+        let mut rows = rows.into_iter().peekable();
+        let Some(width) = rows.peek().map(Vec::len) else { return Ok(()) };
+        let mut left = rows.len();
+        while left > 0 {
+            let chunk = 1usize << (usize::BITS - 1 - left.leading_zeros());
+            let values: Vec<String> =
+                (0..chunk).map(|i| format!("({})", placeholders(1 + i * width, width))).collect();
+            let params: Vec<Val> = rows.by_ref().take(chunk).flatten().collect();
+            self.exec(&format!("INSERT INTO {into} VALUES {}", values.join(", ")), &params)?;
+            left -= chunk;
+        }
+        Ok(())
+    }
 }
 
 /// A database connection that can run a closure in a transaction.
@@ -561,6 +576,12 @@ CREATE TABLE api_tokens (
     label        TEXT,
     created_at   TEXT NOT NULL
 );
+",
+    // The canonical bytes are the JCS form of the document's certificate: anyone can derive
+    // them (and the leaf hash) from the document, so they are not stored a second time. That
+    // halves the bytes written per certificate.
+    "
+ALTER TABLE certificates DROP COLUMN canonical;
 ",
 ];
 
@@ -1252,15 +1273,78 @@ fn ensure_donor(tx: &mut dyn Tx, donor: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Records certificates and appends their leaves, inside the caller's transaction: the log's
-/// frontier is read once and written once, whatever the number of certificates.
+/// Records certificates and appends their leaves, inside the caller's transaction, with a
+/// fixed number of statements whatever their number: the log's frontier is read and written
+/// once, the ids already recorded are found with one query, and the rows go in multi-row inserts.
 fn append_all<'c>(
     tx: &mut dyn Tx,
     certificates: impl Iterator<Item = &'c NewCertificate>,
 ) -> Result<Vec<Inserted>, StoreError> {
+    let certificates: Vec<&NewCertificate> = certificates.collect();
+    let ids: Vec<Val> = certificates.iter().map(|c| t(&c.id)).collect();
+    // id -> (content SHA-256, received_at, leaf index), of the stored ones, then of this batch's.
+    let mut known: HashMap<String, (String, String, u64)> = select_in(
+        tx,
+        "SELECT id, content_sha256, received_at, leaf_index FROM certificates WHERE id IN",
+        &ids,
+    )?
+    .into_iter()
+    .map(|r| {
+        (
+            r[0].text().unwrap_or_default(),
+            (r[1].text().unwrap_or_default(), r[2].text().unwrap_or_default(), r[3].int() as u64),
+        )
+    })
+    .collect();
     let mut frontier = read_frontier(tx)?;
     let before = frontier.size();
-    let results = certificates.map(|c| insert_one(tx, &mut frontier, c)).collect::<Result<Vec<_>, _>>()?;
+    let received_at = now();
+    let (mut rows, mut disks, mut leaves) = (Vec::new(), Vec::new(), Vec::new());
+    let mut results = Vec::with_capacity(certificates.len());
+    for c in certificates {
+        if let Some((sha, received_at, leaf_index)) = known.get(&c.id) {
+            results.push(if *sha == c.content_sha256 {
+                Inserted::Duplicate { received_at: received_at.clone(), leaf_index: *leaf_index }
+            } else {
+                Inserted::Conflict
+            });
+            continue;
+        }
+        let leaf_index = frontier.size();
+        // The inclusion proof of the last leaf of a tree is the previous tree's frontier,
+        // right to left: the roots of the perfect subtrees to its left (RFC 9162 §2.1.3.1).
+        let proof: Vec<[u8; 32]> = frontier.hashes().iter().rev().copied().collect();
+        frontier.append(c.leaf_hash);
+        known.insert(c.id.clone(), (c.content_sha256.clone(), received_at.clone(), leaf_index));
+        rows.push(vec![
+            t(&c.id),
+            t(&c.station_key_id),
+            t(&c.document),
+            t(&c.content_sha256),
+            opt(c.unit_serial.as_deref()),
+            t(&c.result),
+            t(&c.finished_at),
+            t(&received_at),
+            Val::Int(leaf_index as i64),
+            opt(c.lot.as_deref()),
+        ]);
+        for (position, (serial, result)) in c.disks.iter().enumerate() {
+            disks.push(vec![t(&c.id), Val::Int(position as i64), t(serial), t(result)]);
+        }
+        leaves.push(vec![Val::Int(leaf_index as i64), Val::Blob(c.leaf_hash.to_vec()), t(&c.id)]);
+        results.push(Inserted::New {
+            received_at: received_at.clone(),
+            leaf_index,
+            root: frontier.root(),
+            proof,
+        });
+    }
+    tx.insert_rows(
+        "certificates (id, station_key_id, document, content_sha256, unit_serial, result, finished_at, received_at, leaf_index, lot)",
+        rows,
+    )?;
+    tx.insert_rows("certificate_disks (certificate_id, position, serial, result)", disks)?;
+    tx.insert_rows("log_leaves (leaf_index, leaf_hash, certificate_id)", leaves)?;
     if frontier.size() != before {
         let state: Vec<u8> = frontier.hashes().iter().flatten().copied().collect();
         tx.exec(
@@ -1272,60 +1356,18 @@ fn append_all<'c>(
     Ok(results)
 }
 
-/// Records one certificate and appends its leaf to `frontier`, inside the caller's transaction.
-fn insert_one(
-    tx: &mut dyn Tx,
-    frontier: &mut certificate::log::CompactRange,
-    c: &NewCertificate,
-) -> Result<Inserted, StoreError> {
-    let existing = tx.query(
-        "SELECT content_sha256, received_at, leaf_index FROM certificates WHERE id = $1",
-        &[t(&c.id)],
-    )?;
-    if let Some(row) = existing.first() {
-        let received_at = row[1].text().unwrap_or_default();
-        let leaf_index = row[2].int() as u64;
-        return Ok(if row[0].text().as_deref() == Some(c.content_sha256.as_str()) {
-            Inserted::Duplicate { received_at, leaf_index }
-        } else {
-            Inserted::Conflict
-        });
-    }
-    let leaf_index = frontier.size() as i64;
-    // The inclusion proof of the last leaf of a tree is the previous tree's frontier,
-    // right to left: the roots of the perfect subtrees to its left (RFC 9162 §2.1.3.1).
-    let proof: Vec<[u8; 32]> = frontier.hashes().iter().rev().copied().collect();
-    frontier.append(c.leaf_hash);
-    let root = frontier.root();
-    let received_at = now();
-    tx.exec(
-            "INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, unit_serial, result, finished_at, received_at, leaf_index, lot)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            &[
-                t(&c.id),
-                t(&c.station_key_id),
-                t(&c.document),
-                Val::Blob(c.canonical.clone()),
-                t(&c.content_sha256),
-                opt(c.unit_serial.as_deref()),
-                t(&c.result),
-                t(&c.finished_at),
-                t(&received_at),
-                Val::Int(leaf_index),
-                opt(c.lot.as_deref()),
-            ],
-        )?;
-    for (position, (serial, result)) in c.disks.iter().enumerate() {
-        tx.exec(
-                "INSERT INTO certificate_disks (certificate_id, position, serial, result) VALUES ($1, $2, $3, $4)",
-                &[t(&c.id), Val::Int(position as i64), t(serial), t(result)],
-            )?;
-    }
-    tx.exec(
-        "INSERT INTO log_leaves (leaf_index, leaf_hash, certificate_id) VALUES ($1, $2, $3)",
-        &[Val::Int(leaf_index), Val::Blob(c.leaf_hash.to_vec()), t(&c.id)],
-    )?;
-    Ok(Inserted::New { received_at, leaf_index: leaf_index as u64, root, proof })
+/// Runs `{select} ($1, …, $k)` for `values`, `k` rounded up to a power of two (the last value
+/// repeated), so a backend prepares a few shapes of the statement, not one per batch size.
+fn select_in(tx: &mut dyn Tx, select: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+    let Some(last) = values.last() else { return Ok(Vec::new()) };
+    let k = values.len().next_power_of_two();
+    let params: Vec<Val> = values.iter().chain(std::iter::repeat(last)).take(k).cloned().collect();
+    tx.query(&format!("{select} ({})", placeholders(1, k)), &params)
+}
+
+/// `$first, $first+1, …` (`count` of them).
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The log's compact range (its frontier of perfect-subtree roots), kept beside the leaves so an
@@ -1386,7 +1428,6 @@ mod tests {
             id: id.into(),
             station_key_id: "k".into(),
             document: document.into(),
-            canonical: id.as_bytes().to_vec(),
             content_sha256: format!("sha-{id}"),
             leaf_hash: certificate::log::leaf_hash(id.as_bytes()),
             unit_serial: None,
@@ -1404,6 +1445,52 @@ mod tests {
         let found = store.search(&lot("LOT-OLD")).expect("search");
         assert_eq!(found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["a"]);
         assert_eq!(store.lots().expect("lots").len(), 1, "the certificate without lot has none");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_database_from_before_migration_4_keeps_its_certificates_without_the_canonical_copy() {
+        let dir = std::env::temp_dir().join(format!("sv-store-migration-4-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join("r.sqlite");
+        {
+            // The schema as the registry left it before migration 4, with one certificate.
+            let conn = rusqlite::Connection::open(&path).expect("db");
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .expect("table");
+            for (i, step) in MIGRATIONS[..3].iter().enumerate() {
+                conn.execute_batch(&step.replace("{blob}", "BLOB")).expect("migration");
+                conn.execute("INSERT INTO schema_migrations VALUES (?1, 'then')", [i as i64 + 1])
+                    .expect("row");
+            }
+            conn.execute_batch(
+                "INSERT INTO stations (key_id, public_key, requested_at) VALUES ('k', 'AAAA', 'then');
+                 INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, result, finished_at, received_at, leaf_index)
+                 VALUES ('old', 'k', '{}', x'7b7d', 'sha-old', 'sanitized', 'then', 'then', 0);
+                 INSERT INTO log_leaves VALUES (0, zeroblob(32), 'old');
+                 INSERT INTO log_state VALUES (1, 1, zeroblob(32));",
+            )
+            .expect("old certificate");
+        }
+        let store = SqliteStore::open(&path).expect("migrates");
+        assert_eq!(store.certificate("old").expect("query").expect("kept").content_sha256, "sha-old");
+        let new = NewCertificate {
+            id: "new".into(),
+            station_key_id: "k".into(),
+            document: "{}".into(),
+            content_sha256: "sha-new".into(),
+            leaf_hash: certificate::log::leaf_hash(b"new"),
+            unit_serial: None,
+            lot: None,
+            result: "sanitized".into(),
+            finished_at: "2026-11-23T10:00:00.000Z".into(),
+            disks: vec![],
+        };
+        assert!(matches!(store.insert_certificate(&new).expect("insert"), Inserted::New { .. }));
+        drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

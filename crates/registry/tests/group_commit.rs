@@ -1,16 +1,16 @@
 //! Many requests at once: group commit keeps every answer right — distinct leaf indexes with no
-//! gap, each inclusion proof valid for the tree it ends, duplicates and conflicts recognised.
+//! gap, each inclusion proof valid for the tree it ends, duplicates and conflicts recognised,
+//! also when copies of one certificate land in the same batch — on SQLite and PostgreSQL.
 
-use std::sync::Arc;
+mod common;
 
-use registry::store::{Inserted, NewCertificate, SqliteStore, Store};
+use registry::store::{Inserted, NewCertificate};
 
 fn new_certificate(id: &str, canonical: &[u8], sha: &str) -> NewCertificate {
     NewCertificate {
         id: id.into(),
         station_key_id: "k".into(),
         document: "{}".into(),
-        canonical: canonical.to_vec(),
         content_sha256: sha.into(),
         leaf_hash: certificate::log::leaf_hash(canonical),
         unit_serial: None,
@@ -23,18 +23,31 @@ fn new_certificate(id: &str, canonical: &[u8], sha: &str) -> NewCertificate {
 
 #[test]
 fn concurrent_inserts_get_consistent_receipts() {
-    let dir = std::env::temp_dir().join(format!("sv-group-commit-{}", std::process::id()));
+    for backend in common::backends() {
+        concurrent_inserts_on(backend);
+    }
+}
+
+fn concurrent_inserts_on(backend: &str) {
+    let dir = std::env::temp_dir().join(format!("sv-group-commit-{backend}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let store = Arc::new(SqliteStore::open(&dir.join("r.sqlite")).expect("db"));
+    let (db, pg_database) = common::fresh_database("group_commit", backend, &dir);
+    let store = registry::store::open(&db).expect("db");
     store.add_station("k", "AAAA", None).expect("station");
     let threads = 8;
     let per_thread = 40;
+    let shared = b"{\"id\":\"shared\"}".to_vec();
     let handles: Vec<_> = (0..threads)
         .map(|t| {
             let store = store.clone();
+            let shared = shared.clone();
             std::thread::spawn(move || {
-                (0..per_thread)
+                // Every thread posts the same certificate first, so copies meet in one batch.
+                let first = store
+                    .insert_certificate(&new_certificate("shared", &shared, "sha-shared"))
+                    .expect("shared");
+                let own = (0..per_thread)
                     .map(|i| {
                         let id = format!("cert-{t}-{i}");
                         let canonical = format!("{{\"id\":\"{id}\"}}").into_bytes();
@@ -50,15 +63,19 @@ fn concurrent_inserts_get_consistent_receipts() {
                             .expect("other");
                         (canonical, got, again, other)
                     })
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                (first, own)
             })
         })
         .collect();
     let mut indexes = Vec::new();
+    let mut shared_answers = Vec::new();
     for h in handles {
-        for (canonical, got, again, other) in h.join().expect("thread") {
+        let (first, own) = h.join().expect("thread");
+        shared_answers.push(first);
+        for (canonical, got, again, other) in own {
             let Inserted::New { leaf_index, root, proof, .. } = got else {
-                panic!("expected new, got {got:?}")
+                panic!("{backend}: expected new, got {got:?}")
             };
             let leaf = certificate::log::leaf_hash(&canonical);
             certificate::log::verify_inclusion(&leaf, leaf_index, leaf_index + 1, &proof, &root)
@@ -68,11 +85,29 @@ fn concurrent_inserts_get_consistent_receipts() {
             indexes.push(leaf_index);
         }
     }
+    let shared_index = shared_answers
+        .iter()
+        .find_map(|a| if let Inserted::New { leaf_index, .. } = a { Some(*leaf_index) } else { None })
+        .expect("one copy of the shared certificate is recorded");
+    assert_eq!(shared_answers.iter().filter(|a| matches!(a, Inserted::New { .. })).count(), 1, "{backend}");
+    for a in &shared_answers {
+        assert!(
+            matches!(a, Inserted::New { .. })
+                || matches!(a, Inserted::Duplicate { leaf_index, .. } if *leaf_index == shared_index),
+            "{backend}: every other copy is a duplicate of the same leaf, got {a:?}"
+        );
+    }
+    indexes.push(shared_index);
     indexes.sort();
-    assert_eq!(indexes, (0..(threads * per_thread) as u64).collect::<Vec<_>>(), "no gap, no duplicate");
+    let total = (threads * per_thread + 1) as u64;
+    assert_eq!(indexes, (0..total).collect::<Vec<_>>(), "{backend}: no gap, no duplicate");
     let (size, root) = store.log_head().expect("head");
-    assert_eq!(size, (threads * per_thread) as u64);
+    assert_eq!(size, total);
     let leaves = store.leaf_hashes(0, size).expect("leaves");
     assert_eq!(certificate::log::root(&leaves), root);
+    drop(store);
+    if let Some(database) = pg_database {
+        let _ = common::pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {database}"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -29,7 +29,13 @@ impl Postgres {
             backend: "postgres",
             message: format!("connecting to {}: {e}", redact(url)),
         })?;
-        Ok(Postgres { client, statements: HashMap::new() })
+        let mut pg = Postgres { client, statements: HashMap::new() };
+        // A statement prepared once and kept would otherwise settle on a generic plan made from
+        // the statistics of the moment: on a new, empty database that is a sequential scan of
+        // `certificates`, kept for the life of the connection, so every ingest would read the
+        // whole table. A plan per execution follows the table as it grows.
+        pg.client.batch_execute("SET plan_cache_mode = force_custom_plan")?;
+        Ok(pg)
     }
 }
 
@@ -80,11 +86,48 @@ impl Tx for PgTx<'_, '_> {
         let owned = params(values);
         let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
         // DDL (migrations) is not prepared: it runs once.
-        if values.is_empty() && !sql.trim_start().to_ascii_uppercase().starts_with("SELECT") {
+        let first = sql.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+        if values.is_empty() && matches!(first.as_str(), "CREATE" | "ALTER" | "DROP") {
             return Ok(self.tx.execute(sql, &[])?);
         }
         let statement = self.statement(sql)?;
         Ok(self.tx.execute(&statement, &refs)?)
+    }
+
+    /// One statement whatever the number of rows: each column goes as an array, unnested.
+    fn insert_rows(&mut self, into: &str, rows: Vec<Vec<Val>>) -> Result<(), StoreError> {
+        let Some(width) = rows.first().map(Vec::len) else { return Ok(()) };
+        let mut columns: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(width);
+        let mut casts = Vec::with_capacity(width);
+        for i in 0..width {
+            let column = rows.iter().map(|r| &r[i]);
+            // The column's type is that of its values; a column of NULLs only is text.
+            if column.clone().any(|v| matches!(v, Val::Int(_))) {
+                columns.push(Box::new(
+                    column.map(|v| if let Val::Int(n) = v { Some(*n) } else { None }).collect::<Vec<_>>(),
+                ));
+                casts.push(format!("${}::int8[]", i + 1));
+            } else if column.clone().any(|v| matches!(v, Val::Blob(_))) {
+                columns.push(Box::new(
+                    column
+                        .map(|v| if let Val::Blob(b) = v { Some(b.clone()) } else { None })
+                        .collect::<Vec<_>>(),
+                ));
+                casts.push(format!("${}::bytea[]", i + 1));
+            } else {
+                columns.push(Box::new(
+                    column
+                        .map(|v| if let Val::Text(s) = v { Some(s.clone()) } else { None })
+                        .collect::<Vec<_>>(),
+                ));
+                casts.push(format!("${}::text[]", i + 1));
+            }
+        }
+        let refs: Vec<&(dyn ToSql + Sync)> = columns.iter().map(|b| b.as_ref()).collect();
+        let statement =
+            self.statement(&format!("INSERT INTO {into} SELECT * FROM UNNEST({})", casts.join(", ")))?;
+        self.tx.execute(&statement, &refs)?;
+        Ok(())
     }
 
     fn query(&mut self, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {

@@ -23,6 +23,8 @@ impl Sqlite {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Room for every statement the store runs, with the few shapes of its multi-row inserts.
+        conn.set_prepared_statement_cache_capacity(64);
         Ok(Sqlite { conn })
     }
 

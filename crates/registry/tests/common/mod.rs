@@ -39,22 +39,28 @@ pub fn pg_admin() -> postgres::Client {
     postgres::Client::connect(&url, postgres::NoTls).expect("connects to the test PostgreSQL")
 }
 
+/// A fresh, empty database for test `name`: a SQLite file in `dir`, or a new PostgreSQL
+/// database (returned too, to drop it afterwards). The first value is a `--db` value.
+pub fn fresh_database(name: &str, backend: &str, dir: &std::path::Path) -> (String, Option<String>) {
+    if backend == "postgres" {
+        let database = format!("sv_{name}_{}", std::process::id());
+        let mut admin = pg_admin();
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database}")).expect("drop");
+        admin.batch_execute(&format!("CREATE DATABASE {database}")).expect("create database");
+        let base = std::env::var("SV_TEST_POSTGRES").expect("url");
+        let url = format!("{}/{database}", base.rsplit_once('/').expect("url with a database").0);
+        (url, Some(database))
+    } else {
+        (dir.join("registry.sqlite").display().to_string(), None)
+    }
+}
+
 impl Registry {
     pub fn start(name: &str, backend: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("sv-registry-{name}-{backend}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
-        let (db, pg_database) = if backend == "postgres" {
-            let database = format!("sv_{name}_{}", std::process::id());
-            let mut admin = pg_admin();
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database}")).expect("drop");
-            admin.batch_execute(&format!("CREATE DATABASE {database}")).expect("create database");
-            let base = std::env::var("SV_TEST_POSTGRES").expect("url");
-            let url = format!("{}/{database}", base.rsplit_once('/').expect("url with a database").0);
-            (url, Some(database))
-        } else {
-            (dir.join("registry.sqlite").display().to_string(), None)
-        };
+        let (db, pg_database) = fresh_database(name, backend, &dir);
         let (child, base) = Self::spawn(&dir, &db);
         let mut reg = Registry { child, base, dir, db, pg_database, token: String::new() };
         reg.add_user("admin", "admin", &[]);
