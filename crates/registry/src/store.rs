@@ -3,7 +3,8 @@
 //! One implementation of the registry's storage logic ([`SqlStore`]) runs the same SQL and the
 //! same migrations on two backends: SQLite ([`Sqlite`], the embedded default, one file) and
 //! PostgreSQL ([`Postgres`], for a federation of workshops with several registry processes). The
-//! backends only execute statements; every rule lives once, here. Every operation runs in one
+//! backends only execute statements (PostgreSQL sends a batch's rows as arrays, see
+//! [`Tx::insert_rows`]); every rule lives once, here. Every operation runs in one
 //! transaction; appending to the log takes the log's write lock first (SQLite `BEGIN IMMEDIATE`,
 //! PostgreSQL `LOCK TABLE … IN EXCLUSIVE MODE`), so leaf indexes have no gaps or duplicates
 //! even with several processes.
@@ -578,8 +579,8 @@ CREATE TABLE api_tokens (
 );
 ",
     // The canonical bytes are the JCS form of the document's certificate: anyone can derive
-    // them (and the leaf hash) from the document, so they are not stored a second time. That
-    // halves the bytes written per certificate.
+    // them (and the leaf hash) from the document, so they are not stored a second time
+    // (96 MiB -> 87 MiB for 20,000 certificates in SQLite).
     "
 ALTER TABLE certificates DROP COLUMN canonical;
 ",
