@@ -453,6 +453,13 @@ pub trait Tx {
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError>;
     /// Runs a query; returns its rows.
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError>;
+    /// Runs a query planned for these values and the tables as they are now, every time. For a
+    /// query whose best plan changes as a table grows: PostgreSQL would otherwise keep one
+    /// generic plan for a prepared statement, made from the statistics of the moment (on a new,
+    /// empty database, a sequential scan, kept until the table is next analyzed).
+    fn query_planned(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+        self.query(sql, params)
+    }
     /// `INSERT INTO {into} …` of `rows` (each as wide as the column list in `into`). By default
     /// multi-row `VALUES` in chunks whose sizes are powers of two (13 rows: 8, 4, 1), so the
     /// backend prepares a few shapes of the statement, not one per batch size.
@@ -470,6 +477,33 @@ pub trait Tx {
         }
         Ok(())
     }
+    /// The rows of each `(into, rows)` as [`Tx::insert_rows`] does, then `then` with `params`.
+    /// A backend may send it all as one statement: one round trip instead of one per table.
+    fn insert_rows_then(
+        &mut self,
+        inserts: Vec<(&str, Vec<Vec<Val>>)>,
+        then: &str,
+        params: &[Val],
+    ) -> Result<(), StoreError> {
+        for (into, rows) in inserts {
+            self.insert_rows(into, rows)?;
+        }
+        self.exec(then, params)?;
+        Ok(())
+    }
+}
+
+/// What a transaction may do, which decides the locks it takes at its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads only.
+    Read,
+    /// Writes: the write lock is taken at the start, so what the transaction reads stays true
+    /// until it commits.
+    Write,
+    /// Writes that append to the log: also serializes appends across every process sharing the
+    /// database, so no two of them read the same log size and both append after it.
+    Append,
 }
 
 /// A database connection that can run a closure in a transaction.
@@ -478,16 +512,15 @@ pub trait Backend: Send + 'static {
     const NAME: &'static str;
     /// The type of binary columns.
     const BLOB: &'static str;
-    /// Runs `f` in a transaction (committed if it returns `Ok`). `write` transactions take the
-    /// write lock at their start.
+    /// Runs `f` in a transaction (committed if it returns `Ok`, rolled back otherwise).
     fn transaction<R>(
         &mut self,
-        write: bool,
+        access: Access,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError>;
-    /// The statement that serializes log appends across processes, if the backend needs one
-    /// beyond its write transaction.
-    fn lock_log_sql(&self) -> Option<&'static str>;
+    /// Runs one query on its own, outside any explicit transaction: a single statement sees one
+    /// snapshot anyway, and this saves the `BEGIN` and `COMMIT` round trips.
+    fn query_alone(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError>;
 }
 
 /// The schema, step by step; `{blob}` is the backend's binary type. Both backends run exactly
@@ -612,6 +645,11 @@ fn now() -> String {
 const STATION_COLUMNS: &str =
     "key_id, public_key, name, enrolment_code, requested_at, approved_at, revoked_at";
 
+/// The query for one station by its key id (`$1`).
+fn station_by_key() -> String {
+    format!("SELECT {STATION_COLUMNS} FROM stations WHERE key_id = $1")
+}
+
 fn station_from(row: &[Val]) -> Station {
     Station {
         key_id: row[0].text().unwrap_or_default(),
@@ -695,14 +733,8 @@ impl Writer {
 /// Appends a batch in one transaction; if that fails, each certificate in its own, so one bad
 /// certificate does not fail the others.
 fn commit_batch<B: Backend>(conn: &mut B, batch: &[Job]) -> Vec<Result<Inserted, StoreError>> {
-    let lock = conn.lock_log_sql();
     let append = |conn: &mut B, certificates: &[Job]| {
-        conn.transaction(true, &mut |tx| {
-            if let Some(sql) = lock {
-                tx.exec(sql, &[])?;
-            }
-            append_all(tx, certificates.iter().map(|(c, _)| c))
-        })
+        conn.transaction(Access::Append, &mut |tx| append_all(tx, certificates.iter().map(|(c, _)| c)))
     };
     match append(conn, batch) {
         Ok(results) => results.into_iter().map(Ok).collect(),
@@ -717,14 +749,14 @@ impl<B: Backend> SqlStore<B> {
     /// Wraps a connection and brings the schema up to date.
     pub fn new(backend: B) -> Result<Self, StoreError> {
         let store = SqlStore { conn: Arc::new(Mutex::new(backend)), reader: None, writer: Mutex::new(None) };
-        store.tx(true, |tx| {
+        store.tx(Access::Write, |tx| {
             tx.exec(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
                 &[],
             )?;
             Ok(())
         })?;
-        store.tx(true, |tx| {
+        store.tx(Access::Write, |tx| {
             let done = tx.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
             let version = done.first().map(|r| r[0].int()).unwrap_or(0) as usize;
             for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
@@ -752,16 +784,26 @@ impl<B: Backend> SqlStore<B> {
 
     fn tx<R>(
         &self,
-        write: bool,
+        access: Access,
         mut f: impl FnMut(&mut dyn Tx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        let conn = match (&self.reader, write) {
-            (Some(reader), false) => reader,
-            _ => &self.conn,
-        };
         // A panic while holding the lock leaves the database consistent (the transaction rolls back).
-        let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
-        conn.transaction(write, &mut f)
+        let mut conn = self.connection(access).lock().unwrap_or_else(|e| e.into_inner());
+        conn.transaction(access, &mut f)
+    }
+
+    /// One read statement, on the reader connection when there is one, in no explicit
+    /// transaction: the hot reads (a station for each ingest, a lookup by serial, the log head)
+    /// each cost one round trip to PostgreSQL, not three.
+    fn read(&self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+        self.connection(Access::Read).lock().unwrap_or_else(|e| e.into_inner()).query_alone(sql, params)
+    }
+
+    fn connection(&self, access: Access) -> &Mutex<B> {
+        match (&self.reader, access) {
+            (Some(reader), Access::Read) => reader,
+            _ => &self.conn,
+        }
     }
 
     fn find_user(tx: &mut dyn Tx, name: &str) -> Result<Option<User>, StoreError> {
@@ -788,15 +830,14 @@ impl<B: Backend> SqlStore<B> {
     }
 
     fn find_station(tx: &mut dyn Tx, key_id: &str) -> Result<Option<Station>, StoreError> {
-        let rows =
-            tx.query(&format!("SELECT {STATION_COLUMNS} FROM stations WHERE key_id = $1"), &[t(key_id)])?;
+        let rows = tx.query(&station_by_key(), &[t(key_id)])?;
         Ok(rows.first().map(|r| station_from(r)))
     }
 }
 
 impl<B: Backend> Store for SqlStore<B> {
     fn add_station(&self, key_id: &str, public_key: &str, name: Option<&str>) -> Result<Station, StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             if let Some(existing) = Self::find_station(tx, key_id)? {
                 if existing.approved_at.is_some() {
                     return Err(StoreError::AlreadyEnrolled(key_id.to_owned()));
@@ -824,7 +865,7 @@ impl<B: Backend> Store for SqlStore<B> {
         name: Option<&str>,
         code: &str,
     ) -> Result<Station, StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             if let Some(existing) = Self::find_station(tx, key_id)? {
                 return Ok(existing);
             }
@@ -838,7 +879,7 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn approve(&self, code: &str) -> Result<Station, StoreError> {
         let code = code.trim().to_ascii_uppercase();
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             let rows = tx.query(
                 &format!("SELECT {STATION_COLUMNS} FROM stations WHERE enrolment_code = $1 AND approved_at IS NULL"),
                 &[t(&code)],
@@ -855,7 +896,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn revoke(&self, key_id_or_name: &str) -> Result<Station, StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             let rows = tx.query(
                 &format!("SELECT {STATION_COLUMNS} FROM stations WHERE key_id = $1 OR name = $2"),
                 &[t(key_id_or_name), t(key_id_or_name)],
@@ -880,11 +921,12 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn station(&self, key_id: &str) -> Result<Option<Station>, StoreError> {
-        self.tx(false, |tx| Self::find_station(tx, key_id))
+        let rows = self.read(&station_by_key(), &[t(key_id)])?;
+        Ok(rows.first().map(|r| station_from(r)))
     }
 
     fn stations(&self) -> Result<Vec<Station>, StoreError> {
-        self.tx(false, |tx| {
+        self.tx(Access::Read, |tx| {
             let rows = tx.query(
                 &format!("SELECT {STATION_COLUMNS} FROM stations ORDER BY requested_at, key_id"),
                 &[],
@@ -911,73 +953,67 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn certificate(&self, id: &str) -> Result<Option<StoredCertificate>, StoreError> {
-        self.tx(false, |tx| {
-            let rows = tx.query(
-                "SELECT id, document, content_sha256, received_at, leaf_index, station_key_id FROM certificates WHERE id = $1",
-                &[t(id)],
-            )?;
-            Ok(rows.first().map(|r| StoredCertificate {
-                id: r[0].text().unwrap_or_default(),
-                document: r[1].text().unwrap_or_default(),
-                content_sha256: r[2].text().unwrap_or_default(),
-                received_at: r[3].text().unwrap_or_default(),
-                leaf_index: r[4].int() as u64,
-                station_key_id: r[5].text().unwrap_or_default(),
-            }))
-        })
+        let rows = self.read(
+            "SELECT id, document, content_sha256, received_at, leaf_index, station_key_id FROM certificates WHERE id = $1",
+            &[t(id)],
+        )?;
+        Ok(rows.first().map(|r| StoredCertificate {
+            id: r[0].text().unwrap_or_default(),
+            document: r[1].text().unwrap_or_default(),
+            content_sha256: r[2].text().unwrap_or_default(),
+            received_at: r[3].text().unwrap_or_default(),
+            leaf_index: r[4].int() as u64,
+            station_key_id: r[5].text().unwrap_or_default(),
+        }))
     }
 
     fn disk_history(&self, serial: &str) -> Result<Vec<DiskEntry>, StoreError> {
-        self.tx(false, |tx| {
-            let rows = tx.query(
-                "SELECT c.id, d.result, c.result, c.unit_serial, c.station_key_id, s.revoked_at, c.finished_at, c.received_at
-                 FROM certificate_disks d
-                 JOIN certificates c ON c.id = d.certificate_id
-                 JOIN stations s ON s.key_id = c.station_key_id
-                 WHERE d.serial = $1 ORDER BY c.finished_at, c.id",
-                &[t(serial)],
-            )?;
-            Ok(rows
-                .iter()
-                .map(|r| DiskEntry {
-                    certificate_id: r[0].text().unwrap_or_default(),
-                    disk_result: r[1].text().unwrap_or_default(),
-                    certificate_result: r[2].text().unwrap_or_default(),
-                    unit_serial: r[3].text(),
-                    station_key_id: r[4].text().unwrap_or_default(),
-                    station_revoked: r[5].text().is_some(),
-                    finished_at: r[6].text().unwrap_or_default(),
-                    received_at: r[7].text().unwrap_or_default(),
-                })
-                .collect())
-        })
+        let rows = self.read(
+            "SELECT c.id, d.result, c.result, c.unit_serial, c.station_key_id, s.revoked_at, c.finished_at, c.received_at
+             FROM certificate_disks d
+             JOIN certificates c ON c.id = d.certificate_id
+             JOIN stations s ON s.key_id = c.station_key_id
+             WHERE d.serial = $1 ORDER BY c.finished_at, c.id",
+            &[t(serial)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| DiskEntry {
+                certificate_id: r[0].text().unwrap_or_default(),
+                disk_result: r[1].text().unwrap_or_default(),
+                certificate_result: r[2].text().unwrap_or_default(),
+                unit_serial: r[3].text(),
+                station_key_id: r[4].text().unwrap_or_default(),
+                station_revoked: r[5].text().is_some(),
+                finished_at: r[6].text().unwrap_or_default(),
+                received_at: r[7].text().unwrap_or_default(),
+            })
+            .collect())
     }
 
     fn log_head(&self) -> Result<(u64, [u8; 32]), StoreError> {
-        self.tx(false, |tx| {
-            let f = read_frontier(tx)?;
-            Ok((f.size(), f.root()))
-        })
+        let rows = self.read("SELECT size, frontier FROM log_state WHERE id = 1", &[])?;
+        let f = match rows.first() {
+            Some(row) => frontier_from(&row[0], &row[1])?,
+            None => certificate::log::CompactRange::new(),
+        };
+        Ok((f.size(), f.root()))
     }
 
     fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
-        self.tx(false, |tx| {
-            let rows = tx.query(
-                "SELECT leaf_hash FROM log_leaves WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index",
-                &[Val::Int(start as i64), Val::Int(end as i64)],
-            )?;
-            Ok(rows.iter().map(|r| r[0].blob32()).collect())
-        })
+        let rows = self.read(
+            "SELECT leaf_hash FROM log_leaves WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index",
+            &[Val::Int(start as i64), Val::Int(end as i64)],
+        )?;
+        Ok(rows.iter().map(|r| r[0].blob32()).collect())
     }
 
     fn leaf_index(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
-        self.tx(false, |tx| {
-            let rows = tx.query(
-                "SELECT leaf_index FROM log_leaves WHERE leaf_hash = $1",
-                &[Val::Blob(leaf_hash.to_vec())],
-            )?;
-            Ok(rows.first().map(|r| r[0].int() as u64))
-        })
+        let rows = self.read(
+            "SELECT leaf_index FROM log_leaves WHERE leaf_hash = $1",
+            &[Val::Blob(leaf_hash.to_vec())],
+        )?;
+        Ok(rows.first().map(|r| r[0].int() as u64))
     }
 
     fn add_user(
@@ -987,7 +1023,7 @@ impl<B: Backend> Store for SqlStore<B> {
         password_hash: &str,
         donors: &[String],
     ) -> Result<User, StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             if Self::find_user(tx, name)?.is_some() {
                 return Err(StoreError::UserExists(name.to_owned()));
             }
@@ -1005,11 +1041,11 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
-        self.tx(false, |tx| Self::find_user(tx, name))
+        self.tx(Access::Read, |tx| Self::find_user(tx, name))
     }
 
     fn users(&self) -> Result<Vec<User>, StoreError> {
-        self.tx(false, |tx| {
+        self.tx(Access::Read, |tx| {
             let names = tx.query("SELECT name FROM users ORDER BY name", &[])?;
             let mut users = Vec::new();
             for row in names {
@@ -1028,7 +1064,7 @@ impl<B: Backend> Store for SqlStore<B> {
         csrf: &str,
         expires_at: &str,
     ) -> Result<(), StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             // Expired sessions are swept on each login; lookups also check the expiry.
             tx.exec("DELETE FROM sessions WHERE expires_at < $1", &[t(&now())])?;
             tx.exec(
@@ -1040,7 +1076,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
-        self.tx(false, |tx| {
+        self.tx(Access::Read, |tx| {
             let rows = tx.query(
                 "SELECT user_name, csrf, expires_at FROM sessions WHERE token_sha256 = $1",
                 &[t(token_sha256)],
@@ -1056,14 +1092,14 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             tx.exec("DELETE FROM sessions WHERE token_sha256 = $1", &[t(token_sha256)])?;
             Ok(())
         })
     }
 
     fn add_api_token(&self, token_sha256: &str, user: &str, label: Option<&str>) -> Result<(), StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             if Self::find_user(tx, user)?.is_none() {
                 return Err(StoreError::NoSuchUser(user.to_owned()));
             }
@@ -1076,7 +1112,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn api_token_user(&self, token_sha256: &str) -> Result<Option<User>, StoreError> {
-        self.tx(false, |tx| {
+        self.tx(Access::Read, |tx| {
             let rows =
                 tx.query("SELECT user_name FROM api_tokens WHERE token_sha256 = $1", &[t(token_sha256)])?;
             match rows.first() {
@@ -1087,7 +1123,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn set_password(&self, name: &str, password_hash: &str) -> Result<(), StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             if Self::find_user(tx, name)?.is_none() {
                 return Err(StoreError::NoSuchUser(name.to_owned()));
             }
@@ -1098,7 +1134,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn remove_user(&self, name: &str) -> Result<(), StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             if Self::find_user(tx, name)?.is_none() {
                 return Err(StoreError::NoSuchUser(name.to_owned()));
             }
@@ -1111,7 +1147,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError> {
-        self.tx(false, |tx| {
+        self.tx(Access::Read, |tx| {
             let rows = tx.query(
                 "SELECT token_sha256, user_name, label, created_at FROM api_tokens ORDER BY user_name, created_at",
                 &[],
@@ -1127,7 +1163,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 "{id:?} is not a token id: give at least 8 hex digits as `registry token list` shows them"
             )));
         }
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             let rows = tx.query(
                 "SELECT token_sha256, user_name, label, created_at FROM api_tokens WHERE token_sha256 LIKE $1",
                 &[t(&format!("{id}%"))],
@@ -1145,7 +1181,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn assign_lot(&self, lot: &str, donor: &str) -> Result<(), StoreError> {
-        self.tx(true, |tx| {
+        self.tx(Access::Write, |tx| {
             ensure_donor(tx, donor)?;
             tx.exec(
                 "INSERT INTO lots (lot, donor, assigned_at) VALUES ($1, $2, $3)
@@ -1157,7 +1193,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn lots(&self) -> Result<Vec<LotRow>, StoreError> {
-        self.tx(false, |tx| {
+        self.tx(Access::Read, |tx| {
             let rows = tx.query(
                 "SELECT c.lot, l.donor, COUNT(*) FROM certificates c LEFT JOIN lots l ON l.lot = c.lot
                  WHERE c.lot IS NOT NULL GROUP BY c.lot, l.donor
@@ -1174,7 +1210,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn lot_donor(&self, lot: &str) -> Result<Option<String>, StoreError> {
-        self.tx(false, |tx| {
+        self.tx(Access::Read, |tx| {
             let rows = tx.query("SELECT donor FROM lots WHERE lot = $1", &[t(lot)])?;
             Ok(rows.first().and_then(|r| r[0].text()))
         })
@@ -1234,7 +1270,7 @@ impl<B: Backend> Store for SqlStore<B> {
         if let Some(limit) = q.limit {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
-        self.tx(false, |tx| {
+        self.tx(Access::Read, |tx| {
             let rows = tx.query(&sql, &params)?;
             Ok(rows
                 .iter()
@@ -1282,22 +1318,35 @@ fn append_all<'c>(
     certificates: impl Iterator<Item = &'c NewCertificate>,
 ) -> Result<Vec<Inserted>, StoreError> {
     let certificates: Vec<&NewCertificate> = certificates.collect();
-    let ids: Vec<Val> = certificates.iter().map(|c| t(&c.id)).collect();
-    // id -> (content SHA-256, received_at, leaf index), of the stored ones, then of this batch's.
-    let mut known: HashMap<String, (String, String, u64)> = select_in(
-        tx,
-        "SELECT id, content_sha256, received_at, leaf_index FROM certificates WHERE id IN",
+    let Some(last) = certificates.last() else { return Ok(Vec::new()) };
+    // One query reads both the certificates of this batch already recorded and the log's
+    // frontier (the row whose id is NULL). The id list is padded to a power of two (the last id
+    // repeated), so a backend prepares a few shapes of this statement, not one per batch size.
+    let k = certificates.len().next_power_of_two();
+    let ids: Vec<Val> =
+        certificates.iter().chain(std::iter::repeat(last)).take(k).map(|c| t(&c.id)).collect();
+    let rows = tx.query_planned(
+        &format!(
+            "SELECT id, content_sha256, received_at, leaf_index, NULL FROM certificates WHERE id IN ({})
+             UNION ALL SELECT NULL, NULL, NULL, size, frontier FROM log_state WHERE id = 1",
+            placeholders(1, k)
+        ),
         &ids,
-    )?
-    .into_iter()
-    .map(|r| {
-        (
-            r[0].text().unwrap_or_default(),
-            (r[1].text().unwrap_or_default(), r[2].text().unwrap_or_default(), r[3].int() as u64),
-        )
-    })
-    .collect();
-    let mut frontier = read_frontier(tx)?;
+    )?;
+    // id -> (content SHA-256, received_at, leaf index), of the stored ones, then of this batch's.
+    let mut known: HashMap<String, (String, String, u64)> = HashMap::new();
+    let mut frontier = certificate::log::CompactRange::new();
+    for r in &rows {
+        match r[0].text() {
+            Some(id) => {
+                known.insert(
+                    id,
+                    (r[1].text().unwrap_or_default(), r[2].text().unwrap_or_default(), r[3].int() as u64),
+                );
+            }
+            None => frontier = frontier_from(&r[3], &r[4])?,
+        }
+    }
     let before = frontier.size();
     let received_at = now();
     let (mut rows, mut disks, mut leaves) = (Vec::new(), Vec::new(), Vec::new());
@@ -1340,15 +1389,17 @@ fn append_all<'c>(
             proof,
         });
     }
-    tx.insert_rows(
-        "certificates (id, station_key_id, document, content_sha256, unit_serial, result, finished_at, received_at, leaf_index, lot)",
-        rows,
-    )?;
-    tx.insert_rows("certificate_disks (certificate_id, position, serial, result)", disks)?;
-    tx.insert_rows("log_leaves (leaf_index, leaf_hash, certificate_id)", leaves)?;
     if frontier.size() != before {
         let state: Vec<u8> = frontier.hashes().iter().flatten().copied().collect();
-        tx.exec(
+        tx.insert_rows_then(
+            vec![
+                (
+                    "certificates (id, station_key_id, document, content_sha256, unit_serial, result, finished_at, received_at, leaf_index, lot)",
+                    rows,
+                ),
+                ("certificate_disks (certificate_id, position, serial, result)", disks),
+                ("log_leaves (leaf_index, leaf_hash, certificate_id)", leaves),
+            ],
             "INSERT INTO log_state (id, size, frontier) VALUES (1, $1, $2)
                  ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
             &[Val::Int(frontier.size() as i64), Val::Blob(state)],
@@ -1357,31 +1408,21 @@ fn append_all<'c>(
     Ok(results)
 }
 
-/// Runs `{select} ($1, …, $k)` for `values`, `k` rounded up to a power of two (the last value
-/// repeated), so a backend prepares a few shapes of the statement, not one per batch size.
-fn select_in(tx: &mut dyn Tx, select: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
-    let Some(last) = values.last() else { return Ok(Vec::new()) };
-    let k = values.len().next_power_of_two();
-    let params: Vec<Val> = values.iter().chain(std::iter::repeat(last)).take(k).cloned().collect();
-    tx.query(&format!("{select} ({})", placeholders(1, k)), &params)
-}
-
 /// `$first, $first+1, …` (`count` of them).
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The log's compact range (its frontier of perfect-subtree roots), kept beside the leaves so an
-/// append costs O(log n) whatever the log's size, across processes.
-fn read_frontier(tx: &mut dyn Tx) -> Result<certificate::log::CompactRange, StoreError> {
-    let rows = tx.query("SELECT size, frontier FROM log_state WHERE id = 1", &[])?;
-    let Some(row) = rows.first() else { return Ok(certificate::log::CompactRange::new()) };
-    let bytes = match &row[1] {
-        Val::Blob(b) => b.clone(),
-        _ => Vec::new(),
+/// append costs O(log n) whatever the log's size, across processes: rebuilt from the `size` and
+/// `frontier` columns of `log_state`.
+fn frontier_from(size: &Val, frontier: &Val) -> Result<certificate::log::CompactRange, StoreError> {
+    let bytes: &[u8] = match frontier {
+        Val::Blob(b) => b,
+        _ => &[],
     };
     let hashes = bytes.chunks(32).filter_map(|c| <[u8; 32]>::try_from(c).ok()).collect();
-    certificate::log::CompactRange::from_parts(row[0].int() as u64, hashes).map_err(|e| StoreError::Db {
+    certificate::log::CompactRange::from_parts(size.int() as u64, hashes).map_err(|e| StoreError::Db {
         backend: "log",
         message: format!("the stored log frontier is damaged: {e}"),
     })
@@ -1442,7 +1483,7 @@ mod tests {
         store.insert_certificate(&new("b", r#"{"certificate": {"lot": null}}"#)).expect("insert");
         let lot = |lot: &str| SearchQuery { lot: Some(lot.into()), ..SearchQuery::default() };
         assert!(store.search(&lot("LOT-OLD")).expect("search").is_empty());
-        store.tx(true, backfill_lots).expect("backfill");
+        store.tx(Access::Write, backfill_lots).expect("backfill");
         let found = store.search(&lot("LOT-OLD")).expect("search");
         assert_eq!(found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["a"]);
         assert_eq!(store.lots().expect("lots").len(), 1, "the certificate without lot has none");

@@ -4,7 +4,7 @@
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::{Backend, StoreError, Tx, Val};
+use super::{Access, Backend, StoreError, Tx, Val};
 
 /// A SQLite connection.
 #[derive(Debug)]
@@ -56,23 +56,28 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
-        let mut stmt = self.0.prepare_cached(sql)?;
-        let n = stmt.column_count();
-        let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
-            (0..n)
-                .map(|i| {
-                    Ok(match row.get_ref(i)? {
-                        ValueRef::Null => Val::Null,
-                        ValueRef::Integer(v) => Val::Int(v),
-                        ValueRef::Real(v) => Val::Int(v as i64),
-                        ValueRef::Text(v) => Val::Text(String::from_utf8_lossy(v).into_owned()),
-                        ValueRef::Blob(v) => Val::Blob(v.to_vec()),
-                    })
-                })
-                .collect::<rusqlite::Result<Vec<Val>>>()
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        query(self.0, sql, params)
     }
+}
+
+/// Runs `sql` on `conn` (a connection or, through `Deref`, a transaction).
+fn query(conn: &Connection, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let n = stmt.column_count();
+    let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |row| {
+        (0..n)
+            .map(|i| {
+                Ok(match row.get_ref(i)? {
+                    ValueRef::Null => Val::Null,
+                    ValueRef::Integer(v) => Val::Int(v),
+                    ValueRef::Real(v) => Val::Int(v as i64),
+                    ValueRef::Text(v) => Val::Text(String::from_utf8_lossy(v).into_owned()),
+                    ValueRef::Blob(v) => Val::Blob(v.to_vec()),
+                })
+            })
+            .collect::<rusqlite::Result<Vec<Val>>>()
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 impl Backend for Sqlite {
@@ -81,19 +86,22 @@ impl Backend for Sqlite {
 
     fn transaction<R>(
         &mut self,
-        write: bool,
+        access: Access,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        // IMMEDIATE takes the write lock at BEGIN, so two processes never both read the log size
-        // and then both append.
-        let behavior = if write { TransactionBehavior::Immediate } else { TransactionBehavior::Deferred };
+        // IMMEDIATE takes the database's one write lock at BEGIN, so two processes never both
+        // read the log size and then both append: that lock serves appends too.
+        let behavior = match access {
+            Access::Read => TransactionBehavior::Deferred,
+            Access::Write | Access::Append => TransactionBehavior::Immediate,
+        };
         let tx = self.conn.transaction_with_behavior(behavior)?;
         let result = f(&mut SqliteTx(&tx))?;
         tx.commit()?;
         Ok(result)
     }
 
-    fn lock_log_sql(&self) -> Option<&'static str> {
-        None
+    fn query_alone(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+        query(&self.conn, sql, params)
     }
 }
