@@ -58,6 +58,8 @@ pub struct AppState {
     pub log: Arc<LogIdentity>,
     /// Per-station ingest rate limit.
     pub limiter: Arc<RateLimiter>,
+    /// Stations seen approved, so an ingest need not look its station up again.
+    pub approved: Arc<ApprovedStations>,
     /// The web interface's settings.
     pub web: Arc<crate::web::WebConfig>,
 }
@@ -69,6 +71,7 @@ impl AppState {
             store,
             log,
             limiter: Arc::new(RateLimiter::new(RATE_PER_SECOND, RATE_BURST)),
+            approved: Arc::default(),
             web: Arc::new(crate::web::WebConfig::default()),
         }
     }
@@ -77,6 +80,30 @@ impl AppState {
     pub fn with_web(mut self, web: crate::web::WebConfig) -> Self {
         self.web = Arc::new(web);
         self
+    }
+}
+
+/// The key ids of stations this process has seen approved. Approval is never taken back (a
+/// station is revoked instead), and revocation is checked where it cannot be missed: in the
+/// transaction that appends the certificate (`Inserted::StationRevoked`). So an ingest from a
+/// station seen approved skips the station lookup, one database round trip per certificate.
+#[derive(Debug, Default)]
+pub struct ApprovedStations(std::sync::RwLock<std::collections::HashSet<String>>);
+
+/// Stations remembered before the set starts again from empty (far more than a federation has).
+const MAX_APPROVED: usize = 100_000;
+
+impl ApprovedStations {
+    fn contains(&self, key_id: &str) -> bool {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).contains(key_id)
+    }
+
+    fn insert(&self, key_id: &str) {
+        let mut set = self.0.write().unwrap_or_else(|e| e.into_inner());
+        if set.len() >= MAX_APPROVED {
+            set.clear();
+        }
+        set.insert(key_id.to_owned());
     }
 }
 
@@ -243,6 +270,10 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
+fn station_revoked(key_id: &str, when: &str) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "station_revoked", format!("station {key_id} was revoked at {when}"))
+}
+
 async fn ingest(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -266,36 +297,35 @@ async fn ingest(
         let doc = SignedDocument::from_json(&body)?;
         let verified = doc.verify()?;
         let cert = &verified.certificate;
-        let station = state.store.station(&cert.station.key_id)?.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unknown_station",
-                format!("station key {} is not enrolled in this registry", cert.station.key_id),
-            )
-        })?;
-        if station.approved_at.is_none() {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "station_not_approved",
-                format!(
-                    "station {} asked to enrol but a supervisor has not approved it yet (registry station approve {})",
-                    station.key_id,
-                    station.enrolment_code.as_deref().unwrap_or("CODE")
-                ),
-            ));
+        let key_id = cert.station.key_id.clone();
+        if !state.approved.contains(&key_id) {
+            let station = state.store.station(&key_id)?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unknown_station",
+                    format!("station key {key_id} is not enrolled in this registry"),
+                )
+            })?;
+            if station.approved_at.is_none() {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "station_not_approved",
+                    format!(
+                        "station {key_id} asked to enrol but a supervisor has not approved it yet (registry station approve {})",
+                        station.enrolment_code.as_deref().unwrap_or("CODE")
+                    ),
+                ));
+            }
+            if let Some(when) = station.revoked_at {
+                return Err(station_revoked(&key_id, &when));
+            }
+            state.approved.insert(&key_id);
         }
-        if let Some(when) = station.revoked_at {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "station_revoked",
-                format!("station {} was revoked at {when}", station.key_id),
-            ));
-        }
-        state.limiter.take(&station.key_id).map_err(|retry| {
+        state.limiter.take(&key_id).map_err(|retry| {
             ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                format!("station {} sends faster than {RATE_PER_SECOND}/s; retry in {retry} s", station.key_id),
+                format!("station {key_id} sends faster than {RATE_PER_SECOND}/s; retry in {retry} s"),
             )
         })?;
         check_times(cert)?;
@@ -304,7 +334,7 @@ async fn ingest(
         let url = format!("/api/v1/certificates/{id}");
         Ok(match state.store.insert_certificate(&new)? {
             Inserted::New { received_at, leaf_index, root, proof } => {
-                tracing::info!(%id, station = %station.key_id, leaf_index, "certificate recorded");
+                tracing::info!(%id, station = %key_id, leaf_index, "certificate recorded");
                 let note = state.log.checkpoint(leaf_index + 1, root)?;
                 let receipt = certificate::log::Receipt::new(leaf_index, leaf_index + 1, &proof, note);
                 (
@@ -322,6 +352,7 @@ async fn ingest(
                 )
                     .into_response()
             }
+            Inserted::StationRevoked { revoked_at } => return Err(station_revoked(&key_id, &revoked_at)),
             Inserted::Conflict => {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,

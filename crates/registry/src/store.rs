@@ -145,6 +145,13 @@ pub enum Inserted {
     },
     /// A different certificate already has this id.
     Conflict,
+    /// Its station was revoked (at this time) before the certificate could be appended. The
+    /// check runs in the append's own transaction, so a revocation committed before it always
+    /// wins, whatever the caller saw of the station earlier.
+    StationRevoked {
+        /// When the station was revoked.
+        revoked_at: String,
+    },
 }
 
 /// Storage errors.
@@ -712,10 +719,16 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
+                    let started = std::time::Instant::now();
                     let results = {
                         let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
                         commit_batch(&mut *conn, &batch)
                     };
+                    tracing::debug!(
+                        certificates = batch.len(),
+                        micros = started.elapsed().as_micros() as u64,
+                        "batch committed"
+                    );
                     for ((_, reply), result) in batch.into_iter().zip(results) {
                         // A request that gave up waiting has dropped its end: nothing to do.
                         let _ = reply.send(result);
@@ -1311,40 +1324,50 @@ fn ensure_donor(tx: &mut dyn Tx, donor: &str) -> Result<(), StoreError> {
 }
 
 /// Records certificates and appends their leaves, inside the caller's transaction, with a
-/// fixed number of statements whatever their number: the log's frontier is read and written
-/// once, the ids already recorded are found with one query, and the rows go in multi-row inserts.
+/// fixed number of statements whatever their number: one query finds the ids already recorded,
+/// the revoked stations and the log's frontier; the rows and the new frontier go in one write.
+/// A certificate of a revoked station is refused, not recorded.
 fn append_all<'c>(
     tx: &mut dyn Tx,
     certificates: impl Iterator<Item = &'c NewCertificate>,
 ) -> Result<Vec<Inserted>, StoreError> {
     let certificates: Vec<&NewCertificate> = certificates.collect();
     let Some(last) = certificates.last() else { return Ok(Vec::new()) };
-    // One query reads both the certificates of this batch already recorded and the log's
-    // frontier (the row whose id is NULL). The id list is padded to a power of two (the last id
-    // repeated), so a backend prepares a few shapes of this statement, not one per batch size.
+    // One query reads the log's frontier ('f' row), the certificates of this batch already
+    // recorded ('c'), and the revoked stations among theirs ('r'). The frontier comes first: its
+    // columns give PostgreSQL the types of the NULLs below. The lists are padded to a power of
+    // two (the last value repeated), so SQLite caches a few shapes of this statement, not one
+    // per batch size.
     let k = certificates.len().next_power_of_two();
-    let ids: Vec<Val> =
-        certificates.iter().chain(std::iter::repeat(last)).take(k).map(|c| t(&c.id)).collect();
+    let padded = || certificates.iter().chain(std::iter::repeat(last)).take(k);
+    let params: Vec<Val> = padded().map(|c| t(&c.id)).chain(padded().map(|c| t(&c.station_key_id))).collect();
     let rows = tx.query_planned(
         &format!(
-            "SELECT id, content_sha256, received_at, leaf_index, NULL FROM certificates WHERE id IN ({})
-             UNION ALL SELECT NULL, NULL, NULL, size, frontier FROM log_state WHERE id = 1",
-            placeholders(1, k)
+            "SELECT 'f', NULL, NULL, NULL, size, frontier FROM log_state WHERE id = 1
+             UNION ALL SELECT 'c', id, content_sha256, received_at, leaf_index, NULL FROM certificates
+                 WHERE id IN ({})
+             UNION ALL SELECT 'r', key_id, revoked_at, NULL, NULL, NULL FROM stations
+                 WHERE key_id IN ({}) AND revoked_at IS NOT NULL",
+            placeholders(1, k),
+            placeholders(k + 1, k)
         ),
-        &ids,
+        &params,
     )?;
     // id -> (content SHA-256, received_at, leaf index), of the stored ones, then of this batch's.
     let mut known: HashMap<String, (String, String, u64)> = HashMap::new();
+    // station key id -> when it was revoked.
+    let mut revoked: HashMap<String, String> = HashMap::new();
     let mut frontier = certificate::log::CompactRange::new();
     for r in &rows {
-        match r[0].text() {
-            Some(id) => {
-                known.insert(
-                    id,
-                    (r[1].text().unwrap_or_default(), r[2].text().unwrap_or_default(), r[3].int() as u64),
-                );
+        let (key, value) = (r[1].text().unwrap_or_default(), r[2].text().unwrap_or_default());
+        match r[0].text().as_deref() {
+            Some("c") => {
+                known.insert(key, (value, r[3].text().unwrap_or_default(), r[4].int() as u64));
             }
-            None => frontier = frontier_from(&r[3], &r[4])?,
+            Some("r") => {
+                revoked.insert(key, value);
+            }
+            _ => frontier = frontier_from(&r[4], &r[5])?,
         }
     }
     let before = frontier.size();
@@ -1352,6 +1375,10 @@ fn append_all<'c>(
     let (mut rows, mut disks, mut leaves) = (Vec::new(), Vec::new(), Vec::new());
     let mut results = Vec::with_capacity(certificates.len());
     for c in certificates {
+        if let Some(revoked_at) = revoked.get(&c.station_key_id) {
+            results.push(Inserted::StationRevoked { revoked_at: revoked_at.clone() });
+            continue;
+        }
         if let Some((sha, received_at, leaf_index)) = known.get(&c.id) {
             results.push(if *sha == c.content_sha256 {
                 Inserted::Duplicate { received_at: received_at.clone(), leaf_index: *leaf_index }

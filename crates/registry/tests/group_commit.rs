@@ -1,6 +1,7 @@
 //! Many requests at once: group commit keeps every answer right — distinct leaf indexes with no
 //! gap, each inclusion proof valid for the tree it ends, duplicates and conflicts recognised,
-//! also when copies of one certificate land in the same batch — on SQLite and PostgreSQL.
+//! also when copies of one certificate land in the same batch, and a revoked station's refused
+//! — on SQLite and PostgreSQL.
 
 mod common;
 
@@ -105,6 +106,16 @@ fn concurrent_inserts_on(backend: &str) {
     assert_eq!(size, total);
     let leaves = store.leaf_hashes(0, size).expect("leaves");
     assert_eq!(certificate::log::root(&leaves), root);
+
+    // Once its station is revoked, a certificate is refused in the append's own transaction,
+    // new or already recorded, and the log does not move.
+    let revoked = store.revoke("k").expect("revoke").revoked_at.expect("revoked");
+    let late =
+        store.insert_certificate(&new_certificate("late", b"{\"id\":\"late\"}", "sha-late")).expect("late");
+    assert_eq!(late, Inserted::StationRevoked { revoked_at: revoked.clone() }, "{backend}");
+    let again = store.insert_certificate(&new_certificate("shared", &shared, "sha-shared")).expect("again");
+    assert_eq!(again, Inserted::StationRevoked { revoked_at: revoked }, "{backend}");
+    assert_eq!(store.log_head().expect("head"), (size, root), "{backend}");
     drop(store);
     if let Some(database) = pg_database {
         let _ = common::pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {database}"));

@@ -176,6 +176,9 @@ fn enrolment_on(backend: &str) {
     let (_, later) = signed(&key, "S-LATER");
     let (status, answer) = reg.post(&later);
     assert_eq!((status, error_code(&answer)), (403, "station_revoked"), "{answer}");
+    // Its earlier certificate sent again is refused the same way, not answered as recorded.
+    let (status, answer) = reg.post(&body);
+    assert_eq!((status, error_code(&answer)), (403, "station_revoked"), "{answer}");
     let (_, history) = reg.get("/api/v1/disks/S-ENROL");
     let history: serde_json::Value = serde_json::from_str(&history).expect("json");
     assert_eq!(history["certificates"][0]["station_revoked"], true, "{history}");
