@@ -652,6 +652,18 @@ fn now() -> String {
 const STATION_COLUMNS: &str =
     "key_id, public_key, name, enrolment_code, requested_at, approved_at, revoked_at";
 
+/// An account's columns, then one of its donors (`u` is `users`, `d` a `user_donors` row joined
+/// on the left): a query reads an account and its donors in one statement.
+const USER_COLUMNS: &str = "u.name, u.role, u.password_hash, u.created_at, d.donor";
+
+/// The query for one account by its name (`$1`), a row per donor.
+fn user_by_name() -> String {
+    format!(
+        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN user_donors d ON d.user_name = u.name
+         WHERE u.name = $1 ORDER BY d.donor"
+    )
+}
+
 /// The query for one station by its key id (`$1`).
 fn station_by_key() -> String {
     format!("SELECT {STATION_COLUMNS} FROM stations WHERE key_id = $1")
@@ -820,24 +832,22 @@ impl<B: Backend> SqlStore<B> {
     }
 
     fn find_user(tx: &mut dyn Tx, name: &str) -> Result<Option<User>, StoreError> {
-        let rows =
-            tx.query("SELECT name, role, password_hash, created_at FROM users WHERE name = $1", &[t(name)])?;
+        Self::user_from(&tx.query(&user_by_name(), &[t(name)])?)
+    }
+
+    /// The account in `rows`, [`USER_COLUMNS`] first (one row per donor, or one with no donor).
+    fn user_from(rows: &[Vec<Val>]) -> Result<Option<User>, StoreError> {
         let Some(row) = rows.first() else { return Ok(None) };
-        let role_text = row[1].text().unwrap_or_default();
-        let role = role_text.parse::<Role>().map_err(|e| StoreError::Db {
+        let name = row[0].text().unwrap_or_default();
+        let role = row[1].text().unwrap_or_default().parse::<Role>().map_err(|e| StoreError::Db {
             backend: B::NAME,
             message: format!("account {name}: stored role: {e}"),
         })?;
-        let donors = tx
-            .query("SELECT donor FROM user_donors WHERE user_name = $1 ORDER BY donor", &[t(name)])?
-            .iter()
-            .filter_map(|r| r[0].text())
-            .collect();
         Ok(Some(User {
-            name: row[0].text().unwrap_or_default(),
+            name,
             role,
             password_hash: row[2].text().unwrap_or_default(),
-            donors,
+            donors: rows.iter().filter_map(|r| r[4].text()).collect(),
             created_at: row[3].text().unwrap_or_default(),
         }))
     }
@@ -1054,7 +1064,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
-        self.tx(Access::Read, |tx| Self::find_user(tx, name))
+        Self::user_from(&self.read(&user_by_name(), &[t(name)])?)
     }
 
     fn users(&self) -> Result<Vec<User>, StoreError> {
@@ -1089,19 +1099,20 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
-        self.tx(Access::Read, |tx| {
-            let rows = tx.query(
-                "SELECT user_name, csrf, expires_at FROM sessions WHERE token_sha256 = $1",
-                &[t(token_sha256)],
-            )?;
-            let Some(row) = rows.first() else { return Ok(None) };
-            let user = Self::find_user(tx, &row[0].text().unwrap_or_default())?;
-            Ok(user.map(|user| Session {
-                user,
-                csrf: row[1].text().unwrap_or_default(),
-                expires_at: row[2].text().unwrap_or_default(),
-            }))
-        })
+        // One statement, one round trip: every page a supervisor opens asks for it.
+        let rows = self.read(
+            &format!(
+                "SELECT {USER_COLUMNS}, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.name = s.user_name
+                 LEFT JOIN user_donors d ON d.user_name = u.name
+                 WHERE s.token_sha256 = $1 ORDER BY d.donor"
+            ),
+            &[t(token_sha256)],
+        )?;
+        Ok(Self::user_from(&rows)?.map(|user| Session {
+            user,
+            csrf: rows[0][5].text().unwrap_or_default(),
+            expires_at: rows[0][6].text().unwrap_or_default(),
+        }))
     }
 
     fn delete_session(&self, token_sha256: &str) -> Result<(), StoreError> {
@@ -1125,14 +1136,15 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn api_token_user(&self, token_sha256: &str) -> Result<Option<User>, StoreError> {
-        self.tx(Access::Read, |tx| {
-            let rows =
-                tx.query("SELECT user_name FROM api_tokens WHERE token_sha256 = $1", &[t(token_sha256)])?;
-            match rows.first() {
-                Some(row) => Self::find_user(tx, &row[0].text().unwrap_or_default()),
-                None => Ok(None),
-            }
-        })
+        // One statement, one round trip: every API call with a token asks for it.
+        Self::user_from(&self.read(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM api_tokens k JOIN users u ON u.name = k.user_name
+                 LEFT JOIN user_donors d ON d.user_name = u.name
+                 WHERE k.token_sha256 = $1 ORDER BY d.donor"
+            ),
+            &[t(token_sha256)],
+        )?)
     }
 
     fn set_password(&self, name: &str, password_hash: &str) -> Result<(), StoreError> {
