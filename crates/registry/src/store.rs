@@ -484,6 +484,7 @@ pub trait Tx {
         }
         Ok(())
     }
+
     /// The rows of each `(into, rows)` as [`Tx::insert_rows`] does, then `then` with `params`.
     /// A backend may send it all as one statement: one round trip instead of one per table.
     fn insert_rows_then(
