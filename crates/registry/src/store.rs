@@ -3,11 +3,11 @@
 //! One implementation of the registry's storage logic ([`SqlStore`]) runs the same SQL and the
 //! same migrations on two backends: SQLite ([`Sqlite`], the embedded default, one file) and
 //! PostgreSQL ([`Postgres`], for a federation of workshops with several registry processes). The
-//! backends only execute statements (PostgreSQL sends a batch's rows as arrays, see
-//! [`Tx::insert_rows`]); every rule lives once, here. Every operation runs in one
-//! transaction; appending to the log takes the log's write lock first (SQLite `BEGIN IMMEDIATE`,
-//! PostgreSQL `LOCK TABLE … IN EXCLUSIVE MODE`), so leaf indexes have no gaps or duplicates
-//! even with several processes.
+//! backends only execute statements (PostgreSQL sends a batch's rows as arrays in one
+//! statement, see [`Tx::insert_rows_then`]); every rule lives once, here. Every operation is one
+//! statement or one transaction ([`Access`]); appending to the log takes the log's write lock
+//! first (SQLite `BEGIN IMMEDIATE`, PostgreSQL `LOCK TABLE … IN EXCLUSIVE MODE`), so leaf
+//! indexes have no gaps or duplicates even with several processes.
 
 use std::collections::HashMap;
 use std::sync::{mpsc, Arc, Mutex};
@@ -657,12 +657,18 @@ const STATION_COLUMNS: &str =
 /// on the left): a query reads an account and its donors in one statement.
 const USER_COLUMNS: &str = "u.name, u.role, u.password_hash, u.created_at, d.donor";
 
+/// The query for one account and its donors, a row per donor: [`USER_COLUMNS`] then `more`
+/// columns, from `from` (which names `users u`), where `key = $1`.
+fn account_query(more: &str, from: &str, key: &str) -> String {
+    format!(
+        "SELECT {USER_COLUMNS}{more} FROM {from} LEFT JOIN user_donors d ON d.user_name = u.name
+         WHERE {key} = $1 ORDER BY d.donor"
+    )
+}
+
 /// The query for one account by its name (`$1`), a row per donor.
 fn user_by_name() -> String {
-    format!(
-        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN user_donors d ON d.user_name = u.name
-         WHERE u.name = $1 ORDER BY d.donor"
-    )
+    account_query("", "users u", "u.name")
 }
 
 /// The query for one station by its key id (`$1`).
@@ -819,7 +825,7 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// One read statement, on the reader connection when there is one, in no explicit
-    /// transaction: the hot reads (a station for each ingest, a lookup by serial, the log head)
+    /// transaction: the hot reads (an API token's account, a lookup by serial, the log head)
     /// each cost one round trip to PostgreSQL, not three.
     fn read(&self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
         self.connection(Access::Read).lock().unwrap_or_else(|e| e.into_inner()).query_alone(sql, params)
@@ -1102,10 +1108,10 @@ impl<B: Backend> Store for SqlStore<B> {
     fn session(&self, token_sha256: &str) -> Result<Option<Session>, StoreError> {
         // One statement, one round trip: every page a supervisor opens asks for it.
         let rows = self.read(
-            &format!(
-                "SELECT {USER_COLUMNS}, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.name = s.user_name
-                 LEFT JOIN user_donors d ON d.user_name = u.name
-                 WHERE s.token_sha256 = $1 ORDER BY d.donor"
+            &account_query(
+                ", s.csrf, s.expires_at",
+                "sessions s JOIN users u ON u.name = s.user_name",
+                "s.token_sha256",
             ),
             &[t(token_sha256)],
         )?;
@@ -1139,11 +1145,7 @@ impl<B: Backend> Store for SqlStore<B> {
     fn api_token_user(&self, token_sha256: &str) -> Result<Option<User>, StoreError> {
         // One statement, one round trip: every API call with a token asks for it.
         Self::user_from(&self.read(
-            &format!(
-                "SELECT {USER_COLUMNS} FROM api_tokens k JOIN users u ON u.name = k.user_name
-                 LEFT JOIN user_donors d ON d.user_name = u.name
-                 WHERE k.token_sha256 = $1 ORDER BY d.donor"
-            ),
+            &account_query("", "api_tokens k JOIN users u ON u.name = k.user_name", "k.token_sha256"),
             &[t(token_sha256)],
         )?)
     }

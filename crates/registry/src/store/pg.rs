@@ -169,16 +169,6 @@ impl Tx for PgTx<'_> {
         self.execute(sql, &params(values))
     }
 
-    /// One statement whatever the number of rows: each column goes as an array, unnested.
-    fn insert_rows(&mut self, into: &str, rows: Vec<Vec<Val>>) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let (unnest, columns) = unnest(&rows, 1);
-        self.execute(&format!("INSERT INTO {into} SELECT * FROM {unnest}"), &columns)?;
-        Ok(())
-    }
-
     /// One statement: each insert is a data-modifying `WITH` part, and `then` the main
     /// statement. Foreign keys are checked at the end of the whole statement, when every row
     /// is in, so the parts' order does not matter.
