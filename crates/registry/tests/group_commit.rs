@@ -122,3 +122,64 @@ fn concurrent_inserts_on(backend: &str) {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_certificate_the_database_refuses_fails_alone() {
+    for backend in common::backends() {
+        refused_alone_on(backend);
+    }
+}
+
+/// A certificate whose station is not in the database breaks a foreign key when its batch is
+/// written (on PostgreSQL, in the round trip that commits): its own request gets the error, the
+/// others queued with it are recorded, and the connection goes on.
+fn refused_alone_on(backend: &str) {
+    let dir = std::env::temp_dir().join(format!("sv-refused-{backend}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let (db, pg_database) = common::fresh_database("refused_alone", backend, &dir);
+    let store = registry::store::open(&db).expect("db");
+    store.add_station("k", "AAAA", None).expect("station");
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|i| {
+                        let id = format!("cert-{t}-{i}");
+                        let mut c = new_certificate(&id, id.as_bytes(), &format!("sha-{id}"));
+                        if i % 5 == 4 {
+                            c.station_key_id = "ghost".into();
+                        }
+                        (c.station_key_id.clone(), store.insert_certificate(&c))
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut indexes = Vec::new();
+    for h in handles {
+        for (station, answer) in h.join().expect("thread") {
+            match (station.as_str(), answer) {
+                ("ghost", Err(e)) => {
+                    let message = e.to_string().to_lowercase();
+                    assert!(message.contains("foreign key"), "{backend}: {message}");
+                }
+                ("k", Ok(Inserted::New { leaf_index, .. })) => indexes.push(leaf_index),
+                (station, answer) => panic!("{backend}: station {station}: {answer:?}"),
+            }
+        }
+    }
+    indexes.sort();
+    assert_eq!(indexes, (0..64).collect::<Vec<_>>(), "{backend}: the good ones, with no gap");
+    let (size, root) = store.log_head().expect("head");
+    assert_eq!(size, 64, "{backend}");
+    assert_eq!(certificate::log::root(&store.leaf_hashes(0, size).expect("leaves")), root, "{backend}");
+    let next = store.insert_certificate(&new_certificate("next", b"next", "sha-next")).expect("next");
+    assert!(matches!(next, Inserted::New { leaf_index: 64, .. }), "{backend}: {next:?}");
+    drop(store);
+    if let Some(database) = pg_database {
+        let _ = common::pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {database}"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,16 +1,27 @@
 //! The PostgreSQL backend, for a federation of workshops whose registry processes share one
 //! database.
+//!
+//! A transaction's statements are **pipelined**: `BEGIN` is sent with the transaction's first
+//! statement, and its last write with `COMMIT`, each pair in one round trip. An append to the
+//! log (`BEGIN` and lock, read the frontier and the ids already recorded, write the rows,
+//! `COMMIT`) takes two round trips instead of four. This is what `tokio-postgres` is used for;
+//! each connection drives it on its own single-threaded runtime, so the store stays synchronous.
 
 use std::collections::HashMap;
+use std::future::Future;
 
-use postgres::types::{ToSql, Type};
-use postgres::{Client, NoTls, Statement};
+use futures_util::future::join3;
+use tokio::runtime::Runtime;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, NoTls, Statement};
 
 use super::{Access, Backend, StoreError, Tx, Val};
 
 /// A PostgreSQL connection.
 pub struct Postgres {
     client: Client,
+    /// Runs the connection's I/O while a call waits on it.
+    runtime: Runtime,
     /// Prepared statements by SQL text: the store runs a handful of fixed statements, and
     /// preparing each once per connection instead of per call halves the work per certificate.
     statements: HashMap<String, Statement>,
@@ -25,17 +36,41 @@ impl std::fmt::Debug for Postgres {
 impl Postgres {
     /// Connects to `url` (`postgres://user@host/db`).
     pub fn connect(url: &str) -> Result<Self, StoreError> {
-        let client = Client::connect(url, NoTls).map_err(|e| StoreError::Db {
+        let failed = |what: &str, e: &dyn std::fmt::Display| StoreError::Db {
             backend: "postgres",
-            message: format!("connecting to {}: {e}", redact(url)),
-        })?;
-        let mut pg = Postgres { client, statements: HashMap::new() };
+            message: format!("{what} {}: {e}", redact(url)),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| failed("starting the runtime for", &e))?;
+        let (client, connection) =
+            runtime.block_on(tokio_postgres::connect(url, NoTls)).map_err(|e| failed("connecting to", &e))?;
+        // The connection's task reads and writes the socket; on a current-thread runtime it
+        // runs whenever a call is waiting in `block_on`. When the server goes away it ends, and
+        // every later call fails with "connection closed".
+        runtime.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "PostgreSQL connection lost");
+            }
+        });
+        let pg = Postgres { client, runtime, statements: HashMap::new() };
         // The certificate documents (~2.5 KB of JSON) are over PostgreSQL's TOAST threshold, so
         // each is compressed as it is stored; lz4 does that at a fraction of the CPU of the
         // default pglz, which was the first cost of an ingest in the server's profile. A server
         // built without lz4 refuses the setting and keeps pglz.
-        let _ = pg.client.batch_execute("SET default_toast_compression = lz4");
+        let _ = pg.runtime.block_on(pg.client.batch_execute("SET default_toast_compression = lz4"));
         Ok(pg)
+    }
+
+    /// The statement prepared for `sql` on this connection, preparing it the first time.
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.runtime.block_on(self.client.prepare(sql))?;
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
     }
 }
 
@@ -51,7 +86,9 @@ fn redact(url: &str) -> String {
     }
 }
 
-fn params(values: &[Val]) -> Vec<Box<dyn ToSql + Sync>> {
+type Params = Vec<Box<dyn ToSql + Sync>>;
+
+fn params(values: &[Val]) -> Params {
     values
         .iter()
         .map(|v| -> Box<dyn ToSql + Sync> {
@@ -65,35 +102,12 @@ fn params(values: &[Val]) -> Vec<Box<dyn ToSql + Sync>> {
         .collect()
 }
 
-/// The statement prepared for `sql` on this connection, preparing it the first time.
-fn statement(
-    client: &mut Client,
-    statements: &mut HashMap<String, Statement>,
-    sql: &str,
-) -> Result<Statement, StoreError> {
-    if let Some(s) = statements.get(sql) {
-        return Ok(s.clone());
-    }
-    let s = client.prepare(sql)?;
-    statements.insert(sql.to_owned(), s.clone());
-    Ok(s)
-}
-
-/// Runs a prepared query and converts its rows.
-fn query(
-    client: &mut Client,
-    statements: &mut HashMap<String, Statement>,
-    sql: &str,
-    values: &[Val],
-) -> Result<Vec<Vec<Val>>, StoreError> {
-    let owned = params(values);
-    let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-    let statement = statement(client, statements, sql)?;
-    rows(client.query(&statement, &refs)?)
+fn refs(params: &Params) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|b| b.as_ref()).collect()
 }
 
 /// Rows as values.
-fn rows(rows: Vec<postgres::Row>) -> Result<Vec<Vec<Val>>, StoreError> {
+fn rows(rows: Vec<tokio_postgres::Row>) -> Result<Vec<Vec<Val>>, StoreError> {
     rows.iter()
         .map(|row| {
             (0..row.len())
@@ -109,7 +123,7 @@ fn rows(rows: Vec<postgres::Row>) -> Result<Vec<Vec<Val>>, StoreError> {
                         row.try_get::<_, Option<String>>(i)?.map(Val::Text).unwrap_or(Val::Null)
                     })
                 })
-                .collect::<Result<Vec<Val>, postgres::Error>>()
+                .collect::<Result<Vec<Val>, tokio_postgres::Error>>()
                 .map_err(StoreError::from)
         })
         .collect()
@@ -117,9 +131,9 @@ fn rows(rows: Vec<postgres::Row>) -> Result<Vec<Vec<Val>>, StoreError> {
 
 /// `UNNEST($first::type[], …)` over the columns of `rows`, and those columns as arrays: one
 /// parameter per column whatever the number of rows.
-fn unnest(rows: &[Vec<Val>], first: usize) -> (String, Vec<Box<dyn ToSql + Sync>>) {
+fn unnest(rows: &[Vec<Val>], first: usize) -> (String, Params) {
     let width = rows.first().map(Vec::len).unwrap_or(0);
-    let mut columns: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(width);
+    let mut columns: Params = Vec::with_capacity(width);
     let mut casts = Vec::with_capacity(width);
     for i in 0..width {
         let column = rows.iter().map(|r| &r[i]);
@@ -145,17 +159,82 @@ fn unnest(rows: &[Vec<Val>], first: usize) -> (String, Vec<Box<dyn ToSql + Sync>
     (format!("UNNEST({})", casts.join(", ")), columns)
 }
 
-/// Statements inside an open transaction on `client`.
+/// An open transaction on a connection: statements not yet sent, because they go with the
+/// next one, and the rollback if it ends without a commit (after an error, or a panic, the
+/// connection is left outside any transaction for the next caller).
 struct PgTx<'a> {
-    client: &'a mut Client,
-    statements: &'a mut HashMap<String, Statement>,
+    pg: &'a mut Postgres,
+    /// `BEGIN …`, until it goes with the transaction's first statement.
+    begin: Option<&'static str>,
+    /// The last write, whose rows changed nobody asked for: it goes with the next statement,
+    /// `COMMIT` for an append.
+    write: Option<(Statement, Params)>,
+    /// `COMMIT` sent: nothing to roll back.
+    done: bool,
 }
 
+/// What waits to be sent in front of a transaction's next statement.
+type Pending = (Option<&'static str>, Option<(Statement, Params)>);
+
 impl PgTx<'_> {
-    fn execute(&mut self, sql: &str, owned: &[Box<dyn ToSql + Sync>]) -> Result<u64, StoreError> {
-        let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        let statement = statement(self.client, self.statements, sql)?;
-        Ok(self.client.execute(&statement, &refs)?)
+    /// What waits to be sent, which the next call to [`pipeline`] sends.
+    fn pending(&mut self) -> Pending {
+        (self.begin.take(), self.write.take())
+    }
+
+    fn query_prepared(&mut self, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+        let statement = self.pg.statement(sql)?;
+        let owned = params(values);
+        let pending = self.pending();
+        let pg = &*self.pg;
+        rows(pipeline(pg, pending, pg.client.query(&statement, &refs(&owned)))?)
+    }
+
+    fn commit(mut self) -> Result<(), StoreError> {
+        self.done = true;
+        if self.begin.is_some() && self.write.is_none() {
+            // No statement ran: there is no transaction to commit.
+            return Ok(());
+        }
+        let pending = self.pending();
+        pipeline(self.pg, pending, self.pg.client.batch_execute("COMMIT"))
+    }
+}
+
+/// Runs `last` with what is `pending` in front of it (`BEGIN`, a write), in one round trip.
+/// An error in front is the one reported: what follows it failed because of it.
+fn pipeline<T>(
+    pg: &Postgres,
+    (begin, write): Pending,
+    last: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, StoreError> {
+    let client = &pg.client;
+    let begin = async {
+        match begin {
+            Some(sql) => client.batch_execute(sql).await,
+            None => Ok(()),
+        }
+    };
+    let write = async {
+        match &write {
+            Some((statement, params)) => client.execute(statement, &refs(params)).await.map(drop),
+            None => Ok(()),
+        }
+    };
+    // `join3` polls its futures in order, so the requests are queued in this order; the
+    // connection's task writes all three before it reads an answer.
+    let (begun, written, result) = pg.runtime.block_on(join3(begin, write, last));
+    begun?;
+    written?;
+    Ok(result?)
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if !self.done && self.begin.is_none() {
+            // On a lost connection there is nothing left to roll back.
+            let _ = self.pg.runtime.block_on(self.pg.client.batch_execute("ROLLBACK"));
+        }
     }
 }
 
@@ -164,14 +243,21 @@ impl Tx for PgTx<'_> {
         // DDL (migrations) is not prepared: it runs once.
         let first = sql.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
         if values.is_empty() && matches!(first.as_str(), "CREATE" | "ALTER" | "DROP") {
-            return Ok(self.client.execute(sql, &[])?);
+            let pending = self.pending();
+            pipeline(self.pg, pending, self.pg.client.batch_execute(sql))?;
+            return Ok(0);
         }
-        self.execute(sql, &params(values))
+        let statement = self.pg.statement(sql)?;
+        let owned = params(values);
+        let pending = self.pending();
+        let pg = &*self.pg;
+        pipeline(pg, pending, pg.client.execute(&statement, &refs(&owned)))
     }
 
     /// One statement: each insert is a data-modifying `WITH` part, and `then` the main
     /// statement. Foreign keys are checked at the end of the whole statement, when every row
-    /// is in, so the parts' order does not matter.
+    /// is in, so the parts' order does not matter. It is sent with the transaction's next
+    /// statement (`COMMIT`, in an append): its errors come from there.
     fn insert_rows_then(
         &mut self,
         inserts: Vec<(&str, Vec<Vec<Val>>)>,
@@ -188,12 +274,18 @@ impl Tx for PgTx<'_> {
         }
         let sql =
             if parts.is_empty() { then.to_owned() } else { format!("WITH {} {then}", parts.join(", ")) };
-        self.execute(&sql, &all)?;
+        let statement = self.pg.statement(&sql)?;
+        if self.write.is_some() {
+            // Only one write waits at a time: the one before goes now.
+            let pending = self.pending();
+            pipeline(self.pg, pending, async { Ok(()) })?;
+        }
+        self.write = Some((statement, all));
         Ok(())
     }
 
     fn query(&mut self, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
-        query(self.client, self.statements, sql, values)
+        self.query_prepared(sql, values)
     }
 
     /// An unnamed statement, which PostgreSQL plans with its values each time, sent with its
@@ -212,24 +304,9 @@ impl Tx for PgTx<'_> {
                 (b.as_ref(), ty)
             })
             .collect();
-        rows(self.client.query_typed(sql, &typed)?)
-    }
-}
-
-/// An open transaction, rolled back when dropped unless committed: after an error, and after a
-/// panic too, the connection is left outside any transaction for the next caller.
-struct Open<'a> {
-    client: &'a mut Client,
-    committed: bool,
-}
-
-impl Drop for Open<'_> {
-    fn drop(&mut self) {
-        if !self.committed {
-            // Outside a transaction this is only a warning; on a lost connection there is
-            // nothing left to roll back.
-            let _ = self.client.batch_execute("ROLLBACK");
-        }
+        let pending = self.pending();
+        let pg = &*self.pg;
+        rows(pipeline(pg, pending, pg.client.query_typed(sql, &typed))?)
     }
 }
 
@@ -242,23 +319,23 @@ impl Backend for Postgres {
         access: Access,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        // BEGIN and, for an append, the lock go in one message: one round trip. The lock
-        // serializes appends across every registry process sharing the database; readers are
-        // not blocked (EXCLUSIVE still allows ACCESS SHARE).
+        // BEGIN and, for an append, the lock are one message, sent with the first statement.
+        // The lock serializes appends across every registry process sharing the database;
+        // readers are not blocked (EXCLUSIVE still allows ACCESS SHARE).
         let begin = match access {
             Access::Read => "BEGIN READ ONLY",
             Access::Write => "BEGIN",
             Access::Append => "BEGIN; LOCK TABLE log_leaves IN EXCLUSIVE MODE",
         };
-        let mut open = Open { client: &mut self.client, committed: false };
-        open.client.batch_execute(begin)?;
-        let result = f(&mut PgTx { client: open.client, statements: &mut self.statements })?;
-        open.committed = true;
-        open.client.batch_execute("COMMIT")?;
+        let mut tx = PgTx { pg: self, begin: Some(begin), write: None, done: false };
+        let result = f(&mut tx)?;
+        tx.commit()?;
         Ok(result)
     }
 
-    fn query_alone(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
-        query(&mut self.client, &mut self.statements, sql, params)
+    fn query_alone(&mut self, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+        let statement = self.statement(sql)?;
+        let owned = params(values);
+        rows(self.runtime.block_on(self.client.query(&statement, &refs(&owned)))?)
     }
 }
