@@ -741,7 +741,18 @@ impl Writer {
                     let started = std::time::Instant::now();
                     let results = {
                         let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
-                        commit_batch(&mut *conn, &batch)
+                        // A panic (a bug) fails this batch's requests, not every later one: its
+                        // transaction was rolled back as it unwound, and the thread goes on.
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            commit_batch(&mut *conn, &batch)
+                        }))
+                        .unwrap_or_else(|_| {
+                            tracing::error!(certificates = batch.len(), "the writer panicked on a batch");
+                            batch.iter().map(|_| Err(StoreError::Db {
+                                backend: B::NAME,
+                                message: "the writer failed on this batch (a bug: see the registry's log); it was not recorded".into(),
+                            })).collect()
+                        })
                     };
                     tracing::debug!(
                         certificates = batch.len(),
@@ -1575,6 +1586,67 @@ mod tests {
         };
         assert!(matches!(store.insert_certificate(&new).expect("insert"), Inserted::New { .. }));
         drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// SQLite whose next `panics` appends panic, as a bug in the append would.
+    struct PanickingAppend {
+        inner: sqlite::Sqlite,
+        panics: usize,
+    }
+
+    impl Backend for PanickingAppend {
+        const NAME: &'static str = "sqlite";
+        const BLOB: &'static str = "BLOB";
+
+        fn transaction<R>(
+            &mut self,
+            access: Access,
+            f: &mut dyn FnMut(&mut dyn Tx) -> Result<R, StoreError>,
+        ) -> Result<R, StoreError> {
+            if access == Access::Append && self.panics > 0 {
+                self.panics -= 1;
+                // Inside the transaction, after a write: what unwinding must roll back.
+                return self.inner.transaction(access, &mut |tx| {
+                    tx.exec("INSERT INTO log_state (id, size, frontier) VALUES (2, 0, x'')", &[])?;
+                    panic!("a bug in the append");
+                });
+            }
+            self.inner.transaction(access, f)
+        }
+
+        fn query_alone(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+            self.inner.query_alone(sql, params)
+        }
+    }
+
+    #[test]
+    fn a_panic_in_the_writer_fails_its_batch_and_the_next_certificate_is_recorded() {
+        let dir = std::env::temp_dir().join(format!("sv-store-writer-panic-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let inner = sqlite::Sqlite::open(&dir.join("r.sqlite")).expect("db");
+        let store = SqlStore::new(PanickingAppend { inner, panics: 1 }).expect("store");
+        store.add_station("k", "AAAA", None).expect("station");
+        let new = |id: &str| NewCertificate {
+            id: id.into(),
+            station_key_id: "k".into(),
+            document: "{}".into(),
+            content_sha256: format!("sha-{id}"),
+            leaf_hash: certificate::log::leaf_hash(id.as_bytes()),
+            unit_serial: None,
+            lot: None,
+            result: "sanitized".into(),
+            finished_at: "2026-11-23T10:00:00.000Z".into(),
+            disks: vec![],
+        };
+        let failed = store.insert_certificate(&new("a")).expect_err("the panicking batch fails");
+        assert!(failed.to_string().contains("not recorded"), "{failed}");
+        assert!(matches!(store.insert_certificate(&new("b")), Ok(Inserted::New { leaf_index: 0, .. })));
+        assert!(matches!(store.insert_certificate(&new("a")), Ok(Inserted::New { leaf_index: 1, .. })));
+        // The write made before the panic was rolled back.
+        let rows = store.read("SELECT COUNT(*) FROM log_state", &[]).expect("count");
+        assert_eq!(rows[0][0].int(), 1);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
