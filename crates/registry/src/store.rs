@@ -748,10 +748,10 @@ impl Writer {
                         }))
                         .unwrap_or_else(|_| {
                             tracing::error!(certificates = batch.len(), "the writer panicked on a batch");
-                            batch.iter().map(|_| Err(StoreError::Db {
-                                backend: B::NAME,
-                                message: "the writer failed on this batch (a bug: see the registry's log); it was not recorded".into(),
-                            })).collect()
+                            let failed = "the writer failed on this batch (a bug: see the registry's log); \
+                                          it was not recorded";
+                            let failed = || StoreError::Db { backend: B::NAME, message: failed.into() };
+                            batch.iter().map(|_| Err(failed())).collect()
                         })
                     };
                     tracing::debug!(
