@@ -1512,6 +1512,22 @@ pub fn open(db: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
 mod tests {
     use super::*;
 
+    /// A certificate `id` of station `k`, without lot or disks.
+    fn station_k(id: &str) -> NewCertificate {
+        NewCertificate {
+            id: id.into(),
+            station_key_id: "k".into(),
+            document: "{}".into(),
+            content_sha256: format!("sha-{id}"),
+            leaf_hash: certificate::log::leaf_hash(id.as_bytes()),
+            unit_serial: None,
+            lot: None,
+            result: "sanitized".into(),
+            finished_at: "2026-11-23T10:00:00.000Z".into(),
+            disks: vec![],
+        }
+    }
+
     #[test]
     fn the_lot_column_is_filled_from_documents_stored_before_it_existed() {
         let dir = std::env::temp_dir().join(format!("sv-store-backfill-{}", std::process::id()));
@@ -1519,19 +1535,8 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("mkdir");
         let store = SqliteStore::open(&dir.join("r.sqlite")).expect("db");
         store.add_station("k", "AAAA", None).expect("station");
-        let new = |id: &str, document: &str| NewCertificate {
-            id: id.into(),
-            station_key_id: "k".into(),
-            document: document.into(),
-            content_sha256: format!("sha-{id}"),
-            leaf_hash: certificate::log::leaf_hash(id.as_bytes()),
-            unit_serial: None,
-            // As a registry from before migration 3 stored it: no lot column.
-            lot: None,
-            result: "sanitized".into(),
-            finished_at: "2026-11-23T10:00:00.000Z".into(),
-            disks: vec![],
-        };
+        // As a registry from before migration 3 stored them: no lot column.
+        let new = |id: &str, document: &str| NewCertificate { document: document.into(), ..station_k(id) };
         store.insert_certificate(&new("a", r#"{"certificate": {"lot": "LOT-OLD"}}"#)).expect("insert");
         store.insert_certificate(&new("b", r#"{"certificate": {"lot": null}}"#)).expect("insert");
         let lot = |lot: &str| SearchQuery { lot: Some(lot.into()), ..SearchQuery::default() };
@@ -1628,18 +1633,7 @@ mod tests {
         let inner = sqlite::Sqlite::open(&dir.join("r.sqlite")).expect("db");
         let store = SqlStore::new(PanickingAppend { inner, panics: 1 }).expect("store");
         store.add_station("k", "AAAA", None).expect("station");
-        let new = |id: &str| NewCertificate {
-            id: id.into(),
-            station_key_id: "k".into(),
-            document: "{}".into(),
-            content_sha256: format!("sha-{id}"),
-            leaf_hash: certificate::log::leaf_hash(id.as_bytes()),
-            unit_serial: None,
-            lot: None,
-            result: "sanitized".into(),
-            finished_at: "2026-11-23T10:00:00.000Z".into(),
-            disks: vec![],
-        };
+        let new = station_k;
         let failed = store.insert_certificate(&new("a")).expect_err("the panicking batch fails");
         assert!(failed.to_string().contains("not recorded"), "{failed}");
         assert!(matches!(store.insert_certificate(&new("b")), Ok(Inserted::New { leaf_index: 0, .. })));

@@ -5,7 +5,9 @@
 
 mod common;
 
-use registry::store::{Inserted, NewCertificate};
+use std::sync::Arc;
+
+use registry::store::{Inserted, NewCertificate, Store};
 
 fn new_certificate(id: &str, canonical: &[u8], sha: &str) -> NewCertificate {
     NewCertificate {
@@ -22,20 +24,30 @@ fn new_certificate(id: &str, canonical: &[u8], sha: &str) -> NewCertificate {
     }
 }
 
-#[test]
-fn concurrent_inserts_get_consistent_receipts() {
+/// Runs `test` on a fresh store with station `k`, on each backend, and removes the store after.
+fn on_each_backend(name: &str, test: fn(&str, &Arc<dyn Store>)) {
     for backend in common::backends() {
-        concurrent_inserts_on(backend);
+        let dir = std::env::temp_dir().join(format!("sv-{name}-{backend}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let (db, pg_database) = common::fresh_database(name, backend, &dir);
+        let store = registry::store::open(&db).expect("db");
+        store.add_station("k", "AAAA", None).expect("station");
+        test(backend, &store);
+        drop(store);
+        if let Some(database) = pg_database {
+            let _ = common::pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {database}"));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
-fn concurrent_inserts_on(backend: &str) {
-    let dir = std::env::temp_dir().join(format!("sv-group-commit-{backend}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let (db, pg_database) = common::fresh_database("group_commit", backend, &dir);
-    let store = registry::store::open(&db).expect("db");
-    store.add_station("k", "AAAA", None).expect("station");
+#[test]
+fn concurrent_inserts_get_consistent_receipts() {
+    on_each_backend("group_commit", concurrent_inserts_on);
+}
+
+fn concurrent_inserts_on(backend: &str, store: &Arc<dyn Store>) {
     let threads = 8;
     let per_thread = 40;
     let shared = b"{\"id\":\"shared\"}".to_vec();
@@ -116,30 +128,17 @@ fn concurrent_inserts_on(backend: &str) {
     let again = store.insert_certificate(&new_certificate("shared", &shared, "sha-shared")).expect("again");
     assert_eq!(again, Inserted::StationRevoked { revoked_at: revoked }, "{backend}");
     assert_eq!(store.log_head().expect("head"), (size, root), "{backend}");
-    drop(store);
-    if let Some(database) = pg_database {
-        let _ = common::pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {database}"));
-    }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_certificate_the_database_refuses_fails_alone() {
-    for backend in common::backends() {
-        refused_alone_on(backend);
-    }
+    on_each_backend("refused_alone", refused_alone_on);
 }
 
 /// A certificate whose station is not in the database breaks a foreign key when its batch is
 /// written (on PostgreSQL, in the round trip that commits): its own request gets the error, the
 /// others queued with it are recorded, and the connection goes on.
-fn refused_alone_on(backend: &str) {
-    let dir = std::env::temp_dir().join(format!("sv-refused-{backend}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let (db, pg_database) = common::fresh_database("refused_alone", backend, &dir);
-    let store = registry::store::open(&db).expect("db");
-    store.add_station("k", "AAAA", None).expect("station");
+fn refused_alone_on(backend: &str, store: &Arc<dyn Store>) {
     let handles: Vec<_> = (0..8)
         .map(|t| {
             let store = store.clone();
@@ -177,9 +176,4 @@ fn refused_alone_on(backend: &str) {
     assert_eq!(certificate::log::root(&store.leaf_hashes(0, size).expect("leaves")), root, "{backend}");
     let next = store.insert_certificate(&new_certificate("next", b"next", "sha-next")).expect("next");
     assert!(matches!(next, Inserted::New { leaf_index: 64, .. }), "{backend}: {next:?}");
-    drop(store);
-    if let Some(database) = pg_database {
-        let _ = common::pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {database}"));
-    }
-    let _ = std::fs::remove_dir_all(&dir);
 }
