@@ -6,7 +6,7 @@
 //! backends only execute statements (PostgreSQL sends a batch's rows as arrays in one
 //! statement, see [`Tx::insert_rows_then`]); every rule lives once, here. Every operation is one
 //! statement or one transaction ([`Access`]); appending to the log takes the log's write lock
-//! first (SQLite `BEGIN IMMEDIATE`, PostgreSQL `LOCK TABLE … IN EXCLUSIVE MODE`), so leaf
+//! first (SQLite `BEGIN IMMEDIATE`, PostgreSQL an advisory lock, `pg_advisory_xact_lock`), so leaf
 //! indexes have no gaps or duplicates even with several processes.
 
 use std::collections::HashMap;

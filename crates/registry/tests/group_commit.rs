@@ -24,8 +24,9 @@ fn new_certificate(id: &str, canonical: &[u8], sha: &str) -> NewCertificate {
     }
 }
 
-/// Runs `test` on a fresh store with station `k`, on each backend, and removes the store after.
-fn on_each_backend(name: &str, test: fn(&str, &Arc<dyn Store>)) {
+/// Runs `test` on a fresh store with station `k` (and its `--db` value), on each backend, and
+/// removes the store after.
+fn on_each_backend(name: &str, test: fn(&str, &Arc<dyn Store>, &str)) {
     for backend in common::backends() {
         let dir = std::env::temp_dir().join(format!("sv-{name}-{backend}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -33,7 +34,7 @@ fn on_each_backend(name: &str, test: fn(&str, &Arc<dyn Store>)) {
         let (db, pg_database) = common::fresh_database(name, backend, &dir);
         let store = registry::store::open(&db).expect("db");
         store.add_station("k", "AAAA", None).expect("station");
-        test(backend, &store);
+        test(backend, &store, &db);
         drop(store);
         if let Some(database) = pg_database {
             let _ = common::pg_admin().batch_execute(&format!("DROP DATABASE IF EXISTS {database}"));
@@ -47,7 +48,7 @@ fn concurrent_inserts_get_consistent_receipts() {
     on_each_backend("group_commit", concurrent_inserts_on);
 }
 
-fn concurrent_inserts_on(backend: &str, store: &Arc<dyn Store>) {
+fn concurrent_inserts_on(backend: &str, store: &Arc<dyn Store>, _: &str) {
     let threads = 8;
     let per_thread = 40;
     let shared = b"{\"id\":\"shared\"}".to_vec();
@@ -138,7 +139,7 @@ fn a_certificate_the_database_refuses_fails_alone() {
 /// A certificate whose station is not in the database breaks a foreign key when its batch is
 /// written (on PostgreSQL, in the round trip that commits): its own request gets the error, the
 /// others queued with it are recorded, and the connection goes on.
-fn refused_alone_on(backend: &str, store: &Arc<dyn Store>) {
+fn refused_alone_on(backend: &str, store: &Arc<dyn Store>, _: &str) {
     let handles: Vec<_> = (0..8)
         .map(|t| {
             let store = store.clone();
@@ -176,4 +177,41 @@ fn refused_alone_on(backend: &str, store: &Arc<dyn Store>) {
     assert_eq!(certificate::log::root(&store.leaf_hashes(0, size).expect("leaves")), root, "{backend}");
     let next = store.insert_certificate(&new_certificate("next", b"next", "sha-next")).expect("next");
     assert!(matches!(next, Inserted::New { leaf_index: 64, .. }), "{backend}: {next:?}");
+}
+
+#[test]
+fn two_registry_processes_append_to_one_log() {
+    on_each_backend("two_processes", two_processes_on);
+}
+
+/// Two stores on one database, as two registry processes sharing it: each has its own writer
+/// and connections, and only the database's lock keeps their appends apart.
+fn two_processes_on(backend: &str, first: &Arc<dyn Store>, db: &str) {
+    let second = registry::store::open(db).expect("a second store on the same database");
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let store = if t % 2 == 0 { first.clone() } else { second.clone() };
+            std::thread::spawn(move || {
+                (0..30)
+                    .map(|i| {
+                        let id = format!("cert-{t}-{i}");
+                        match store.insert_certificate(&new_certificate(
+                            &id,
+                            id.as_bytes(),
+                            &format!("sha-{id}"),
+                        )) {
+                            Ok(Inserted::New { leaf_index, .. }) => leaf_index,
+                            other => panic!("{id}: {other:?}"),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut indexes: Vec<u64> = handles.into_iter().flat_map(|h| h.join().expect("thread")).collect();
+    indexes.sort();
+    assert_eq!(indexes, (0..240).collect::<Vec<_>>(), "{backend}: no gap, no duplicate");
+    let head = first.log_head().expect("head");
+    assert_eq!(second.log_head().expect("head"), head, "{backend}");
+    assert_eq!(certificate::log::root(&first.leaf_hashes(0, head.0).expect("leaves")), head.1, "{backend}");
 }
