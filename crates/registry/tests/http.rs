@@ -292,3 +292,33 @@ fn hashes(v: &serde_json::Value) -> Vec<[u8; 32]> {
         })
         .collect()
 }
+
+#[test]
+fn stops_cleanly_on_ctrl_c() {
+    for backend in backends() {
+        stops_cleanly_on(backend);
+    }
+}
+
+/// Ctrl-C (SIGINT) stops the server: it finishes, closes its database connections and exits 0,
+/// after certificates were written and read (so both connections were opened).
+fn stops_cleanly_on(backend: &str) {
+    let mut reg = Registry::start("ctrl_c", backend);
+    let key = SigningIdentity::from_seed(&[9; 32]);
+    reg.enrol(&key);
+    let (_, body) = signed(&key, "SN-CTRL-C");
+    assert_eq!(reg.post(&body).0, 201, "{backend}");
+    let (status, _) = reg.get("/api/v1/disks/SN-CTRL-C");
+    assert_eq!(status, 200, "{backend}");
+    let pid = reg.child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().expect("kill").success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = reg.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "{backend}: still running 15 s after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{backend}: {status}");
+}

@@ -21,7 +21,7 @@ use super::{Access, Backend, StoreError, Tx, Val};
 pub struct Postgres {
     client: Client,
     /// Runs the connection's I/O while a call waits on it.
-    runtime: Runtime,
+    runtime: Driver,
     /// Prepared statements by SQL text: the store runs a handful of fixed statements, and
     /// preparing each once per connection instead of per call halves the work per certificate.
     statements: HashMap<String, Statement>,
@@ -40,16 +40,18 @@ impl Postgres {
             backend: "postgres",
             message: format!("{what} {}: {e}", redact(url)),
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| failed("starting the runtime for", &e))?;
+        let runtime = Driver(Some(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| failed("starting the runtime for", &e))?,
+        ));
         let (client, connection) =
             runtime.block_on(tokio_postgres::connect(url, NoTls)).map_err(|e| failed("connecting to", &e))?;
         // The connection's task reads and writes the socket; on a current-thread runtime it
         // runs whenever a call is waiting in `block_on`. When the server goes away it ends, and
         // every later call fails with "connection closed".
-        runtime.spawn(async move {
+        runtime.get().spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "PostgreSQL connection lost");
             }
@@ -71,6 +73,30 @@ impl Postgres {
         let s = self.runtime.block_on(self.client.prepare(sql))?;
         self.statements.insert(sql.to_owned(), s.clone());
         Ok(s)
+    }
+}
+
+/// A connection's single-threaded runtime, which may be dropped anywhere. A store is dropped
+/// when the server stops, on the server's own runtime, where dropping a runtime the usual way
+/// (waiting for it to stop) panics; this one stops in the background instead. The connection's
+/// task stops with it, and the server sees the socket close.
+struct Driver(Option<Runtime>);
+
+impl Driver {
+    fn get(&self) -> &Runtime {
+        self.0.as_ref().expect("the runtime is only taken when dropped")
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.get().block_on(future)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
