@@ -199,50 +199,39 @@ fn unnest(rows: &[Vec<Val>], first: usize) -> (String, Params) {
 /// connection is left outside any transaction for the next caller).
 struct PgTx<'a> {
     pg: &'a mut Postgres,
-    /// `BEGIN …`, until it goes with the transaction's first statement.
-    begin: Option<&'static str>,
-    /// The last write, whose rows changed nobody asked for: it goes with the next statement,
-    /// `COMMIT` for an append.
-    write: Option<(Statement, Params)>,
+    queued: Queued,
     /// `COMMIT` sent: nothing to roll back.
     done: bool,
 }
 
 /// What waits to be sent in front of a transaction's next statement.
-type Pending = (Option<&'static str>, Option<(Statement, Params)>);
+struct Queued {
+    /// `BEGIN …`, until it goes with the transaction's first statement.
+    begin: Option<&'static str>,
+    /// The last write, whose rows changed nobody asked for: it goes with the next statement,
+    /// `COMMIT` for an append.
+    write: Option<(Statement, Params)>,
+}
 
 impl PgTx<'_> {
-    /// What waits to be sent, which the next call to [`pipeline`] sends.
-    fn pending(&mut self) -> Pending {
-        (self.begin.take(), self.write.take())
-    }
-
-    fn query_prepared(&mut self, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
-        let statement = self.pg.statement(sql)?;
-        let owned = params(values);
-        let pending = self.pending();
-        let pg = &*self.pg;
-        rows(pipeline(pg, pending, pg.client.query(&statement, &refs(&owned)))?)
-    }
-
     fn commit(mut self) -> Result<(), StoreError> {
         self.done = true;
-        if self.begin.is_some() && self.write.is_none() {
+        if self.queued.begin.is_some() && self.queued.write.is_none() {
             // No statement ran: there is no transaction to commit.
             return Ok(());
         }
-        let pending = self.pending();
-        pipeline(self.pg, pending, self.pg.client.batch_execute("COMMIT"))
+        pipeline(self.pg, &mut self.queued, self.pg.client.batch_execute("COMMIT"))
     }
 }
 
-/// Runs `last` with what is `pending` in front of it (`BEGIN`, a write), in one round trip.
+/// Runs `last` with what is `queued` in front of it (`BEGIN`, a write), in one round trip.
 /// An error in front is the one reported: what follows it failed because of it.
 fn pipeline<T>(
     pg: &Postgres,
-    (begin, write): Pending,
+    queued: &mut Queued,
     last: impl Future<Output = Result<T, tokio_postgres::Error>>,
 ) -> Result<T, StoreError> {
+    let (begin, write) = (queued.begin.take(), queued.write.take());
     let client = &pg.client;
     let begin = async {
         match begin {
@@ -266,7 +255,7 @@ fn pipeline<T>(
 
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
-        if !self.done && self.begin.is_none() {
+        if !self.done && self.queued.begin.is_none() {
             // On a lost connection there is nothing left to roll back.
             let _ = self.pg.runtime.block_on(self.pg.client.batch_execute("ROLLBACK"));
         }
@@ -278,15 +267,12 @@ impl Tx for PgTx<'_> {
         // DDL (migrations) is not prepared: it runs once.
         let first = sql.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
         if values.is_empty() && matches!(first.as_str(), "CREATE" | "ALTER" | "DROP") {
-            let pending = self.pending();
-            pipeline(self.pg, pending, self.pg.client.batch_execute(sql))?;
+            pipeline(self.pg, &mut self.queued, self.pg.client.batch_execute(sql))?;
             return Ok(0);
         }
         let statement = self.pg.statement(sql)?;
         let owned = params(values);
-        let pending = self.pending();
-        let pg = &*self.pg;
-        pipeline(pg, pending, pg.client.execute(&statement, &refs(&owned)))
+        pipeline(self.pg, &mut self.queued, self.pg.client.execute(&statement, &refs(&owned)))
     }
 
     /// One statement: each insert is a data-modifying `WITH` part, and `then` the main
@@ -310,17 +296,18 @@ impl Tx for PgTx<'_> {
         let sql =
             if parts.is_empty() { then.to_owned() } else { format!("WITH {} {then}", parts.join(", ")) };
         let statement = self.pg.statement(&sql)?;
-        if self.write.is_some() {
+        if self.queued.write.is_some() {
             // Only one write waits at a time: the one before goes now.
-            let pending = self.pending();
-            pipeline(self.pg, pending, async { Ok(()) })?;
+            pipeline(self.pg, &mut self.queued, async { Ok(()) })?;
         }
-        self.write = Some((statement, all));
+        self.queued.write = Some((statement, all));
         Ok(())
     }
 
     fn query(&mut self, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
-        self.query_prepared(sql, values)
+        let statement = self.pg.statement(sql)?;
+        let owned = params(values);
+        rows(pipeline(self.pg, &mut self.queued, self.pg.client.query(&statement, &refs(&owned)))?)
     }
 
     /// An unnamed statement, which PostgreSQL plans with its values each time, sent with its
@@ -339,9 +326,7 @@ impl Tx for PgTx<'_> {
                 (b.as_ref(), ty)
             })
             .collect();
-        let pending = self.pending();
-        let pg = &*self.pg;
-        rows(pipeline(pg, pending, pg.client.query_typed(sql, &typed))?)
+        rows(pipeline(self.pg, &mut self.queued, self.pg.client.query_typed(sql, &typed))?)
     }
 }
 
@@ -360,7 +345,7 @@ impl Backend for Postgres {
             Access::Write => "BEGIN",
             Access::Append => APPEND,
         };
-        let mut tx = PgTx { pg: self, begin: Some(begin), write: None, done: false };
+        let mut tx = PgTx { pg: self, queued: Queued { begin: Some(begin), write: None }, done: false };
         let result = f(&mut tx)?;
         tx.commit()?;
         Ok(result)
