@@ -1512,6 +1512,14 @@ pub fn open(db: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
 mod tests {
     use super::*;
 
+    /// An empty directory of this process for test `name`.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("sv-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        dir
+    }
+
     /// A certificate `id` of station `k`, without lot or disks.
     fn station_k(id: &str) -> NewCertificate {
         NewCertificate {
@@ -1530,9 +1538,7 @@ mod tests {
 
     #[test]
     fn the_lot_column_is_filled_from_documents_stored_before_it_existed() {
-        let dir = std::env::temp_dir().join(format!("sv-store-backfill-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("mkdir");
+        let dir = scratch("backfill");
         let store = SqliteStore::open(&dir.join("r.sqlite")).expect("db");
         store.add_station("k", "AAAA", None).expect("station");
         // As a registry from before migration 3 stored them: no lot column.
@@ -1550,9 +1556,7 @@ mod tests {
 
     #[test]
     fn a_database_from_before_migration_4_keeps_its_certificates_without_the_canonical_copy() {
-        let dir = std::env::temp_dir().join(format!("sv-store-migration-4-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("mkdir");
+        let dir = scratch("migration-4");
         let path = dir.join("r.sqlite");
         {
             // The schema as the registry left it before migration 4, with one certificate.
@@ -1627,17 +1631,14 @@ mod tests {
 
     #[test]
     fn a_panic_in_the_writer_fails_its_batch_and_the_next_certificate_is_recorded() {
-        let dir = std::env::temp_dir().join(format!("sv-store-writer-panic-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("mkdir");
+        let dir = scratch("writer-panic");
         let inner = sqlite::Sqlite::open(&dir.join("r.sqlite")).expect("db");
         let store = SqlStore::new(PanickingAppend { inner, panics: 1 }).expect("store");
         store.add_station("k", "AAAA", None).expect("station");
-        let new = station_k;
-        let failed = store.insert_certificate(&new("a")).expect_err("the panicking batch fails");
+        let failed = store.insert_certificate(&station_k("a")).expect_err("the panicking batch fails");
         assert!(failed.to_string().contains("not recorded"), "{failed}");
-        assert!(matches!(store.insert_certificate(&new("b")), Ok(Inserted::New { leaf_index: 0, .. })));
-        assert!(matches!(store.insert_certificate(&new("a")), Ok(Inserted::New { leaf_index: 1, .. })));
+        assert!(matches!(store.insert_certificate(&station_k("b")), Ok(Inserted::New { leaf_index: 0, .. })));
+        assert!(matches!(store.insert_certificate(&station_k("a")), Ok(Inserted::New { leaf_index: 1, .. })));
         // The write made before the panic was rolled back.
         let rows = store.read("SELECT COUNT(*) FROM log_state", &[]).expect("count");
         assert_eq!(rows[0][0].int(), 1);

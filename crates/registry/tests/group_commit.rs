@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use registry::store::{Inserted, NewCertificate, Store};
+use registry::store::{Inserted, NewCertificate, Store, StoreError};
 
 fn new_certificate(id: &str, canonical: &[u8], sha: &str) -> NewCertificate {
     NewCertificate {
@@ -112,13 +112,7 @@ fn concurrent_inserts_on(backend: &str, store: &Arc<dyn Store>, _: &str) {
         );
     }
     indexes.push(shared_index);
-    indexes.sort();
-    let total = (threads * per_thread + 1) as u64;
-    assert_eq!(indexes, (0..total).collect::<Vec<_>>(), "{backend}: no gap, no duplicate");
-    let (size, root) = store.log_head().expect("head");
-    assert_eq!(size, total);
-    let leaves = store.leaf_hashes(0, size).expect("leaves");
-    assert_eq!(certificate::log::root(&leaves), root);
+    let (size, root) = assert_log_is(backend, store, indexes);
 
     // Once its station is revoked, a certificate is refused in the append's own transaction,
     // new or already recorded, and the log does not move.
@@ -140,41 +134,26 @@ fn a_certificate_the_database_refuses_fails_alone() {
 /// written (on PostgreSQL, in the round trip that commits): its own request gets the error, the
 /// others queued with it are recorded, and the connection goes on.
 fn refused_alone_on(backend: &str, store: &Arc<dyn Store>, _: &str) {
-    let handles: Vec<_> = (0..8)
-        .map(|t| {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                (0..10)
-                    .map(|i| {
-                        let id = format!("cert-{t}-{i}");
-                        let mut c = new_certificate(&id, id.as_bytes(), &format!("sha-{id}"));
-                        if i % 5 == 4 {
-                            c.station_key_id = "ghost".into();
-                        }
-                        (c.station_key_id.clone(), store.insert_certificate(&c))
-                    })
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
+    let answers = post_from_threads(std::slice::from_ref(store), 10, |t, i| {
+        let c = numbered(t, i);
+        if i % 5 == 4 {
+            NewCertificate { station_key_id: "ghost".into(), ..c }
+        } else {
+            c
+        }
+    });
     let mut indexes = Vec::new();
-    for h in handles {
-        for (station, answer) in h.join().expect("thread") {
-            match (station.as_str(), answer) {
-                ("ghost", Err(e)) => {
-                    let message = e.to_string().to_lowercase();
-                    assert!(message.contains("foreign key"), "{backend}: {message}");
-                }
-                ("k", Ok(Inserted::New { leaf_index, .. })) => indexes.push(leaf_index),
-                (station, answer) => panic!("{backend}: station {station}: {answer:?}"),
+    for (c, answer) in answers {
+        match (c.station_key_id.as_str(), answer) {
+            ("ghost", Err(e)) => {
+                let message = e.to_string().to_lowercase();
+                assert!(message.contains("foreign key"), "{backend}: {message}");
             }
+            ("k", Ok(Inserted::New { leaf_index, .. })) => indexes.push(leaf_index),
+            (station, answer) => panic!("{backend}: station {station}: {answer:?}"),
         }
     }
-    indexes.sort();
-    assert_eq!(indexes, (0..64).collect::<Vec<_>>(), "{backend}: the good ones, with no gap");
-    let (size, root) = store.log_head().expect("head");
-    assert_eq!(size, 64, "{backend}");
-    assert_eq!(certificate::log::root(&store.leaf_hashes(0, size).expect("leaves")), root, "{backend}");
+    assert_eq!(assert_log_is(backend, store, indexes).0, 64, "{backend}: the good ones");
     let next = store.insert_certificate(&new_certificate("next", b"next", "sha-next")).expect("next");
     assert!(matches!(next, Inserted::New { leaf_index: 64, .. }), "{backend}: {next:?}");
 }
@@ -188,30 +167,56 @@ fn two_registry_processes_append_to_one_log() {
 /// and connections, and only the database's lock keeps their appends apart.
 fn two_processes_on(backend: &str, first: &Arc<dyn Store>, db: &str) {
     let second = registry::store::open(db).expect("a second store on the same database");
+    let indexes = post_from_threads(&[first.clone(), second.clone()], 30, numbered)
+        .into_iter()
+        .map(|(c, answer)| match answer {
+            Ok(Inserted::New { leaf_index, .. }) => leaf_index,
+            other => panic!("{backend}: {}: {other:?}", c.id),
+        })
+        .collect();
+    let head = assert_log_is(backend, first, indexes);
+    assert_eq!(head.0, 240, "{backend}");
+    assert_eq!(second.log_head().expect("head"), head, "{backend}");
+}
+
+/// Certificate `i` of thread `t`, of station `k`.
+fn numbered(t: usize, i: usize) -> NewCertificate {
+    let id = format!("cert-{t}-{i}");
+    new_certificate(&id, id.as_bytes(), &format!("sha-{id}"))
+}
+
+/// 8 threads each post `per_thread` certificates, `certificate(thread, i)`, thread `t` to
+/// `stores[t % stores.len()]`: each certificate with its answer.
+fn post_from_threads(
+    stores: &[Arc<dyn Store>],
+    per_thread: usize,
+    certificate: fn(usize, usize) -> NewCertificate,
+) -> Vec<(NewCertificate, Result<Inserted, StoreError>)> {
     let handles: Vec<_> = (0..8)
         .map(|t| {
-            let store = if t % 2 == 0 { first.clone() } else { second.clone() };
+            let store = stores[t % stores.len()].clone();
             std::thread::spawn(move || {
-                (0..30)
+                (0..per_thread)
                     .map(|i| {
-                        let id = format!("cert-{t}-{i}");
-                        match store.insert_certificate(&new_certificate(
-                            &id,
-                            id.as_bytes(),
-                            &format!("sha-{id}"),
-                        )) {
-                            Ok(Inserted::New { leaf_index, .. }) => leaf_index,
-                            other => panic!("{id}: {other:?}"),
-                        }
+                        let c = certificate(t, i);
+                        let answer = store.insert_certificate(&c);
+                        (c, answer)
                     })
                     .collect::<Vec<_>>()
             })
         })
         .collect();
-    let mut indexes: Vec<u64> = handles.into_iter().flat_map(|h| h.join().expect("thread")).collect();
+    handles.into_iter().flat_map(|h| h.join().expect("thread")).collect()
+}
+
+/// The leaf indexes given out are 0, 1, … with no gap and no duplicate, the log's head is as
+/// large, and its root is that of the stored leaves: the head, returned.
+fn assert_log_is(backend: &str, store: &Arc<dyn Store>, mut indexes: Vec<u64>) -> (u64, [u8; 32]) {
     indexes.sort();
-    assert_eq!(indexes, (0..240).collect::<Vec<_>>(), "{backend}: no gap, no duplicate");
-    let head = first.log_head().expect("head");
-    assert_eq!(second.log_head().expect("head"), head, "{backend}");
-    assert_eq!(certificate::log::root(&first.leaf_hashes(0, head.0).expect("leaves")), head.1, "{backend}");
+    let total = indexes.len() as u64;
+    assert_eq!(indexes, (0..total).collect::<Vec<_>>(), "{backend}: no gap, no duplicate");
+    let (size, root) = store.log_head().expect("head");
+    assert_eq!(size, total, "{backend}");
+    assert_eq!(certificate::log::root(&store.leaf_hashes(0, size).expect("leaves")), root, "{backend}");
+    (size, root)
 }
