@@ -157,6 +157,9 @@ enum Command {
         /// Read /sys and /proc below this directory (tests).
         #[arg(long, default_value = "/", hide = true)]
         root: PathBuf,
+        /// Only these disks (repeat): any other disk plugged in is ignored.
+        #[arg(long = "disk", value_name = "DEVICE")]
+        disks: Vec<PathBuf>,
     },
     /// Grade a unit from a grading input (JSON) with the workshop's policy; prints the grade and
     /// its reasons.
@@ -270,6 +273,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match command {
         Command::App { disks, root, tests, no_hardware_tests } => {
             report_leftover_journals(&data.join("journal"));
+            let app_disks = Some(disks.clone()).filter(|d| !d.is_empty());
+            let root_for_bay = root.clone();
             let env = station::app::runtime::Environment {
                 data_dir: data.clone(),
                 root,
@@ -281,14 +286,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = station::app::runtime::Runtime::new(env)?;
             let name =
                 settings.station_name.clone().unwrap_or_else(|| runtime.key().key_id()[..12].to_owned());
-            let app = station::app::App::new(settings, name);
+            let app = station::app::App::new(settings, name).with_notices(station::notice::unread(&data));
             let (app, open_bay) = station::app::terminal::run(app, runtime)?;
             if open_bay {
                 let settings = station::app::settings::Settings::load(&data)?;
+                // The same disks as the app: `--disk` limits the bay too, and its root.
                 let env = station::bay::runtime::BayEnvironment {
                     data_dir: data.clone(),
-                    root: PathBuf::from("/"),
-                    filter: station::bay::watch::Filter::default(),
+                    root: root_for_bay,
+                    filter: station::bay::watch::Filter {
+                        include_virtual: app_disks.is_some(),
+                        backing_under: None,
+                        only: app_disks,
+                    },
                 };
                 let runtime = station::bay::runtime::BayRuntime::start(env, &settings)?;
                 let name =
@@ -312,8 +322,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "station: {} key presses besides the keyboard test, {} of them typing the lot code or the confirmation word",
                 app.keystrokes, app.typed
             );
+            // 0: every disk sanitized, or the worker left before any wipe (nothing to report);
+            // 1: a certificate says failed, incomplete or interrupted, or none could be signed.
             Ok(match app.sealed.map(|s| s.result) {
                 Some(Outcome::Sanitized) => ExitCode::SUCCESS,
+                None if app.records.is_none() => ExitCode::SUCCESS,
                 _ => ExitCode::from(1),
             })
         }
@@ -339,7 +352,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = station::app::batch::run(&batch, env, |app| {
                 eprintln!("station: {}", app.t(station::app::view::title_key(app)));
             })?;
-            let app = report.app;
+            let app = &report.app;
             let sealed = app.sealed.as_ref().ok_or_else(|| anyhow::anyhow!("no certificate was made"))?;
             println!(
                 "{}",
@@ -350,6 +363,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "delivery": format!("{:?}", app.delivery),
                     "keystrokes": app.keystrokes,
                     "earlier_certificates": app.earlier.map(|(sent, left)| serde_json::json!({"sent": sent, "waiting": left})),
+                    "earlier_interrupted": report.notices.iter().map(|n| match n {
+                        Ok(n) => serde_json::json!({"certificate": n.certificate_id, "cause": n.cause, "disks": n.disks.iter().map(|d| &d.path).collect::<Vec<_>>()}),
+                        Err(why) => serde_json::json!({"unreadable": why}),
+                    }).collect::<Vec<_>>(),
                 })
             );
             Ok(if sealed.result == Outcome::Sanitized { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -372,14 +389,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let outcome = run_with_progress(&config, &key, &spool, client.as_ref())?;
             Ok(if outcome == Outcome::Sanitized { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Bay { batch, include_virtual, only_backed_under, root } => {
+        Command::Bay { batch, include_virtual, only_backed_under, root, disks } => {
             report_leftover_journals(&data.join("journal"));
             let env = station::bay::runtime::BayEnvironment {
                 data_dir: data.clone(),
                 root,
                 filter: station::bay::watch::Filter {
-                    include_virtual: include_virtual || only_backed_under.is_some(),
+                    include_virtual: include_virtual || only_backed_under.is_some() || !disks.is_empty(),
                     backing_under: only_backed_under,
+                    only: Some(disks).filter(|d| !d.is_empty()),
                 },
             };
             let (app, summary) = match batch {
@@ -663,13 +681,33 @@ fn stop_on_ctrl_c() -> std::sync::Arc<AtomicBool> {
     stop
 }
 
+/// Turns what a run that died left in the journals into signed certificates saying
+/// `interrupted` (spooled, sent with the next push) and notices for the worker; says so on
+/// stderr. A failure here is reported and the journals stay for the next start.
 fn report_leftover_journals(dir: &Path) {
-    for j in station::journal::leftovers(dir) {
-        eprintln!(
-            "note: the wipe of {} started {} stopped at pass {}/{} ({} {} bytes) without finishing \
-             (power cut or crash); no certificate was issued for it. Wipe it again.",
-            j.device, j.started_at, j.pass, j.passes, j.phase, j.done
-        );
+    let data = dir.parent().unwrap_or(dir);
+    let recovered = station::key::load_or_create(data).and_then(|key| {
+        let spool = station::spool::Spool::open(&data.join("spool"))?;
+        station::journal::recover(dir, data, &key, &spool)
+    });
+    match recovered {
+        Ok(r) => {
+            for (c, path) in &r.certificates {
+                for d in c.disks.iter().filter(|d| d.sanitization.result == SanitizeResult::Interrupted) {
+                    eprintln!(
+                        "note: the wipe of {} did not finish (power cut, crash or forced stop); it is recorded as \
+                         interrupted in certificate {} ({}). The disk is not sanitized: wipe it again.",
+                        d.path,
+                        c.id,
+                        path.display()
+                    );
+                }
+            }
+        }
+        Err(e) => eprintln!(
+            "station: the journals of an interrupted wipe in {} could not be recorded: {e:#}",
+            dir.display()
+        ),
     }
 }
 

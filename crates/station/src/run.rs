@@ -127,7 +127,23 @@ pub fn run(
     let started_at = Timestamp::now();
     let root = Root::at(&config.root);
     let host = inventory::probe_host(&root);
-    let disks = wipe_disks(
+    let mut parts = CertificateParts {
+        operator: config.operator.clone(),
+        lot: config.lot.clone(),
+        station_name: config.station_name.clone(),
+        started_at,
+        unit: host.unit,
+        disks: Vec::new(),
+        checks: None,
+        hardware_tests: Vec::new(),
+        image: None,
+        grade: None,
+    };
+    if let Some(dir) = &config.journal_dir {
+        // A crash from here on still ends in a signed record (crate::journal::recover).
+        crate::journal::save_run(dir, &parts)?;
+    }
+    parts.disks = wipe_disks(
         &config.disks,
         &root,
         &config.options,
@@ -136,19 +152,17 @@ pub fn run(
         stop,
         &mut observe,
     );
-    let parts = CertificateParts {
-        operator: config.operator.clone(),
-        lot: config.lot.clone(),
-        station_name: config.station_name.clone(),
-        started_at,
-        unit: host.unit,
-        disks,
-        checks: None,
-        hardware_tests: Vec::new(),
-        image: None,
-        grade: None,
-    };
     let (certificate, spooled_at) = seal(parts, key, spool)?;
+    if let Some(dir) = &config.journal_dir {
+        crate::journal::clear_run(dir);
+        if crate::notice::needed(&certificate) {
+            let data_dir = dir.parent().unwrap_or(dir);
+            crate::notice::save(
+                data_dir,
+                &crate::notice::Notice::of(&certificate, crate::notice::Cause::Interrupted),
+            )?;
+        }
+    }
     let push = match registry {
         Some(client) => Some(client.push(spool, &spooled_at)?),
         None => None,
@@ -160,8 +174,9 @@ pub fn run(
     Ok(RunReport { certificate, spooled_at, push })
 }
 
-/// What a certificate is made of, gathered over a run.
-#[derive(Debug, Clone, PartialEq)]
+/// What a certificate is made of, gathered over a run (and kept in the run's journal while the
+/// run goes on, see [`crate::journal`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CertificateParts {
     /// Who ran the station.
     pub operator: String,
@@ -290,7 +305,23 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
             observe(RunEvent::DiskStarted { index, path: path.to_owned(), size });
             let mut journal = shared.journal_dir.and_then(|dir| {
                 crate::journal::clear(dir, &device);
-                crate::journal::Journal::start(dir, &device, size, &shared.options.method.name()).ok()
+                let identity = crate::journal::DiskIdentity {
+                    model: facts.model.clone(),
+                    serial: facts.serial.clone(),
+                    wwn: facts.wwn.clone(),
+                    transport: facts.transport,
+                    smart: facts.smart.clone(),
+                };
+                let passes = shared.options.method.passes().len() as u32;
+                crate::journal::Journal::start(
+                    dir,
+                    &device,
+                    size,
+                    &shared.options.method.name(),
+                    passes,
+                    Some(identity),
+                )
+                .ok()
             });
             let (mut purge, notes) = if shared.auto_purge && dev.is_block_device() {
                 choose_purge(index, path, &mut observe)

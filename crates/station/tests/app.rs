@@ -5,11 +5,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use certificate::{CheckStatus, CosmeticGrade, HardwareTestKind, Outcome, SignedDocument};
-use common::{free_port, station, text, LiveRegistry, Scratch};
+use common::{free_port, have_tmux, station, text, LiveRegistry, Scratch, Tmux};
 use registry::SqliteStore;
 
 /// Two virtual disks full of "donor data".
@@ -129,56 +128,6 @@ fn a_broken_batch_file_is_named_with_its_line() {
     assert!(t.contains("answers.toml") && t.contains("line 3"), "{t}");
 }
 
-/// tmux on a private socket, torn down on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
-        c
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let ok = self.cmd().args(["send-keys", "-t", "sv"]).args(keys).status().expect("tmux").success();
-        assert!(ok, "send-keys {keys:?}");
-    }
-
-    fn send_text(&self, text: &str) {
-        let ok = self.cmd().args(["send-keys", "-t", "sv", "-l", text]).status().expect("tmux").success();
-        assert!(ok, "send-keys -l {text:?}");
-    }
-
-    fn screen(&self) -> String {
-        let out = self.cmd().args(["capture-pane", "-p", "-t", "sv"]).output().expect("tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, timeout: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(what) {
-                return screen;
-            }
-            assert!(start.elapsed() < timeout, "{what:?} never appeared; the screen:\n{screen}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").stderr(std::process::Stdio::null()).status();
-    }
-}
-
-fn have_tmux() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
-}
-
 /// The whole flow on the real binary in a real terminal (tmux, 80×25): the worker's keys from
 /// the lot code to the certificate screen. The disks end up zero and the certificate verifies.
 #[test]
@@ -228,7 +177,7 @@ fn a_worker_takes_a_pc_from_welcome_to_certificate_in_a_real_terminal() {
     tmux.wait_for("54 touches sur 54", long);
     tmux.send(&["Enter"]);
     tmux.wait_for("L'entendez-vous", long);
-    tmux.send(&["Enter"]);
+    tmux.send(&["Down", "Enter"]); // past "Réécouter le son"
     tmux.wait_for("Branchez une clé USB", long);
     tmux.send(&["Enter"]);
     tmux.wait_for("Choisissez la lettre", long);

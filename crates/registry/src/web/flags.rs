@@ -21,10 +21,18 @@ pub enum FlagKind {
         /// The disk (serial, else its path on the station).
         disk: String,
     },
-    /// A disk was wiped but nothing was read back, or the run was interrupted.
+    /// A disk was wiped but nothing was read back.
     VerificationSkipped {
         /// The disk.
         disk: String,
+    },
+    /// A disk's wipe was interrupted (stopped by the worker, a crash or power cut found at the
+    /// station's next start, the disk unplugged): it is not sanitized and must be wiped again.
+    WipeInterrupted {
+        /// The disk.
+        disk: String,
+        /// How far it got, in the station's words (the record's last error).
+        how_far: String,
     },
     /// The disk predicts its own failure (SMART).
     SmartFailing {
@@ -81,8 +89,10 @@ pub fn flags(certificates: &[Audited<'_>]) -> Vec<Flag> {
             let s = &d.sanitization;
             if s.result == SanitizeResult::Failed || s.verification.mismatched_bytes > 0 {
                 push(FlagKind::VerificationFailed { disk: disk_name(d) });
-            } else if matches!(s.result, SanitizeResult::NotVerified | SanitizeResult::Interrupted)
-                || s.verification.mode == VerificationMode::None
+            } else if s.result == SanitizeResult::Interrupted {
+                let how_far = s.errors.last().map(|e| e.message.clone()).unwrap_or_default();
+                push(FlagKind::WipeInterrupted { disk: disk_name(d), how_far });
+            } else if s.result == SanitizeResult::NotVerified || s.verification.mode == VerificationMode::None
             {
                 push(FlagKind::VerificationSkipped { disk: disk_name(d) });
             }
@@ -163,6 +173,27 @@ mod tests {
                 (first.id.to_string(), twice.clone()),
                 (second.id.to_string(), twice),
             ]
+        );
+    }
+
+    #[test]
+    fn an_interrupted_wipe_is_its_own_flag_with_how_far_it_got() {
+        let mut c = example::certificate("D-INT");
+        c.disks[0].sanitization.result = SanitizeResult::Interrupted;
+        c.disks[0].sanitization.errors = vec![certificate::DiskError {
+            message: "stopped by the operator at byte 6291456".into(),
+            range: None,
+        }];
+        let found = kinds(&[Audited { certificate: &c, station_revoked: false }]);
+        assert_eq!(
+            found,
+            vec![(
+                c.id.to_string(),
+                FlagKind::WipeInterrupted {
+                    disk: "D-INT".into(),
+                    how_far: "stopped by the operator at byte 6291456".into()
+                }
+            )]
         );
     }
 

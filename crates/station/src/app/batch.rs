@@ -158,6 +158,9 @@ impl BatchFile {
 pub struct BatchReport {
     /// The final state of the app.
     pub app: App,
+    /// What earlier runs left unfinished ([`crate::notice`]), reported at the start of this
+    /// run (and marked read: the summary carries them).
+    pub notices: Vec<Result<crate::notice::Notice, String>>,
 }
 
 /// Runs the app with the file's answers until the certificate is sealed and delivered.
@@ -183,6 +186,23 @@ pub fn run(
     }
     if file.language.is_some() {
         settings.language = file.language.clone();
+    }
+    let notices = crate::notice::unread(&env.data_dir);
+    for n in &notices {
+        match n {
+            Ok(n) => {
+                for d in &n.disks {
+                    eprintln!(
+                        "station: an earlier wipe of {} did not finish ({:?}): certificate {} records it as interrupted; the disk is not sanitized, wipe it again",
+                        d.path, n.cause, n.certificate_id
+                    );
+                }
+            }
+            Err(why) => eprintln!("station: an earlier run's notice does not read: {why}"),
+        }
+    }
+    if !notices.is_empty() {
+        crate::notice::mark_read(&env.data_dir)?;
     }
     let mut runtime = Runtime::new(env)?;
     let name = settings.station_name.clone().unwrap_or_else(|| runtime.key().key_id()[..12].to_owned());
@@ -232,5 +252,5 @@ pub fn run(
     if app.delivery == Some(Delivery::Sending) {
         bail!("the certificate was not delivered before the end");
     }
-    Ok(BatchReport { app })
+    Ok(BatchReport { app, notices })
 }

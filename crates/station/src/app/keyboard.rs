@@ -58,7 +58,12 @@ impl KeyboardTest {
                 row.iter()
                     .map(|pair| {
                         let chars: Vec<char> = pair.chars().collect();
-                        let label = chars[0].to_uppercase().collect::<String>();
+                        // Keycaps print letters in capitals but é è ç à ù as they are.
+                        let label = if chars[0].is_ascii_alphabetic() {
+                            chars[0].to_ascii_uppercase().to_string()
+                        } else {
+                            chars[0].to_string()
+                        };
                         KeyCap { label, accepts: Accepts::Chars(chars) }
                     })
                     .collect()

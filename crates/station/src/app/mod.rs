@@ -300,10 +300,14 @@ pub enum Msg {
     WipeFinished(Vec<DiskRecord>),
     /// The certificate is signed and spooled, or could not be.
     Sealed(Result<Sealed, Failure>),
+    /// The certificate moved in the spool (to `sent/` once the registry has it).
+    Moved(PathBuf),
+    /// What the sound check really played.
+    Tone(Tone),
     /// What the registry said.
     Delivered(Delivery),
-    /// The registry's answer to an enrolment request: the code to approve.
-    Enrolled(Result<String, Failure>),
+    /// The registry's answer to an enrolment request: the code to approve, and whether it is.
+    Enrolled(Result<Enrolment, Failure>),
     /// Certificates left from earlier runs: how many were sent, how many still wait.
     PendingPushed {
         /// Sent now.
@@ -369,8 +373,19 @@ pub enum Effect {
     },
     /// Ask running wipes to stop (they record themselves as interrupted).
     StopWipe,
-    /// Sign and spool the certificate, then push it.
-    Seal(Box<CertificateParts>),
+    /// Sign and spool the certificate, then push it (unless the app is leaving: the next
+    /// start sends it).
+    Seal {
+        /// What the certificate is made of.
+        parts: Box<CertificateParts>,
+        /// Send it to the registry now.
+        deliver: bool,
+    },
+    /// Record in the run's journal what the certificate will be made of so far (a crash from
+    /// here on still ends in a signed record: [`crate::journal`]).
+    Journal(Box<CertificateParts>),
+    /// The worker has read the notices of earlier runs ([`crate::notice`]).
+    NoticesRead,
     /// Grade the unit with the workshop's policy.
     Grade(Box<grading::GradingInput>),
     /// Look for the images that fit the unit.
@@ -384,7 +399,7 @@ pub enum Effect {
     },
     /// Write an image.
     WriteImage(Box<crate::image_cmd::InstallPlan>),
-    /// Play the sound-check tone.
+    /// Play the sound-check tone; the runtime answers [`Msg::Tone`] with what was played.
     Tone,
     /// Ring the terminal bell (completion, error).
     Bell,
@@ -414,6 +429,10 @@ pub enum Overlay {
     },
     /// The supervisor's PIN is being typed.
     Pin(String),
+    /// What earlier runs left unfinished (read at start), until the worker has read it.
+    Notices,
+    /// F9 on the keyboard test: "these keys never answered: record the keyboard as faulty?"
+    KeyboardFaulty,
     /// The supervisor's menu, with the focused line and, when editing, the text so far.
     Supervisor {
         /// Focused line.
@@ -424,8 +443,42 @@ pub enum Overlay {
 }
 
 /// Lines of the supervisor menu.
-pub const SUPERVISOR_LINES: [&str; 7] =
-    ["sup.registry", "sup.enrol", "sup.method", "sup.language", "sup.lot", "sup.operator", "sup.pin"];
+pub const SUPERVISOR_LINES: [&str; 8] = [
+    "sup.registry",
+    "sup.name",
+    "sup.enrol",
+    "sup.method",
+    "sup.language",
+    "sup.lot",
+    "sup.operator",
+    "sup.pin",
+];
+
+/// What the sound check played.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tone {
+    /// The 440 Hz tone through the sound card (ALSA's `speaker-test`): `Ok`, or why not.
+    pub sound_card: Result<(), String>,
+    /// Whether the terminal bell was rung.
+    pub bell: bool,
+}
+
+/// The registry's answer to an enrolment request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The code a supervisor approves (`registry station approve CODE`), if pending.
+    pub code: Option<String>,
+    /// The registry's word for the station: `pending`, `approved`, `revoked`.
+    pub status: String,
+}
+
+/// How long a wrong supervisor PIN makes the next try wait: 1 s, then doubling, at most 60 s.
+pub fn pin_delay(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(6)).min(Duration::from_secs(60))
+}
+
+/// How often the supervisor menu asks the registry whether a pending enrolment was approved.
+pub const ENROL_POLL: Duration = Duration::from_secs(5);
 
 /// Methods the supervisor can pick for the station.
 pub const METHOD_CHOICES: [&str; 6] = ["auto", "zero", "random", "dod-3", "hmg-is5-enhanced", "gutmann"];
@@ -465,8 +518,8 @@ pub struct App {
     pub sealed: Option<Sealed>,
     /// Where the certificate is going.
     pub delivery: Option<Delivery>,
-    /// The enrolment code the registry gave, or why not.
-    pub enrolment: Option<Result<String, Failure>>,
+    /// The registry's answer to the enrolment request, or why there is none.
+    pub enrolment: Option<Result<Enrolment, Failure>>,
     /// Certificates of earlier runs sent at start, and those still waiting.
     pub earlier: Option<(usize, usize)>,
     /// The operating-system step.
@@ -483,6 +536,17 @@ pub struct App {
     pub show_details: bool,
     /// The station's own hardware tests.
     pub hardware: HardwareStep,
+    /// What earlier runs left unfinished, read at start ([`crate::notice`]); an entry that did
+    /// not read is its file and why.
+    pub notices: Vec<Result<crate::notice::Notice, String>>,
+    /// Entrée was pressed once with no lot code: the screen says so; a second Entrée goes on.
+    pub lot_warned: bool,
+    /// Wrong supervisor PINs in a row, and when the next try is allowed.
+    pub pin_failures: (u32, Option<Instant>),
+    /// What the sound check played, once known.
+    pub tone: Option<Tone>,
+    /// When the registry was last asked about a pending enrolment.
+    enrol_asked: Option<Instant>,
     hold: Option<(Instant, Instant)>,
     last_tick: Option<Instant>,
 }
@@ -525,6 +589,8 @@ impl ChecksInProgress {
 pub struct Confirmation {
     /// Letters typed so far.
     pub typed: String,
+    /// The last word typed, when it was not the confirmation word (the screen says so).
+    pub wrong: Option<String>,
     /// Share of the hold done, 0.0–1.0.
     pub held: f64,
 }
@@ -537,6 +603,7 @@ impl Confirmation {
         match key {
             Key::Enter if !self.typed.is_empty() => {
                 let given = fold_word(&self.typed) == fold_word(word);
+                self.wrong = (!given).then(|| std::mem::take(&mut self.typed));
                 self.typed.clear();
                 given
             }
@@ -555,6 +622,7 @@ impl Confirmation {
             }
             Key::Char(c) if c.is_alphabetic() && self.typed.chars().count() < 20 => {
                 self.typed.push(c);
+                self.wrong = None;
                 false
             }
             _ => false,
@@ -600,9 +668,24 @@ impl App {
             quitting: false,
             show_details: false,
             hardware: HardwareStep::default(),
+            notices: Vec::new(),
+            lot_warned: false,
+            pin_failures: (0, None),
+            tone: None,
+            enrol_asked: None,
             hold: None,
             last_tick: None,
         }
+    }
+
+    /// The app with what earlier runs left unfinished: the first screen shows it in a window
+    /// until the worker has read it.
+    pub fn with_notices(mut self, notices: Vec<Result<crate::notice::Notice, String>>) -> App {
+        if !notices.is_empty() {
+            self.overlay = Some(Overlay::Notices);
+        }
+        self.notices = notices;
+        self
     }
 
     /// The effects to run when the app starts: the inventory, and sending what earlier runs
@@ -685,6 +768,11 @@ impl App {
             Msg::WipeFinished(records) => self.on_wipe_finished(records),
             Msg::Sealed(Ok(sealed)) => {
                 self.sealed = Some(sealed);
+                if self.quitting {
+                    // Leaving: the certificate is in the spool, the next start sends it.
+                    self.delivery = Some(Delivery::Kept(String::new()));
+                    return vec![Effect::Quit];
+                }
                 self.delivery = Some(if self.settings.registry.is_some() {
                     Delivery::Sending
                 } else {
@@ -693,8 +781,22 @@ impl App {
                 vec![Effect::Bell]
             }
             Msg::Sealed(Err(failure)) => {
+                if self.quitting {
+                    // The run's journal stays: the next start makes the record.
+                    return vec![Effect::Quit];
+                }
                 self.overlay = Some(Overlay::Error { failure, details: false });
                 vec![Effect::Bell]
+            }
+            Msg::Moved(path) => {
+                if let Some(s) = &mut self.sealed {
+                    s.path = path;
+                }
+                Vec::new()
+            }
+            Msg::Tone(tone) => {
+                self.tone = Some(tone);
+                Vec::new()
             }
             Msg::Delivered(d) => {
                 self.delivery = Some(d);
@@ -769,7 +871,7 @@ impl App {
             return Vec::new();
         }
         if let Some(overlay) = self.overlay.clone() {
-            return self.on_overlay_key(overlay, key);
+            return self.on_overlay_key(overlay, key, at);
         }
         match key {
             Key::CtrlC | Key::F(10) => {
@@ -785,7 +887,11 @@ impl App {
         if self.screen == Screen::Keyboard {
             return match key {
                 Key::Esc => self.back(),
-                Key::F(9) => self.answer(Answer::Keyboard(self.keyboard.missing())),
+                Key::F(9) => {
+                    // Next to F10, one press must not record a fault: it asks first.
+                    self.overlay = Some(Overlay::KeyboardFaulty);
+                    Vec::new()
+                }
                 Key::Enter if self.keyboard.all_pressed() => self.answer(Answer::Keyboard(Vec::new())),
                 other => {
                     self.keyboard.press(other);
@@ -798,6 +904,11 @@ impl App {
         }
         match self.screen {
             Screen::Welcome => match key {
+                Key::Enter if self.lot.trim().is_empty() && !self.lot_warned => {
+                    // Not silently: the screen asks for the code; a second Entrée goes on without.
+                    self.lot_warned = true;
+                    vec![Effect::Bell]
+                }
                 Key::Enter => self.answer(Answer::Lot(self.lot.clone())),
                 Key::F(4) => {
                     self.settings.lot = Some(self.lot.clone()).filter(|l| !l.is_empty());
@@ -813,6 +924,7 @@ impl App {
                 }
                 Key::Char(c) if !c.is_control() && self.lot.chars().count() < 40 => {
                     self.lot.push(c);
+                    self.lot_warned = false;
                     Vec::new()
                 }
                 _ => Vec::new(),
@@ -830,14 +942,12 @@ impl App {
                 }
                 Vec::new()
             }
-            Screen::Image
-                if matches!(self.image, ImageStep::Failed { .. }) && matches!(key, Key::Char('d' | 'D')) =>
-            {
+            Screen::Image | Screen::Grade | Screen::Certificate if matches!(key, Key::Char('d' | 'D')) => {
                 self.show_details = !self.show_details;
                 Vec::new()
             }
             Screen::Question(_) | Screen::Cosmetic => {
-                let n = if self.screen == Screen::Cosmetic { 4 } else { ANSWERS.len() };
+                let n = self.choices();
                 match key {
                     Key::Up | Key::Left => self.choice = (self.choice + n - 1) % n,
                     Key::Down | Key::Right | Key::Tab => self.choice = (self.choice + 1) % n,
@@ -846,6 +956,12 @@ impl App {
                     }
                     Key::Char(c) if self.screen == Screen::Cosmetic && "aAbBcC".contains(c) => {
                         self.choice = "abc".find(c.to_ascii_lowercase()).unwrap_or(0)
+                    }
+                    Key::Char('r' | 'R') if self.screen == Screen::Question(Question::Sound) => {
+                        return self.replay_tone()
+                    }
+                    Key::Enter if self.screen == Screen::Question(Question::Sound) && self.choice == 0 => {
+                        return self.replay_tone()
                     }
                     Key::Enter => return self.answer(self.chosen_answer()),
                     _ => {}
@@ -863,15 +979,50 @@ impl App {
         }
     }
 
+    /// Lines to choose from on the current question: the sound check has "play it again"
+    /// first, so a habitual Entrée replays the tone rather than answers "I hear it".
+    pub fn choices(&self) -> usize {
+        match self.screen {
+            Screen::Cosmetic => 4,
+            Screen::Question(Question::Sound) => ANSWERS.len() + 1,
+            _ => ANSWERS.len(),
+        }
+    }
+
+    fn replay_tone(&mut self) -> Vec<Effect> {
+        self.tone = None;
+        vec![Effect::Tone]
+    }
+
     fn chosen_answer(&self) -> Answer {
         if self.screen == Screen::Cosmetic {
             Answer::Cosmetic(
                 [Some(CosmeticGrade::A), Some(CosmeticGrade::B), Some(CosmeticGrade::C), None]
                     [self.choice.min(3)],
             )
+        } else if self.screen == Screen::Question(Question::Sound) {
+            Answer::Check(ANSWERS[self.choice.saturating_sub(1).min(ANSWERS.len() - 1)])
         } else {
             Answer::Check(ANSWERS[self.choice.min(ANSWERS.len() - 1)])
         }
+    }
+
+    /// F10 answered "yes": leave, but never leave a wipe's work unrecorded. A running wipe is
+    /// stopped and, once its threads have recorded how far they got, signed as interrupted; a
+    /// finished wipe without its certificate yet is signed with what is known.
+    fn leave(&mut self) -> Vec<Effect> {
+        if self.wiping() {
+            self.quitting = true;
+            return vec![Effect::StopWipe];
+        }
+        if self.sealed.is_none() && self.records.as_ref().is_some_and(|r| !r.is_empty()) {
+            self.quitting = true;
+            if self.screen == Screen::Certificate {
+                return Vec::new(); // being sealed: Msg::Sealed leaves
+            }
+            return vec![Effect::Seal { parts: Box::new(self.certificate_parts()), deliver: false }];
+        }
+        vec![Effect::Quit]
     }
 
     fn on_confirm_key(&mut self, key: Key, at: Instant) -> Vec<Effect> {
@@ -889,24 +1040,55 @@ impl App {
     fn on_tick(&mut self, now: Instant) -> Vec<Effect> {
         self.last_tick = Some(now);
         self.confirm.tick(now, &mut self.hold);
+        // The supervisor waits with the code on screen: ask the registry now and then whether
+        // it was approved, so the menu says "approved" without another key.
+        let pending = matches!(&self.enrolment, Some(Ok(e)) if e.status == "pending");
+        if pending && matches!(self.overlay, Some(Overlay::Supervisor { .. })) {
+            if let Some(url) = self.settings.registry.clone() {
+                if self.enrol_asked.is_none_or(|t| now.saturating_duration_since(t) >= ENROL_POLL) {
+                    self.enrol_asked = Some(now);
+                    return vec![Effect::Enrol(url)];
+                }
+            }
+        }
         Vec::new()
     }
 
-    fn on_overlay_key(&mut self, overlay: Overlay, key: Key) -> Vec<Effect> {
+    /// Whether a wrong PIN still makes the next try wait at `now`, and for how long.
+    pub fn pin_wait(&self, now: Instant) -> Option<Duration> {
+        self.pin_failures.1.and_then(|until| until.checked_duration_since(now)).filter(|d| !d.is_zero())
+    }
+
+    fn on_overlay_key(&mut self, overlay: Overlay, key: Key, at: Instant) -> Vec<Effect> {
         match overlay {
+            // The safe answer is the habitual key: Entrée (and Échap) keep working; quitting
+            // takes the letter of "oui" / "yes".
             Overlay::Quit => match key {
-                Key::Enter | Key::Char('o' | 'O' | 'y' | 'Y') => {
+                Key::Char('o' | 'O' | 'y' | 'Y') => {
                     self.overlay = None;
-                    if self.wiping() {
-                        self.quitting = true;
-                        vec![Effect::StopWipe]
-                    } else {
-                        vec![Effect::Quit]
-                    }
+                    self.leave()
                 }
-                Key::Esc | Key::Char('n' | 'N') => {
+                Key::Enter | Key::Esc | Key::Char('n' | 'N') => {
                     self.overlay = None;
                     Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            Overlay::KeyboardFaulty => match key {
+                Key::Char('o' | 'O' | 'y' | 'Y') => {
+                    self.overlay = None;
+                    self.answer(Answer::Keyboard(self.keyboard.missing()))
+                }
+                Key::Enter | Key::Esc | Key::Char('n' | 'N') => {
+                    self.overlay = None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
+            Overlay::Notices => match key {
+                Key::Enter | Key::Esc => {
+                    self.overlay = None;
+                    vec![Effect::NoticesRead]
                 }
                 _ => Vec::new(),
             },
@@ -932,14 +1114,20 @@ impl App {
                     self.overlay = Some(Overlay::Pin(pin));
                     Vec::new()
                 }
+                Key::Enter if self.pin_wait(at).is_some() => Vec::new(),
                 Key::Enter => {
                     // No PIN yet: the first supervisor in chooses it (menu line "PIN").
                     if self.settings.pin_sha256.is_none() || self.settings.pin_matches(&pin) {
+                        self.pin_failures = (0, None);
                         self.overlay = Some(Overlay::Supervisor { line: 0, editing: None });
+                        Vec::new()
                     } else {
+                        // Said, and each wrong try makes the next one wait longer.
+                        let failures = self.pin_failures.0 + 1;
+                        self.pin_failures = (failures, Some(at + pin_delay(failures)));
                         self.overlay = Some(Overlay::Pin(String::new()));
+                        vec![Effect::Bell]
                     }
-                    Vec::new()
                 }
                 Key::Esc => {
                     self.overlay = None;
@@ -959,6 +1147,12 @@ impl App {
                     let value = Some(text.trim().to_owned()).filter(|v| !v.is_empty());
                     match SUPERVISOR_LINES[line] {
                         "sup.registry" => self.settings.registry = value,
+                        "sup.name" => {
+                            if let Some(name) = &value {
+                                self.station_name = name.clone();
+                            }
+                            self.settings.station_name = value;
+                        }
                         "sup.lot" => {
                             self.lot = value.clone().unwrap_or_default();
                             self.settings.lot = value;
@@ -994,6 +1188,7 @@ impl App {
                     return match self.settings.registry.clone() {
                         Some(url) => {
                             self.enrolment = None;
+                            self.enrol_asked = self.last_tick;
                             vec![Effect::Enrol(url)]
                         }
                         None => {
@@ -1019,6 +1214,7 @@ impl App {
                 field => {
                     let current = match field {
                         "sup.registry" => self.settings.registry.clone(),
+                        "sup.name" => self.settings.station_name.clone(),
                         "sup.lot" => Some(self.lot.clone()),
                         "sup.operator" => self.settings.operator.clone(),
                         _ => None,
@@ -1069,7 +1265,10 @@ impl App {
                 self.keyboard = keyboard::KeyboardTest::new(self.lang);
                 Vec::new()
             }
-            Screen::Question(Question::Sound) => vec![Effect::Tone],
+            Screen::Question(Question::Sound) => {
+                self.tone = None;
+                vec![Effect::Tone]
+            }
             _ => Vec::new(),
         }
     }
@@ -1100,7 +1299,21 @@ impl App {
                         Screen::Keyboard
                     }
                     Question::Sound => {
-                        result.details.push("a 440 Hz tone and the terminal bell were played".into());
+                        result.details.push(match &self.tone {
+                            Some(Tone { sound_card: Ok(()), bell }) => format!(
+                                "a 440 Hz tone was played through the sound card (speaker-test){}",
+                                if *bell { ", and the terminal bell rung" } else { "" }
+                            ),
+                            Some(Tone { sound_card: Err(why), bell: true }) => {
+                                format!(
+                                    "only the terminal bell was rung; no tone through the sound card: {why}"
+                                )
+                            }
+                            Some(Tone { sound_card: Err(why), bell: false }) => {
+                                format!("nothing was played: {why}")
+                            }
+                            None => "the tone was asked for; what was played is not known".into(),
+                        });
                         self.checks.sound = Some(result);
                         Screen::Question(Question::Usb)
                     }
@@ -1196,7 +1409,7 @@ impl App {
             },
             (Screen::Grade, Answer::Next) => {
                 let mut effects = self.go(Screen::Certificate);
-                effects.push(Effect::Seal(Box::new(self.certificate_parts())));
+                effects.push(Effect::Seal { parts: Box::new(self.certificate_parts()), deliver: true });
                 effects
             }
             (Screen::Certificate, Answer::Next) if !self.waiting_for_worker() => vec![Effect::Quit],
@@ -1277,11 +1490,12 @@ impl App {
         }
         self.records = Some(records);
         if self.quitting {
-            // The worker chose to quit: the wipe stopped, no certificate is made (nothing
-            // half-done is ever signed); the journals say which disks were interrupted.
-            return vec![Effect::Quit];
+            // The worker chose to quit: the wipe stopped and each disk recorded how far it got;
+            // the certificate says `interrupted` (never sanitized), then the app leaves.
+            return vec![Effect::Seal { parts: Box::new(self.certificate_parts()), deliver: false }];
         }
         let mut effects = self.go(Screen::WipeDone);
+        effects.push(Effect::Journal(Box::new(self.certificate_parts())));
         effects.push(Effect::Bell);
         effects
     }

@@ -11,7 +11,7 @@ use certificate::SigningIdentity;
 use inventory::Root;
 use sanitize::safety::{self, SystemView};
 
-use super::{App, Delivery, DiskCandidate, Effect, Facts, Failure, Msg, Sealed};
+use super::{App, Delivery, DiskCandidate, Effect, Enrolment, Facts, Failure, Msg, Sealed, Tone};
 use crate::push::{PushOutcome, RegistryClient};
 use crate::spool::Spool;
 
@@ -133,6 +133,14 @@ impl Runtime {
             Effect::Wipe { disks, options, auto_purge } => {
                 let root = self.env.root.clone();
                 let journal_dir = self.env.data_dir.join("journal");
+                // Before any byte is written: whatever happens next ends in a signed record.
+                if let Err(e) = crate::journal::save_run(&journal_dir, &app.certificate_parts()) {
+                    let _ = self.tx.send(Msg::WipeRefused(Failure {
+                        plain: "error.journal",
+                        details: format!("{e:#}"),
+                    }));
+                    return;
+                }
                 let stop = Arc::clone(&self.stop);
                 let testing = Arc::clone(&self.testing);
                 self.spawn(move |tx| {
@@ -170,10 +178,30 @@ impl Runtime {
                 self.stop.store(true, Ordering::SeqCst);
                 self.tests_stop.store(true, Ordering::SeqCst);
             }
-            Effect::Seal(parts) => {
+            Effect::Journal(parts) => {
+                if let Err(e) = crate::journal::save_run(&self.env.data_dir.join("journal"), &parts) {
+                    let _ = self
+                        .tx
+                        .send(Msg::Failed(Failure { plain: "error.journal", details: format!("{e:#}") }));
+                }
+            }
+            Effect::NoticesRead => {
+                if let Err(e) = crate::notice::mark_read(&self.env.data_dir) {
+                    let _ = self
+                        .tx
+                        .send(Msg::Failed(Failure { plain: "error.settings", details: format!("{e:#}") }));
+                }
+            }
+            Effect::Seal { parts, deliver: send } => {
                 let key = Arc::clone(&self.key);
                 let spool = Arc::clone(&self.spool);
-                let registry = app.settings.registry.clone();
+                let registry = app.settings.registry.clone().filter(|_| send);
+                let data_dir = self.env.data_dir.clone();
+                let cause = if app.quitting {
+                    crate::notice::Cause::Stopped
+                } else {
+                    crate::notice::Cause::Interrupted
+                };
                 self.spawn(move |tx| {
                     let (certificate, path) = match crate::run::seal(*parts, &key, &spool) {
                         Ok(done) => done,
@@ -185,13 +213,27 @@ impl Runtime {
                             return;
                         }
                     };
+                    crate::journal::clear_run(&data_dir.join("journal"));
+                    if crate::notice::needed(&certificate) {
+                        let notice = crate::notice::Notice::of(&certificate, cause);
+                        if let Err(e) = crate::notice::save(&data_dir, &notice) {
+                            eprintln!(
+                                "station: the notice of certificate {} was not saved: {e:#}",
+                                certificate.id
+                            );
+                        }
+                    }
                     let _ = tx.send(Msg::Sealed(Ok(Sealed {
                         id: certificate.id,
                         path: path.clone(),
                         result: certificate.result,
                     })));
                     if let Some(url) = registry {
-                        let _ = tx.send(Msg::Delivered(deliver(&url, &spool, &path)));
+                        let (delivery, moved) = deliver(&url, &spool, &path);
+                        if let Some(moved) = moved {
+                            let _ = tx.send(Msg::Moved(moved));
+                        }
+                        let _ = tx.send(Msg::Delivered(delivery));
                     }
                 });
             }
@@ -227,15 +269,34 @@ impl Runtime {
             Effect::Tone => {
                 self.bells += 1;
                 if self.env.sound {
-                    self.spawn(|_| {
+                    self.spawn(|tx| {
                         // Through the sound card when ALSA's speaker-test is there; the bell
-                        // above covers machines with only a PC speaker.
-                        let _ = std::process::Command::new("speaker-test")
+                        // above covers machines with only a PC speaker. What really played is
+                        // what the certificate records.
+                        let played = std::process::Command::new("speaker-test")
                             .args(["-t", "sine", "-f", "440", "-l", "1", "-p", "1000"])
                             .stdout(std::process::Stdio::null())
-                            .stderr(std::process::Stdio::null())
-                            .status();
+                            .stderr(std::process::Stdio::piped())
+                            .output();
+                        let sound_card = match played {
+                            Ok(o) if o.status.success() => Ok(()),
+                            Ok(o) => Err(format!(
+                                "speaker-test failed ({}): {}",
+                                o.status,
+                                String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or_default().trim()
+                            )),
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                                Err("speaker-test (alsa-utils) is not installed".into())
+                            }
+                            Err(e) => Err(format!("speaker-test could not start: {e}")),
+                        };
+                        let _ = tx.send(Msg::Tone(Tone { sound_card, bell: true }));
                     });
+                } else {
+                    let _ = self.tx.send(Msg::Tone(Tone {
+                        sound_card: Err("sound through the sound card is off in this run".into()),
+                        bell: true,
+                    }));
                 }
             }
             Effect::Bell => self.bells += 1,
@@ -262,8 +323,7 @@ impl Runtime {
                 self.spawn(move |tx| {
                     let answer = RegistryClient::new(&url).enrol(&public_key, name.as_deref());
                     let _ = tx.send(Msg::Enrolled(match answer {
-                        Ok((_, Some(code))) => Ok(code),
-                        Ok((status, None)) => Ok(status),
+                        Ok((status, code)) => Ok(Enrolment { code, status }),
                         Err(e) => Err(Failure { plain: "error.enrol", details: format!("{e:#}") }),
                     }));
                 });
@@ -340,14 +400,15 @@ fn find_images(dir: &Path, ram_bytes: u64, disk_bytes: u64, target: PathBuf) -> 
     ImageStep::Offer { images, dir: dir.to_owned(), target }
 }
 
-fn deliver(url: &str, spool: &Spool, path: &Path) -> Delivery {
+/// Sends the certificate; says where it is now when the registry took it (`sent/`).
+fn deliver(url: &str, spool: &Spool, path: &Path) -> (Delivery, Option<PathBuf>) {
     match RegistryClient::new(url).push(spool, path) {
-        Ok(PushOutcome::Accepted { .. }) => Delivery::Sent,
+        Ok(PushOutcome::Accepted { path, .. }) => (Delivery::Sent, Some(path)),
         Ok(PushOutcome::Refused { status, message }) => {
-            Delivery::Kept(format!("{url}: HTTP {status}: {message}"))
+            (Delivery::Kept(format!("{url}: HTTP {status}: {message}")), None)
         }
-        Ok(PushOutcome::Unreachable(why)) => Delivery::Kept(why),
-        Err(e) => Delivery::Kept(format!("{e:#}")),
+        Ok(PushOutcome::Unreachable(why)) => (Delivery::Kept(why), None),
+        Err(e) => (Delivery::Kept(format!("{e:#}")), None),
     }
 }
 

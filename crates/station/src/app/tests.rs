@@ -43,6 +43,9 @@ fn press(app: &mut App, key: Key, at: Instant) -> Vec<Effect> {
 
 /// Walks to the wipe confirmation with keys only, the way a worker does.
 fn to_wipe_confirm(app: &mut App, t: Instant) {
+    for c in "L1".chars() {
+        press(app, Key::Char(c), t);
+    }
     press(app, Key::Enter, t); // welcome
     press(app, Key::Enter, t); // computer
     for _ in 0..SCREEN_TEST_COLOURS {
@@ -54,6 +57,7 @@ fn to_wipe_confirm(app: &mut App, t: Instant) {
     }
     press(app, Key::Enter, t); // keyboard done
     assert_eq!(app.screen, Screen::Question(Question::Sound));
+    press(app, Key::Down, t); // past "play it again"
     press(app, Key::Enter, t); // sound heard
     press(app, Key::Enter, t); // usb ok
     if app.screen == Screen::Question(Question::Battery) {
@@ -144,8 +148,19 @@ fn enter_still_held_after_the_confirmation_does_not_skip_the_result() {
     assert_eq!(a.screen, Screen::Image);
 }
 
+fn interrupted_record(path: &str) -> DiskRecord {
+    let mut r = certificate::example::certificate("S1").disks[0].clone();
+    r.path = path.into();
+    r.sanitization.result = SanitizeResult::Interrupted;
+    r.sanitization.errors = vec![certificate::DiskError {
+        message: "stopped by the operator at byte 6291456".into(),
+        range: None,
+    }];
+    r
+}
+
 #[test]
-fn quitting_during_a_wipe_stops_it_and_makes_no_certificate() {
+fn quitting_during_a_wipe_stops_it_and_signs_it_as_interrupted() {
     let t = Instant::now();
     let mut a = app(false, 1);
     to_wipe_confirm(&mut a, t);
@@ -154,16 +169,141 @@ fn quitting_during_a_wipe_stops_it_and_makes_no_certificate() {
     assert_eq!(a.overlay, Some(Overlay::Quit));
     assert_eq!(press(&mut a, Key::Esc, ms(t, 5100)), vec![], "Échap keeps the wipe running");
     press(&mut a, Key::CtrlC, ms(t, 5200));
-    assert_eq!(press(&mut a, Key::Enter, ms(t, 5300)), vec![Effect::StopWipe]);
-    let effects = a.update(Msg::WipeFinished(vec![]));
-    assert_eq!(effects, vec![Effect::Quit]);
-    assert!(a.sealed.is_none());
+    assert_eq!(press(&mut a, Key::Enter, ms(t, 5300)), vec![], "the habitual Entrée keeps the wipe running");
+    assert_eq!(a.overlay, None);
+    assert_eq!(a.screen, Screen::Wiping);
+    press(&mut a, Key::F(10), ms(t, 5400));
+    assert_eq!(press(&mut a, Key::Char('o'), ms(t, 5500)), vec![Effect::StopWipe]);
+    let effects = a.update(Msg::WipeFinished(vec![interrupted_record("/dev/sda")]));
+    let [Effect::Seal { parts, deliver: false }] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(parts.disks[0].sanitization.result, SanitizeResult::Interrupted);
+    let effects = a.update(Msg::Sealed(Ok(Sealed {
+        id: uuid::Uuid::now_v7(),
+        path: "x".into(),
+        result: Outcome::Incomplete,
+    })));
+    assert_eq!(effects, vec![Effect::Quit], "leaves once the interruption is signed");
+}
+
+#[test]
+fn quitting_after_the_wipe_but_before_the_certificate_signs_what_is_known() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    to_wipe_confirm(&mut a, t);
+    a.answer(Answer::ConfirmWipe);
+    let mut done = interrupted_record("/dev/sda");
+    done.sanitization = certificate::example::certificate("S1").disks[0].sanitization.clone();
+    let effects = a.update(Msg::WipeFinished(vec![done]));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Journal(p) if p.disks.len() == 1)), "{effects:?}");
+    press(&mut a, Key::F(10), ms(t, 9000));
+    let effects = press(&mut a, Key::Char('O'), ms(t, 9100));
+    assert!(matches!(effects.as_slice(), [Effect::Seal { deliver: false, .. }]), "{effects:?}");
+    // Nothing wiped yet: quitting just quits.
+    let mut b = app(false, 1);
+    press(&mut b, Key::F(10), t);
+    assert_eq!(press(&mut b, Key::Char('o'), t), vec![Effect::Quit]);
+}
+
+#[test]
+fn f9_on_the_keyboard_test_asks_before_recording_a_fault() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    a.answer(Answer::Lot("L".into()));
+    a.answer(Answer::Next);
+    a.answer(Answer::Check(CheckStatus::Pass));
+    assert_eq!(a.screen, Screen::Keyboard);
+    press(&mut a, Key::F(9), t);
+    assert_eq!(a.overlay, Some(Overlay::KeyboardFaulty));
+    press(&mut a, Key::Enter, t);
+    assert_eq!((a.screen, a.overlay.clone()), (Screen::Keyboard, None), "Entrée goes back to the test");
+    press(&mut a, Key::F(9), t);
+    press(&mut a, Key::Char('o'), t);
+    assert_eq!(a.screen, Screen::Question(Question::Sound));
+    assert_eq!(a.checks.keyboard.as_ref().map(|c| c.status), Some(CheckStatus::Fail));
+}
+
+#[test]
+fn an_empty_lot_code_is_said_before_it_is_accepted() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    press(&mut a, Key::Enter, t);
+    assert_eq!(a.screen, Screen::Welcome);
+    assert!(a.lot_warned);
+    press(&mut a, Key::Enter, t);
+    assert_eq!(a.screen, Screen::Computer);
+}
+
+#[test]
+fn a_wrong_pin_is_said_and_each_try_waits_longer() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    a.settings.pin_sha256 = Some(settings::pin_hash("1234"));
+    press(&mut a, Key::F(2), t);
+    for c in "9999".chars() {
+        press(&mut a, Key::Char(c), t);
+    }
+    assert_eq!(press(&mut a, Key::Enter, t), vec![Effect::Bell]);
+    assert_eq!(a.pin_failures.0, 1);
+    assert_eq!(a.pin_wait(ms(t, 500)), Some(Duration::from_millis(500)));
+    for c in "1234".chars() {
+        press(&mut a, Key::Char(c), ms(t, 600));
+    }
+    press(&mut a, Key::Enter, ms(t, 700));
+    assert_eq!(a.overlay, Some(Overlay::Pin("1234".into())), "too soon: the try waits");
+    press(&mut a, Key::Enter, ms(t, 1100));
+    assert!(matches!(a.overlay, Some(Overlay::Supervisor { .. })));
+    assert_eq!(pin_delay(1), Duration::from_secs(1));
+    assert_eq!(pin_delay(3), Duration::from_secs(4));
+    assert_eq!(pin_delay(20), Duration::from_secs(60));
+}
+
+#[test]
+fn the_sound_check_replays_on_entree_and_records_what_was_played() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    a.answer(Answer::Lot("L".into()));
+    a.answer(Answer::Next);
+    a.answer(Answer::Check(CheckStatus::Pass));
+    a.answer(Answer::Keyboard(vec![]));
+    assert_eq!(a.screen, Screen::Question(Question::Sound));
+    a.update(Msg::Tone(Tone {
+        sound_card: Err("speaker-test (alsa-utils) is not installed".into()),
+        bell: true,
+    }));
+    assert_eq!(press(&mut a, Key::Enter, t), vec![Effect::Tone], "the first line plays it again");
+    assert_eq!(a.screen, Screen::Question(Question::Sound));
+    a.update(Msg::Tone(Tone {
+        sound_card: Err("speaker-test (alsa-utils) is not installed".into()),
+        bell: true,
+    }));
+    press(&mut a, Key::Down, t);
+    press(&mut a, Key::Enter, t);
+    let sound = a.checks.sound.clone().expect("answered");
+    assert_eq!(sound.status, CheckStatus::Pass);
+    assert!(
+        sound.details[0].contains("only the terminal bell") && sound.details[0].contains("not installed"),
+        "{sound:?}"
+    );
+}
+
+#[test]
+fn a_wrong_confirmation_word_is_said() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    to_wipe_confirm(&mut a, t);
+    for c in "EFACER".chars() {
+        press(&mut a, Key::Char(c), t);
+    }
+    assert!(press(&mut a, Key::Enter, t).is_empty());
+    assert_eq!(a.confirm.wrong.as_deref(), Some("EFACER"));
+    assert_eq!(a.screen, Screen::WipeConfirm);
 }
 
 #[test]
 fn escape_goes_back_but_never_out_of_a_wipe() {
     let t = Instant::now();
     let mut a = app(false, 1);
+    a.lot = "L".into();
     press(&mut a, Key::Enter, t);
     press(&mut a, Key::Enter, t);
     assert_eq!(a.screen, Screen::ScreenColours(0));
@@ -203,6 +343,7 @@ fn a_broken_key_is_recorded_by_name() {
         }
     }
     press(&mut a, Key::F(9), t);
+    press(&mut a, Key::Char('o'), t);
     let kb = a.checks.keyboard.clone().expect("answered");
     assert_eq!(kb.status, CheckStatus::Fail);
     assert_eq!(kb.details, vec!["keys that never answered: M".to_string()]);
@@ -233,6 +374,7 @@ fn the_supervisor_sets_a_pin_then_it_is_asked_for() {
     }
     press(&mut a, Key::Enter, t);
     assert_eq!(a.overlay, Some(Overlay::Pin(String::new())), "a wrong PIN is refused");
+    let t = ms(t, 1000); // the wait a wrong PIN imposes
     for c in "2468".chars() {
         press(&mut a, Key::Char(c), t);
     }
@@ -272,15 +414,16 @@ fn the_happy_path_takes_at_most_twenty_key_presses_besides_the_keyboard_test() {
         at = ms(at, 1000);
         a.update(Msg::Tick(at));
     }
-    assert!(effects.iter().any(|e| matches!(e, Effect::Seal(_))));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Seal { deliver: true, .. })));
     a.update(Msg::Sealed(Ok(Sealed {
         id: uuid::Uuid::now_v7(),
         path: "x".into(),
         result: Outcome::Incomplete,
     })));
     assert_eq!(press(&mut a, Key::Enter, ms(at, 1000)), vec![Effect::Quit]);
-    println!("happy path: {} key presses besides the keyboard test", a.keystrokes);
-    assert!(a.keystrokes <= 20, "{} key presses", a.keystrokes);
+    let presses = a.keystrokes - a.typed;
+    println!("happy path: {presses} key presses besides the keyboard test and the lot code");
+    assert!(presses <= 20, "{presses} key presses");
 }
 
 #[test]

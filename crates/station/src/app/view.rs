@@ -17,9 +17,31 @@ use super::{
 };
 use certificate::{CheckStatus, Outcome, SanitizeResult};
 
+/// The smallest screen every text and the QR code fit on: the Linux console of an old PC.
+pub const MIN_SIZE: (u16, u16) = (80, 25);
+
 /// Draws the whole app.
 pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        // Never a cut sentence or a missing QR code without a word: say it, in both languages
+        // (the worker may not have chosen one yet).
+        let text = format!(
+            "{}\n\n{}",
+            super::i18n::tf(
+                app.lang,
+                "app.too_small",
+                &[("w", &area.width.to_string()), ("h", &area.height.to_string())]
+            ),
+            super::i18n::tf(
+                app.lang.other(),
+                "app.too_small",
+                &[("w", &area.width.to_string()), ("h", &area.height.to_string())]
+            ),
+        );
+        frame.render_widget(Paragraph::new(text).style(theme::heading()).wrap(Wrap { trim: true }), area);
+        return;
+    }
     if let Screen::ScreenColours(i) = app.screen {
         render_colour(app, frame, area, i);
         render_overlay(app, frame, area);
@@ -166,6 +188,14 @@ fn hints_text(app: &App) -> String {
 }
 
 fn action_text(app: &App) -> String {
+    // A window's band says what its Entrée does.
+    match &app.overlay {
+        Some(Overlay::Quit) => return app.t("key.continue"),
+        Some(Overlay::KeyboardFaulty) => return app.t("key.back_to_test"),
+        Some(Overlay::Notices) => return app.t("key.understood"),
+        Some(Overlay::Error { .. }) => return app.t("key.close"),
+        _ => {}
+    }
     if app.waiting_for_worker() {
         return app.t(if app.screen == Screen::Wiping { "key.wait_wipe" } else { "key.wait" });
     }
@@ -225,6 +255,9 @@ fn render_welcome(app: &App, frame: &mut Frame, area: Rect) {
         },
     ];
     let mut lines = lines;
+    if app.lot_warned {
+        lines.insert(4, line(Status::Warning, &app.t("welcome.lot_missing")));
+    }
     match app.earlier {
         Some((sent, 0)) if sent > 0 => {
             lines.push(line(Status::Good, &app.tf("welcome.earlier_sent", &[("n", &sent.to_string())])))
@@ -350,14 +383,29 @@ fn render_question(app: &App, frame: &mut Frame, area: Rect, q: Question) {
             lines.push(Line::from(""));
         }
     }
+    let first = if q == Question::Sound {
+        match &app.tone {
+            None => lines.push(line(Status::Neutral, &app.t("check.sound.playing"))),
+            Some(t) if t.sound_card.is_ok() => lines.push(line(Status::Good, &app.t("check.sound.played"))),
+            Some(_) => lines.push(line(Status::Warning, &app.t("check.sound.no_card"))),
+        }
+        lines.push(Line::from(""));
+        lines.push(choice_line(app.choice == 0, Status::Neutral, &app.t("check.sound.replay")));
+        lines.push(Line::from(""));
+        1
+    } else {
+        0
+    };
     for (i, status) in ANSWERS.iter().enumerate() {
         let (s, key) = match status {
             CheckStatus::Pass => (Status::Good, ok),
             CheckStatus::Fail => (Status::Problem, fail),
             _ => (Status::Neutral, "check.skip"),
         };
-        lines.push(choice_line(app.choice == i, s, &app.t(key)));
-        lines.push(Line::from(""));
+        lines.push(choice_line(app.choice == i + first, s, &app.t(key)));
+        if area.height as usize > 2 * (ANSWERS.len() + first) + 2 {
+            lines.push(Line::from(""));
+        }
     }
     render_lines(frame, area, lines);
 }
@@ -405,10 +453,20 @@ fn render_keyboard(app: &App, frame: &mut Frame, area: Rect) {
     render_lines(frame, area, lines);
 }
 
+/// A wipe method in the worker's words ("Gutmann, 35 passages").
+pub fn method_name(app: &App, method: &str) -> String {
+    match method {
+        "auto" | "zero" | "random" | "dod-3" | "hmg-is5-enhanced" | "gutmann" => {
+            app.t(&format!("method.{method}"))
+        }
+        other => other.to_owned(),
+    }
+}
+
 fn method_words(app: &App) -> String {
     match app.settings.method.as_deref() {
         None | Some("auto") => app.t("wipe.method_auto"),
-        Some(m) => app.tf("wipe.method_named", &[("method", m)]),
+        Some(m) => app.tf("wipe.method_named", &[("method", &method_name(app, m))]),
     }
 }
 
@@ -452,6 +510,11 @@ fn render_wipe_confirm(app: &App, frame: &mut Frame, area: Rect) {
             Span::styled(app.t("wipe.typed"), theme::text()),
             Span::styled(format!(" {} ", app.confirm.typed.to_uppercase()), theme::focused()),
         ]));
+    } else if let Some(wrong) = &app.confirm.wrong {
+        lines.push(line(
+            Status::Warning,
+            &app.tf("wipe.wrong_word", &[("typed", &wrong.to_uppercase()), ("word", &word)]),
+        ));
     }
     render_lines(frame, area, lines);
 }
@@ -497,11 +560,10 @@ fn render_wipe(app: &App, frame: &mut Frame, area: Rect) {
                             .as_ref()
                             .and_then(|rs| rs.iter().find(|r| r.path == p.path.display().to_string()))
                         {
-                            for e in &r.sanitization.errors {
-                                lines.push(Line::from(Span::styled(
-                                    format!("    {}", e.message),
-                                    theme::quiet(),
-                                )));
+                            let messages: Vec<&str> =
+                                r.sanitization.errors.iter().map(|e| e.message.as_str()).collect();
+                            for m in deduplicated(&messages, 6) {
+                                lines.push(Line::from(Span::styled(format!("    {m}"), theme::quiet())));
                             }
                         }
                     }
@@ -558,7 +620,8 @@ fn render_image(app: &App, frame: &mut Frame, area: Rect) {
         ImageStep::Loading => lines.push(line(Status::Busy, &app.t("image.searching"))),
         ImageStep::Nothing { reason, details } => {
             lines.push(line(Status::Warning, &app.t(reason)));
-            if !details.is_empty() {
+            // The technical facts (paths, errors) are the supervisor's, behind D.
+            if !details.is_empty() && app.show_details {
                 lines.push(Line::from(Span::styled(format!("    {details}"), theme::quiet())));
             }
         }
@@ -633,7 +696,9 @@ fn render_grade(app: &App, frame: &mut Frame, area: Rect) {
         None => lines.push(line(Status::Busy, &app.t("grade.computing"))),
         Some(Err(f)) => {
             lines.push(line(Status::Problem, &app.t(f.plain)));
-            lines.push(Line::from(Span::styled(format!("    {}", f.details), theme::quiet())));
+            if app.show_details {
+                lines.push(Line::from(Span::styled(format!("    {}", f.details), theme::quiet())));
+            }
         }
         Some(Ok(g)) => {
             let label = g.grade.label(glang);
@@ -749,10 +814,17 @@ fn render_certificate(app: &App, frame: &mut Frame, area: Rect) {
     };
     lines.push(line(status, &app.t(key)));
     if let Some(Delivery::Kept(why)) = &app.delivery {
-        lines.push(Line::from(Span::styled(format!("    {why}"), theme::quiet())));
+        if app.show_details && !why.is_empty() {
+            lines.push(Line::from(Span::styled(format!("    {why}"), theme::quiet())));
+        }
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(app.t("cert.switch_off"), theme::heading())));
+    // Only a unit whose every disk is wiped and verified may be switched off and put away.
+    if sealed.result == Outcome::Sanitized {
+        lines.push(Line::from(Span::styled(app.t("cert.switch_off"), theme::heading())));
+    } else {
+        lines.push(line(Status::Problem, &app.t("cert.keep_on")));
+    }
     render_lines(frame, left, lines);
     if show_qr {
         let qr_lines: Vec<Line> =
@@ -770,6 +842,71 @@ fn render_colour(app: &App, frame: &mut Frame, area: Rect, i: usize) {
     );
     let bottom = Rect { y: area.y + area.height.saturating_sub(1), height: 1.min(area.height), ..area };
     frame.render_widget(Paragraph::new(text).alignment(Alignment::Center).style(theme::action()), bottom);
+}
+
+/// Messages with repeats folded: each distinct text once, in first-seen order, with "(×N)"
+/// when it came N times; at most `max` lines, then how many more.
+pub fn deduplicated(messages: &[&str], max: usize) -> Vec<String> {
+    // Two messages that differ only in their numbers (byte offsets) are the same problem.
+    let shape = |m: &str| m.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect::<String>();
+    let mut seen: Vec<(String, String, usize)> = Vec::new();
+    for m in messages {
+        let s = shape(m);
+        match seen.iter_mut().find(|(k, ..)| *k == s) {
+            Some((_, _, n)) => *n += 1,
+            None => seen.push((s, (*m).to_owned(), 1)),
+        }
+    }
+    let mut out: Vec<String> = seen
+        .iter()
+        .take(max)
+        .map(|(_, m, n)| if *n > 1 { format!("{m} (×{n})") } else { m.clone() })
+        .collect();
+    if seen.len() > max {
+        out.push(format!("… (+{})", seen.len() - max));
+    }
+    out
+}
+
+fn notice_lines(app: &App) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled(app.t("notice.heading"), theme::heading())), Line::from("")];
+    for n in &app.notices {
+        match n {
+            Ok(n) => {
+                let cause = match n.cause {
+                    crate::notice::Cause::Stopped => "notice.stopped",
+                    crate::notice::Cause::Crash => "notice.crash",
+                    crate::notice::Cause::DiskGone => "notice.disk_gone",
+                    crate::notice::Cause::Interrupted => "notice.interrupted",
+                };
+                lines.push(line(Status::Problem, &app.t(cause)));
+                for d in &n.disks {
+                    let name = match (&d.model, &d.serial) {
+                        (Some(m), Some(s)) => format!("{} ({m}, {s})", d.path),
+                        (Some(m), None) => format!("{} ({m})", d.path),
+                        _ => d.path.clone(),
+                    };
+                    lines.push(Line::from(Span::styled(
+                        format!("    {}", app.tf("notice.disk", &[("disk", &name)])),
+                        theme::text(),
+                    )));
+                }
+                let short = n.certificate_id.to_uppercase();
+                let short = &short[short.len().saturating_sub(8)..];
+                lines.push(Line::from(Span::styled(
+                    format!("    {}", app.tf("notice.certificate", &[("number", short)])),
+                    theme::quiet(),
+                )));
+            }
+            Err(why) => {
+                lines.push(line(Status::Problem, &app.t("notice.unreadable")));
+                lines.push(Line::from(Span::styled(format!("    {why}"), theme::quiet())));
+            }
+        }
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(app.t("notice.what_to_do"), theme::heading())));
+    lines
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -790,6 +927,17 @@ fn render_overlay(app: &App, frame: &mut Frame, area: Rect) {
             lines.push(Line::from(Span::styled(app.t("quit.keys"), theme::action())));
             (app.t("quit.title"), lines)
         }
+        Overlay::KeyboardFaulty => {
+            let missing = app.keyboard.missing();
+            let lines = vec![
+                Line::from(Span::styled(app.t("check.keyboard.faulty_question"), theme::heading())),
+                Line::from(Span::styled(missing.join(" "), theme::text())),
+                Line::from(""),
+                Line::from(Span::styled(app.t("check.keyboard.faulty_keys"), theme::action())),
+            ];
+            (app.t("check.keyboard.title"), lines)
+        }
+        Overlay::Notices => (app.t("notice.title"), notice_lines(app)),
         Overlay::Error { failure, details } => {
             let mut lines = vec![line(Status::Problem, &app.t(failure.plain)), Line::from("")];
             if *details {
@@ -801,28 +949,49 @@ fn render_overlay(app: &App, frame: &mut Frame, area: Rect) {
         }
         Overlay::Pin(pin) => {
             let prompt = if app.settings.pin_sha256.is_some() { "sup.pin_prompt" } else { "sup.pin_none" };
-            let lines = vec![
+            let mut lines = vec![
                 Line::from(Span::styled(app.t(prompt), theme::text())),
                 Line::from(Span::styled(format!(" {} ", "*".repeat(pin.len())), theme::focused())),
             ];
+            if app.pin_failures.0 > 0 {
+                lines.push(line(Status::Problem, &app.t("sup.pin_wrong")));
+                if let Some(wait) = app.last_tick.and_then(|now| app.pin_wait(now)) {
+                    let secs = wait.as_secs_f64().ceil().to_string();
+                    lines.push(Line::from(Span::styled(
+                        app.tf("sup.pin_wait", &[("s", &secs)]),
+                        theme::text(),
+                    )));
+                }
+            }
             (app.t("sup.title"), lines)
         }
         Overlay::Supervisor { line: focus, editing } => {
             let mut lines = Vec::new();
             for (i, key) in SUPERVISOR_LINES.iter().enumerate() {
                 let value = match (*key, editing) {
+                    ("sup.pin", Some(text)) if i == *focus => {
+                        format!("{}_", "*".repeat(text.chars().count()))
+                    }
                     (_, Some(text)) if i == *focus => format!("{text}_"),
+                    ("sup.name", _) => {
+                        app.settings.station_name.clone().unwrap_or_else(|| app.t("sup.unset"))
+                    }
                     ("sup.registry", _) => {
                         app.settings.registry.clone().unwrap_or_else(|| app.t("sup.unset"))
                     }
                     ("sup.enrol", _) => match &app.enrolment {
-                        Some(Ok(code)) => code.clone(),
+                        Some(Ok(e)) if e.status == "approved" => app.t("sup.enrol_approved"),
+                        Some(Ok(e)) if e.status == "revoked" => app.t("sup.enrol_revoked"),
+                        Some(Ok(super::Enrolment { code: Some(code), .. })) => {
+                            app.tf("sup.enrol_pending", &[("code", code)])
+                        }
+                        Some(Ok(e)) => e.status.clone(),
                         Some(Err(f)) => format!("{} ({})", app.t(f.plain), f.details),
                         None => String::new(),
                     },
                     ("sup.method", _) => {
                         let m = app.settings.method.as_deref().unwrap_or(METHOD_CHOICES[0]);
-                        m.to_owned()
+                        method_name(app, m)
                     }
                     ("sup.language", _) => app.t("app.language_name"),
                     ("sup.lot", _) => app.lot.clone(),
@@ -835,8 +1004,10 @@ fn render_overlay(app: &App, frame: &mut Frame, area: Rect) {
                     _ => String::new(),
                 };
                 let style = if i == *focus { theme::focused() } else { theme::text() };
+                // The focused line carries a marker, not only reverse video.
+                let marker = if i == *focus { "►" } else { " " };
                 lines.push(Line::from(vec![
-                    Span::styled(format!(" {:<24}", app.t(key)), style),
+                    Span::styled(format!("{marker} {:<22}", app.t(key)), style),
                     Span::styled(format!(" {value}"), theme::text()),
                 ]));
             }
@@ -849,7 +1020,12 @@ fn render_overlay(app: &App, frame: &mut Frame, area: Rect) {
     let inner = width.saturating_sub(4).max(1) as usize;
     let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
     let rect = centered(area, width, rows as u16 + 2);
-    frame.render_widget(Clear, rect);
+    // A margin of one cell around the window is cleared too: no letter of the screen below may
+    // stick to its edge and read as part of it.
+    let x = rect.x.saturating_sub(1);
+    let margin = Rect { x, width: (rect.width + 2).min(area.width - x), ..rect };
+    frame.render_widget(Clear, margin);
+    frame.render_widget(Block::new().style(Style::new().bg(ratatui::style::Color::Black)), margin);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()

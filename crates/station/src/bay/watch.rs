@@ -42,10 +42,20 @@ pub struct Filter {
     /// built only on such loops; nothing else at all. Tests set it so that a session can never
     /// reach a disk, or a loop device, that the test did not create.
     pub backing_under: Option<PathBuf>,
+    /// Only these disks (`station app --disk`, `station bay --disk`): the bay opened from the
+    /// app honours the same selection as the app, and offers nothing else.
+    pub only: Option<Vec<PathBuf>>,
 }
 
 impl Filter {
     fn keeps(&self, root: &Root, name: &str) -> bool {
+        if let Some(only) = &self.only {
+            let node = dev_node(name);
+            let node = std::fs::canonicalize(&node).unwrap_or(node);
+            if !only.iter().any(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()) == node) {
+                return false;
+            }
+        }
         let Some(dir) = &self.backing_under else { return true };
         let backed_here = |loop_name: &str| {
             std::fs::read_to_string(root.join(&format!("/sys/block/{loop_name}/loop/backing_file")))
@@ -181,14 +191,16 @@ mod tests {
         let found: Vec<String> = scan(&root, &Filter::default()).into_keys().collect();
         assert_eq!(found, vec!["nvme0n1".to_string(), "sda".to_string()]);
         let with_virtual: Vec<String> =
-            scan(&root, &Filter { include_virtual: true, backing_under: None }).into_keys().collect();
+            scan(&root, &Filter { include_virtual: true, backing_under: None, only: None })
+                .into_keys()
+                .collect();
         assert_eq!(with_virtual, vec!["loop0".to_string(), "nvme0n1".to_string(), "sda".to_string()]);
         // Restricted to a scratch directory: only the loop device backed by a file in it.
         std::fs::create_dir_all(dir.join("sys/block/loop0/loop")).expect("mkdir");
         std::fs::write(dir.join("sys/block/loop0/loop/backing_file"), "/tmp/scratch/disk1.img\n")
             .expect("write");
         let only = |under: &str| -> Vec<String> {
-            let f = Filter { include_virtual: true, backing_under: Some(under.into()) };
+            let f = Filter { include_virtual: true, backing_under: Some(under.into()), only: None };
             scan(&root, &f).into_keys().collect()
         };
         assert_eq!(only("/tmp/scratch"), vec!["loop0".to_string()]);

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use registry::{SqliteStore, Store};
 
@@ -106,4 +107,67 @@ pub fn registry_test_ca() -> PathBuf {
 pub fn free_port() -> SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr")
+}
+
+/// tmux on a private socket, torn down on drop.
+pub struct Tmux {
+    pub socket: String,
+}
+
+impl Tmux {
+    /// A session `sv` of `width`×`height` running `command` (a shell line).
+    pub fn start(name: &str, command: &str, width: u16, height: u16) -> Tmux {
+        let tmux = Tmux { socket: format!("sv-{name}-{}", std::process::id()) };
+        let started = tmux
+            .cmd()
+            .args(["new-session", "-d", "-s", "sv", "-x", &width.to_string(), "-y", &height.to_string()])
+            .args(["-e", "LANG=C.UTF-8", command])
+            .status()
+            .expect("tmux");
+        assert!(started.success(), "tmux new-session");
+        tmux
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    pub fn send(&self, keys: &[&str]) {
+        let ok = self.cmd().args(["send-keys", "-t", "sv"]).args(keys).status().expect("tmux").success();
+        assert!(ok, "send-keys {keys:?}");
+    }
+
+    pub fn send_text(&self, text: &str) {
+        let ok = self.cmd().args(["send-keys", "-t", "sv", "-l", text]).status().expect("tmux").success();
+        assert!(ok, "send-keys -l {text:?}");
+    }
+
+    pub fn screen(&self) -> String {
+        let out = self.cmd().args(["capture-pane", "-p", "-t", "sv"]).output().expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn wait_for(&self, what: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(what) {
+                return screen;
+            }
+            assert!(start.elapsed() < timeout, "{what:?} never appeared; the screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").stderr(std::process::Stdio::null()).status();
+    }
+}
+
+pub fn have_tmux() -> bool {
+    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
 }

@@ -7,6 +7,7 @@ pub(super) fn flag_words(l: Lang, kind: &flags::FlagKind) -> String {
     match kind {
         VerificationFailed { disk } => fill(tr(l, "flag_verification_failed"), &[disk]),
         VerificationSkipped { disk } => fill(tr(l, "flag_verification_skipped"), &[disk]),
+        WipeInterrupted { disk, how_far } => fill(tr(l, "flag_wipe_interrupted"), &[disk, how_far]),
         SmartFailing { disk } => fill(tr(l, "flag_smart_failing"), &[disk]),
         DiskWipedTwice { serial, times } => fill(tr(l, "flag_wiped_twice"), &[serial, &times.to_string()]),
         StationRevoked => tr(l, "flag_station_revoked").to_owned(),
