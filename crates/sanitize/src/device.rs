@@ -23,6 +23,11 @@ pub trait BlockDevice {
     /// Makes written data durable: fsync, which on a block device also sends the drive a
     /// cache flush (ATA FLUSH CACHE EXT / NVMe Flush) through the block layer.
     fn flush(&mut self) -> io::Result<()>;
+    /// Whether the disk is still attached. A USB disk pulled out mid-wipe answers EIO, not
+    /// ENODEV, so a failed write asks this before it is taken for a bad sector.
+    fn present(&self) -> bool {
+        true
+    }
 }
 
 /// A regular file or a block device opened for the wipe, with O_DIRECT where the kernel allows
@@ -36,6 +41,9 @@ pub struct DeviceFile {
     /// A buffered handle for unaligned tails and file systems without O_DIRECT (tmpfs).
     buffered: File,
     is_block_device: bool,
+    /// The kernel's entry for a block device (`/sys/dev/block/MAJOR:MINOR`): gone once the
+    /// disk is removed.
+    sys_entry: Option<PathBuf>,
 }
 
 impl DeviceFile {
@@ -51,7 +59,12 @@ impl DeviceFile {
         let size = buffered.seek(SeekFrom::End(0))?;
         buffered.seek(SeekFrom::Start(0))?;
         let direct = OpenOptions::new().read(true).write(true).custom_flags(libc::O_DIRECT).open(path).ok();
-        Ok(DeviceFile { path: path.to_owned(), size, direct, buffered, is_block_device })
+        let sys_entry = is_block_device.then(|| {
+            use std::os::unix::fs::MetadataExt as _;
+            let rdev = buffered.metadata().map(|m| m.rdev()).unwrap_or(0);
+            PathBuf::from(format!("/sys/dev/block/{}:{}", libc::major(rdev), libc::minor(rdev)))
+        });
+        Ok(DeviceFile { path: path.to_owned(), size, direct, buffered, is_block_device, sys_entry })
     }
 
     /// Whether this is a block device (rather than a regular file).
@@ -114,6 +127,15 @@ impl BlockDevice for DeviceFile {
             direct.sync_all()?;
         }
         self.buffered.sync_all()
+    }
+
+    fn present(&self) -> bool {
+        // A regular file stays writable even once unlinked; a block device is gone with its
+        // kernel entry (and its sysfs is only trusted when it is there at all).
+        match &self.sys_entry {
+            Some(entry) if Path::new("/sys/dev/block").is_dir() => entry.exists(),
+            _ => true,
+        }
     }
 }
 

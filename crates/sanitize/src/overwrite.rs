@@ -211,13 +211,15 @@ fn write_chunk(
 ) -> Option<io::Error> {
     match dev.write_all_at(data, offset) {
         Ok(()) => out.bytes += data.len() as u64,
-        Err(e) if vanished(&e) => return Some(e),
+        // A pulled-out USB disk answers EIO: ask whether it is still there before retrying
+        // every block of the rest of the disk as a bad sector.
+        Err(e) if vanished(&e) || !dev.present() => return Some(e),
         Err(_) => {
             for (i, block) in data.chunks(ALIGN).enumerate() {
                 let o = offset + (i * ALIGN) as u64;
                 match dev.write_all_at(block, o) {
                     Ok(()) => out.bytes += block.len() as u64,
-                    Err(e) if vanished(&e) => return Some(e),
+                    Err(e) if vanished(&e) || !dev.present() => return Some(e),
                     Err(e) => push_error(&mut out.errors, "write", &e, o, o + block.len() as u64),
                 }
             }
@@ -287,7 +289,7 @@ pub fn verify_pass(
                         break;
                     }
                 }
-                Err(e) if vanished(&e) => {
+                Err(e) if vanished(&e) || !dev.present() => {
                     out.interrupted =
                         Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
                     break;

@@ -152,6 +152,18 @@ fn a_disk_that_disappears_is_interrupted_not_certified() {
     assert!(!record.is_verified());
 }
 
+/// A USB disk pulled out mid-wipe answers EIO, not ENODEV: it is recorded as gone (one
+/// interruption), not as a disk of bad sectors retried block by block to its end.
+#[test]
+fn a_usb_disk_pulled_out_answers_eio_and_is_interrupted_not_failed() {
+    let mut disk = MemDisk { unplugged_at: Some(2 * CHUNK as u64 + 1), ..MemDisk::filled(4 * CHUNK, 1) };
+    let record = sanitize(&mut disk, &WipeOptions::default(), &never(), |_| {});
+    assert_eq!(record.result, SanitizeResult::Interrupted, "{:?}", record.errors);
+    assert_eq!(record.errors.len(), 1, "one line, not one per block: {:?}", record.errors.len());
+    assert!(record.errors[0].message.contains("unplugged"), "{:?}", record.errors);
+    assert_eq!(record.passes[0].bytes_written, 2 * CHUNK as u64);
+}
+
 #[test]
 fn the_operator_can_stop_a_wipe() {
     let mut disk = MemDisk::filled(4 * CHUNK, 1);

@@ -152,7 +152,7 @@ impl Journal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Leftover {
     /// A journal that reads.
-    Entry(JournalEntry),
+    Entry(Box<JournalEntry>),
     /// A journal file that does not read: its path and why.
     Unreadable(PathBuf, String),
 }
@@ -174,7 +174,7 @@ pub fn leftovers(dir: &Path) -> Vec<Leftover> {
         .into_iter()
         .map(|path| match fs::read(&path) {
             Ok(bytes) => match serde_json::from_slice::<JournalEntry>(&bytes) {
-                Ok(e) => Leftover::Entry(e),
+                Ok(e) => Leftover::Entry(Box::new(e)),
                 Err(e) => Leftover::Unreadable(path, format!("not a wipe journal: {e}")),
             },
             Err(e) => Leftover::Unreadable(path, e.to_string()),

@@ -82,6 +82,7 @@ cosmetic = "B"
     assert!(disks.iter().all(|d| all_zero(d)), "both disks are zero");
 
     let sent = only_certificate(&data.join("spool/sent"));
+    assert_eq!(summary["path"].as_str().map(PathBuf::from), Some(sent.clone()), "where it is now: {summary}");
     let verified = SignedDocument::from_json(&std::fs::read(&sent).expect("file"))
         .expect("parses")
         .verify()

@@ -21,6 +21,9 @@ pub struct MemDisk {
     pub bad: Option<ByteRange>,
     /// Writes reaching past this offset fail with ENODEV.
     pub vanish_at: Option<u64>,
+    /// Writes reaching past this offset fail with EIO and the disk is no longer present: a USB
+    /// disk pulled out, as the kernel reports it.
+    pub unplugged_at: Option<u64>,
     /// Content at each flush, when `record` is set.
     pub snapshots: Vec<Vec<u8>>,
     pub record: bool,
@@ -44,6 +47,9 @@ impl BlockDevice for MemDisk {
         if self.vanish_at.is_some_and(|v| end > v) {
             return Err(io::Error::from_raw_os_error(ENODEV));
         }
+        if self.unplugged_at.is_some_and(|v| end > v) {
+            return Err(io::Error::from_raw_os_error(EIO));
+        }
         if self.bad.is_some_and(|b| offset < b.end && end > b.start) {
             return Err(io::Error::from_raw_os_error(EIO));
         }
@@ -53,6 +59,9 @@ impl BlockDevice for MemDisk {
     fn read_exact_at(&mut self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         buf.copy_from_slice(&self.data[offset as usize..offset as usize + buf.len()]);
         Ok(())
+    }
+    fn present(&self) -> bool {
+        self.unplugged_at.is_none()
     }
     fn flush(&mut self) -> io::Result<()> {
         if self.record {
