@@ -482,3 +482,44 @@ fn f4_on_the_welcome_screen_opens_the_loose_disks_session_with_the_lot() {
     assert_eq!(effects.last(), Some(&Effect::OpenBay));
     assert!(matches!(effects.first(), Some(Effect::SaveSettings(s)) if s.lot.as_deref() == Some("LOT-7")));
 }
+
+#[test]
+fn a_pending_enrolment_is_asked_again_until_approved() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    a.settings.registry = Some("http://registry".into());
+    press(&mut a, Key::F(2), t);
+    press(&mut a, Key::Enter, t);
+    assert!(matches!(a.overlay, Some(Overlay::Supervisor { .. })));
+    a.update(Msg::Tick(t));
+    a.update(Msg::Enrolled(Ok(Enrolment { code: Some("K7XQ-2M9P".into()), status: "pending".into() })));
+    assert_eq!(a.update(Msg::Tick(ms(t, 100))), vec![Effect::Enrol("http://registry".into())]);
+    assert_eq!(a.update(Msg::Tick(ms(t, 1000))), vec![], "not more often than every few seconds");
+    assert_eq!(
+        a.update(Msg::Tick(ms(t, 100 + ENROL_POLL.as_millis() as u64))),
+        vec![Effect::Enrol("http://registry".into())]
+    );
+    a.update(Msg::Enrolled(Ok(Enrolment { code: None, status: "approved".into() })));
+    assert_eq!(a.update(Msg::Tick(ms(t, 20_000))), vec![], "approved: no more asking");
+}
+
+#[test]
+fn the_station_name_is_set_in_the_supervisor_menu() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    press(&mut a, Key::F(2), t);
+    press(&mut a, Key::Enter, t);
+    let line = SUPERVISOR_LINES.iter().position(|l| *l == "sup.name").expect("line");
+    for _ in 0..line {
+        press(&mut a, Key::Down, t);
+    }
+    press(&mut a, Key::Enter, t);
+    for c in "atelier-7".chars() {
+        press(&mut a, Key::Char(c), t);
+    }
+    let effects = press(&mut a, Key::Enter, t);
+    assert!(
+        matches!(effects.as_slice(), [Effect::SaveSettings(s)] if s.station_name.as_deref() == Some("atelier-7"))
+    );
+    assert_eq!(a.station_name, "atelier-7");
+}
