@@ -270,7 +270,8 @@ pub enum Pattern {
     /// A pseudo-random stream, reproducible from its algorithm and seed so it can be verified
     /// without being stored.
     Random {
-        /// e.g. `chacha20`.
+        /// `aes128-ctr-sp800-38a` or `chacha20-rfc8439-segmented` (docs/sanitization.md defines
+        /// each stream; older certificates all name the latter).
         algorithm: String,
         /// The seed, hex.
         seed: String,

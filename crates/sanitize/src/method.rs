@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::pattern::PassPattern;
+use crate::pattern::{EntropyError, EntropySource, PassPattern, RandomAlgorithm};
 
 /// One pass of a method, before a random seed is drawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +12,20 @@ pub enum PassSpec {
     Repeat(Vec<u8>),
     /// A pseudo-random pass.
     Random,
+}
+
+impl PassSpec {
+    /// The pass's content: the bytes, or a keystream of `algorithm` with a fresh seed.
+    pub fn pattern(
+        self,
+        algorithm: RandomAlgorithm,
+        entropy: &mut dyn EntropySource,
+    ) -> Result<PassPattern, EntropyError> {
+        match self {
+            PassSpec::Repeat(b) => Ok(PassPattern::Repeat(b)),
+            PassSpec::Random => PassPattern::fresh_random(algorithm, entropy),
+        }
+    }
 }
 
 /// An overwrite method (NIST SP 800-88 Rev. 1 §2.4 and Table A-8: one pass is enough to Clear
@@ -23,7 +37,7 @@ pub enum Method {
     Zero,
     /// One pass of 0xFF.
     One,
-    /// One ChaCha20 pass.
+    /// One pass of a keystream (AES-128-CTR or ChaCha20, see [`RandomAlgorithm`]).
     Random,
     /// DoD 5220.22-M (three passes): 0x00, 0xFF, random; verify.
     Dod3,
@@ -90,15 +104,14 @@ impl Method {
         }
     }
 
-    /// The passes with fresh random seeds drawn.
-    pub fn passes(&self) -> Vec<PassPattern> {
-        self.specs()
-            .into_iter()
-            .map(|s| match s {
-                PassSpec::Repeat(b) => PassPattern::Repeat(b),
-                PassSpec::Random => PassPattern::fresh_random(),
-            })
-            .collect()
+    /// The passes with fresh random seeds drawn from `entropy` for `algorithm`; fails, rather
+    /// than write a predictable stream, when the source does.
+    pub fn passes(
+        &self,
+        algorithm: RandomAlgorithm,
+        entropy: &mut dyn EntropySource,
+    ) -> Result<Vec<PassPattern>, EntropyError> {
+        self.specs().into_iter().map(|s| s.pattern(algorithm, entropy)).collect()
     }
 
     /// The name recorded in certificates.

@@ -2,12 +2,16 @@
 //! organizationally approved and validated overwriting technologies") and read-back verification
 //! (§4.7).
 //!
-//! Generated patterns (ChaCha20) are produced on a thread of their own, a few chunks ahead of
-//! the writer, so the disk never waits for the CPU; repeated patterns are filled once.
+//! Generated patterns (AES-128-CTR or ChaCha20 keystreams, addressed by disk offset) are produced
+//! by several threads at once, a few chunks ahead of the writer, so the disk does not wait for
+//! one processor core; repeated patterns are filled once. The read-back regenerates the stream
+//! the same way, on several checker threads.
 
+use std::collections::BTreeMap;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use certificate::{ByteRange, DiskError};
@@ -115,49 +119,106 @@ fn chunks_of(ranges: &[ByteRange]) -> Vec<(u64, usize)> {
     out
 }
 
-/// Content for each chunk, in order: a fixed buffer for repeated patterns, a generator thread
-/// with recycled buffers for random ones.
+/// How many threads generate a random pass (and check a read-back): one per processor, at most 8.
+/// Each is a CPU-bound generator; when the disk is the bottleneck they wait on free buffers.
+pub fn worker_threads() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8)
+}
+
+/// Content for each chunk, in order: a fixed buffer for repeated patterns, a pipeline of
+/// generator threads for random ones.
 enum Source {
     Fixed(AlignedBuffer),
-    Generated { ready: Receiver<AlignedBuffer>, recycle: std::sync::mpsc::SyncSender<AlignedBuffer> },
+    Generated(Pipeline),
+}
+
+/// Generated chunks in disk order. `threads` generators each take a free buffer, then claim the
+/// next chunk to fill (in that order, so a claimed chunk is always being filled and the chunk the
+/// writer needs next is always on its way), and hand it over tagged with its index; the writer
+/// puts early arrivals aside until their turn. With `threads + AHEAD` buffers, several chunks
+/// are ready before the writer asks, and the writer never waits on one particular generator.
+struct Pipeline {
+    ready: Receiver<(usize, AlignedBuffer)>,
+    recycle: SyncSender<AlignedBuffer>,
+    early: BTreeMap<usize, AlignedBuffer>,
+    next: usize,
+}
+
+impl Pipeline {
+    fn start<'s>(
+        scope: &'s thread::Scope<'s, '_>,
+        pattern: &PassPattern,
+        chunks: &[(u64, usize)],
+        threads: usize,
+    ) -> Pipeline {
+        let threads = threads.max(1);
+        let buffers = threads + AHEAD;
+        let (ready_tx, ready) = sync_channel::<(usize, AlignedBuffer)>(buffers);
+        let (recycle, recycle_rx) = sync_channel::<AlignedBuffer>(buffers);
+        for _ in 0..buffers {
+            let _ = recycle.send(AlignedBuffer::zeroed(CHUNK));
+        }
+        let free = Arc::new(Mutex::new(recycle_rx));
+        let claimed = Arc::new(AtomicUsize::new(0));
+        let chunks: Arc<[(u64, usize)]> = chunks.into();
+        for _ in 0..threads {
+            let (free, claimed, chunks, ready_tx) =
+                (free.clone(), claimed.clone(), chunks.clone(), ready_tx.clone());
+            let pattern = pattern.clone();
+            scope.spawn(move || loop {
+                // A closed channel (the writer stopped early) or a poisoned lock ends the thread.
+                let Some(mut buf) = free.lock().ok().and_then(|rx| rx.recv().ok()) else { return };
+                let i = claimed.fetch_add(1, Ordering::Relaxed);
+                let Some(&(offset, n)) = chunks.get(i) else { return };
+                pattern.fill(offset, &mut buf.as_mut_slice()[..n]);
+                if ready_tx.send((i, buf)).is_err() {
+                    return;
+                }
+            });
+        }
+        Pipeline { ready, recycle, early: BTreeMap::new(), next: 0 }
+    }
+
+    /// The next chunk in disk order; `None` if the generators are gone (they never are while
+    /// chunks remain, unless one panicked).
+    fn next(&mut self) -> Option<AlignedBuffer> {
+        loop {
+            if let Some(buf) = self.early.remove(&self.next) {
+                self.next += 1;
+                return Some(buf);
+            }
+            let (i, buf) = self.ready.recv().ok()?;
+            self.early.insert(i, buf);
+        }
+    }
 }
 
 impl Source {
-    fn start<'s>(scope: &'s thread::Scope<'s, '_>, pattern: &PassPattern, chunks: &[(u64, usize)]) -> Source {
+    fn start<'s>(
+        scope: &'s thread::Scope<'s, '_>,
+        pattern: &PassPattern,
+        chunks: &[(u64, usize)],
+        threads: usize,
+    ) -> Source {
         if !pattern.is_generated() {
             let mut buf = AlignedBuffer::zeroed(CHUNK);
             pattern.fill(0, buf.as_mut_slice());
             return Source::Fixed(buf);
         }
-        let (ready_tx, ready) = sync_channel::<AlignedBuffer>(AHEAD);
-        let (recycle, recycle_rx) = sync_channel::<AlignedBuffer>(AHEAD + 1);
-        for _ in 0..AHEAD + 1 {
-            let _ = recycle.send(AlignedBuffer::zeroed(CHUNK));
-        }
-        let pattern = pattern.clone();
-        let chunks = chunks.to_vec();
-        scope.spawn(move || {
-            for (offset, n) in chunks {
-                let Ok(mut buf) = recycle_rx.recv() else { return };
-                pattern.fill(offset, &mut buf.as_mut_slice()[..n]);
-                if ready_tx.send(buf).is_err() {
-                    return; // The consumer stopped early.
-                }
-            }
-        });
-        Source::Generated { ready, recycle }
+        Source::Generated(Pipeline::start(scope, pattern, chunks, threads))
     }
 
     /// Runs `f` with the content of the next chunk (buffer start aligned, fixed patterns are
-    /// valid at any chunk offset because chunks start on a pattern boundary).
-    fn with_next<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> R {
+    /// valid at any chunk offset because chunks start on a pattern boundary); `None` if the
+    /// generators stopped, so that nothing but the pattern is ever written.
+    fn with_next<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         match self {
-            Source::Fixed(buf) => f(buf.as_slice()),
-            Source::Generated { ready, recycle } => {
-                let buf = ready.recv().unwrap_or_else(|_| AlignedBuffer::zeroed(CHUNK));
+            Source::Fixed(buf) => Some(f(buf.as_slice())),
+            Source::Generated(pipeline) => {
+                let buf = pipeline.next()?;
                 let r = f(buf.as_slice());
-                let _ = recycle.send(buf);
-                r
+                let _ = pipeline.recycle.send(buf);
+                Some(r)
             }
         }
     }
@@ -167,9 +228,21 @@ impl Source {
 ///
 /// A chunk that fails is retried block by block ([`ALIGN`] bytes) so one bad sector costs only
 /// its own range, which is recorded; the pass goes on. A disk that disappears stops the pass.
+/// Random content is generated by [`worker_threads`] threads ahead of the writes.
 pub fn write_pass(
     dev: &mut dyn BlockDevice,
     pattern: &PassPattern,
+    stop: &AtomicBool,
+    report: impl FnMut(u64, u64),
+) -> PhaseOutcome {
+    write_pass_with_threads(dev, pattern, worker_threads(), stop, report)
+}
+
+/// [`write_pass`] with `threads` generator threads (tests and benchmarks compare counts).
+pub fn write_pass_with_threads(
+    dev: &mut dyn BlockDevice,
+    pattern: &PassPattern,
+    threads: usize,
     stop: &AtomicBool,
     mut report: impl FnMut(u64, u64),
 ) -> PhaseOutcome {
@@ -177,13 +250,22 @@ pub fn write_pass(
     let chunks = chunks_of(&[ByteRange { start: 0, end: size }]);
     let mut out = PhaseOutcome::default();
     thread::scope(|scope| {
-        let mut source = Source::start(scope, pattern, &chunks);
+        let mut source = Source::start(scope, pattern, &chunks, threads);
         for &(offset, n) in &chunks {
             if stop.load(Ordering::Relaxed) {
                 out.interrupted = Some(format!("stopped by the operator at byte {offset}"));
                 break;
             }
-            let vanished_at = source.with_next(|data| write_chunk(dev, &data[..n], offset, &mut out));
+            let Some(vanished_at) = source.with_next(|data| write_chunk(dev, &data[..n], offset, &mut out))
+            else {
+                out.errors.push(DiskError {
+                    message: format!(
+                        "the pattern's generator stopped before byte {offset}: the pass is incomplete"
+                    ),
+                    range: Some(ByteRange { start: offset, end: size }),
+                });
+                break;
+            };
             if let Some(e) = vanished_at {
                 out.interrupted =
                     Some(format!("the disk disappeared at byte {offset} ({e}): was it unplugged?"));
@@ -191,7 +273,7 @@ pub fn write_pass(
             }
             report(offset + n as u64, size);
         }
-        drop(source); // Ends the generator if we stopped early.
+        drop(source); // Ends the generators if we stopped early.
     });
     if out.interrupted.is_none() {
         if let Err(e) = dev.flush() {
@@ -230,12 +312,25 @@ fn write_chunk(
 
 /// Reads `ranges` of `dev` back (the whole disk when `None`) and compares them with `pattern`.
 ///
-/// Reading and checking overlap: this thread only reads, into a small pool of buffers, while a
-/// second thread regenerates the expected content and compares, so the disk is kept busy.
+/// Reading and checking overlap: this thread only reads, into a small pool of buffers, while
+/// [`worker_threads`] checker threads regenerate the expected content and compare, each chunk
+/// on whichever checker is free, so the disk is kept busy.
 pub fn verify_pass(
     dev: &mut dyn BlockDevice,
     pattern: &PassPattern,
     ranges: Option<&[ByteRange]>,
+    stop: &AtomicBool,
+    report: impl FnMut(u64, u64),
+) -> PhaseOutcome {
+    verify_pass_with_threads(dev, pattern, ranges, worker_threads(), stop, report)
+}
+
+/// [`verify_pass`] with `threads` checker threads (tests and benchmarks compare counts).
+pub fn verify_pass_with_threads(
+    dev: &mut dyn BlockDevice,
+    pattern: &PassPattern,
+    ranges: Option<&[ByteRange]>,
+    threads: usize,
     stop: &AtomicBool,
     mut report: impl FnMut(u64, u64),
 ) -> PhaseOutcome {
@@ -243,39 +338,33 @@ pub fn verify_pass(
     let whole = [ByteRange { start: 0, end: size }];
     let chunks = chunks_of(ranges.unwrap_or(&whole));
     let total: u64 = chunks.iter().map(|c| c.1 as u64).sum();
+    let threads = threads.max(1);
+    let buffers = threads + AHEAD + 1;
     let mut out = PhaseOutcome::default();
     let mut done = 0u64;
-    let (full_tx, full_rx) = sync_channel::<(u64, usize, AlignedBuffer)>(AHEAD);
-    let (free_tx, free_rx) = sync_channel::<AlignedBuffer>(AHEAD + 2);
-    for _ in 0..AHEAD + 2 {
+    let (full_tx, full_rx) = sync_channel::<(u64, usize, AlignedBuffer)>(buffers);
+    let (free_tx, free_rx) = sync_channel::<AlignedBuffer>(buffers);
+    for _ in 0..buffers {
         let _ = free_tx.send(AlignedBuffer::zeroed(CHUNK));
     }
-    let give_back = free_tx.clone();
-    let compared = thread::scope(|scope| {
-        let checker = scope.spawn(move || {
-            let mut found = PhaseOutcome::default();
-            let uniform = match pattern {
-                PassPattern::Repeat(b) if b.len() == 1 => Some(b[0]),
-                _ => None,
-            };
-            let mut expected = vec![0u8; CHUNK];
-            for (offset, n, buf) in full_rx {
-                let got = &buf.as_slice()[..n];
-                match uniform {
-                    // One pass over the data, no second buffer: the common case (zero, one).
-                    Some(b) if is_uniform(got, b) => {}
-                    _ => {
-                        pattern.fill(offset, &mut expected[..n]);
-                        compare(got, &expected[..n], offset, &mut found);
+    let full_rx = Mutex::new(full_rx);
+    let checked = thread::scope(|scope| {
+        let checkers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (full_rx, free_tx) = (&full_rx, free_tx.clone());
+                scope.spawn(move || {
+                    let mut found = PhaseOutcome::default();
+                    let mut expected = vec![0u8; CHECK_BLOCK];
+                    while let Some((offset, n, buf)) = full_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
+                        check_chunk(pattern, &buf.as_slice()[..n], offset, &mut expected, &mut found);
+                        if free_tx.send(buf).is_err() {
+                            break;
+                        }
                     }
-                }
-                found.bytes += n as u64;
-                if free_tx.send(buf).is_err() {
-                    break;
-                }
-            }
-            found
-        });
+                    found
+                })
+            })
+            .collect();
         let mut expected_piece = vec![0u8; ALIGN];
         for &(offset, n) in &chunks {
             if stop.load(Ordering::Relaxed) {
@@ -311,16 +400,60 @@ pub fn verify_pass(
                         }
                         at += m;
                     }
-                    let _ = give_back.send(buf);
+                    let _ = free_tx.send(buf);
                 }
             }
             done += n as u64;
             report(done, total);
         }
         drop(full_tx);
-        checker.join().unwrap_or_default()
+        checkers
+            .into_iter()
+            .map(|c| c.join().unwrap_or_default())
+            .fold(PhaseOutcome::default(), merge_checked)
     });
-    merge_outcomes(compared, out)
+    merge_outcomes(checked, out)
+}
+
+/// Bytes of expected content regenerated at a time while checking: small enough to stay in the
+/// processor's cache between being generated and being compared, so a random pass's read-back
+/// costs the cipher and one pass over the data read, not a second buffer's worth of memory traffic.
+const CHECK_BLOCK: usize = 64 << 10;
+
+/// Checks one chunk read back at `offset` against `pattern`.
+fn check_chunk(
+    pattern: &PassPattern,
+    got: &[u8],
+    offset: u64,
+    expected: &mut [u8],
+    found: &mut PhaseOutcome,
+) {
+    let uniform = match pattern {
+        PassPattern::Repeat(b) if b.len() == 1 => Some(b[0]),
+        _ => None,
+    };
+    found.bytes += got.len() as u64;
+    // One pass over the data, no second buffer: the common case (zero, one).
+    if let Some(b) = uniform {
+        if is_uniform(got, b) {
+            return;
+        }
+    }
+    let step = expected.len();
+    for (i, block) in got.chunks(step).enumerate() {
+        let at = offset + (i * step) as u64;
+        let want = &mut expected[..block.len()];
+        pattern.fill(at, want);
+        compare(block, want, at, found);
+    }
+}
+
+/// Adds one checker's findings to the others'; ranges are sorted and merged afterwards.
+fn merge_checked(mut all: PhaseOutcome, one: PhaseOutcome) -> PhaseOutcome {
+    all.bytes += one.bytes;
+    all.mismatched_bytes += one.mismatched_bytes;
+    all.mismatches.extend(one.mismatches);
+    all
 }
 
 /// Combines what the checker found with what the reader recorded, keeping ranges sorted.

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use certificate::{Category, SanitizeResult, Technique};
 use sanitize::purge::{purge_and_verify, Expected, FirmwarePurge};
-use sanitize::{BlockDevice, PassPattern};
+use sanitize::{BlockDevice, PassPattern, RandomStream};
 
 mod common;
 use common::MemDisk as Drive;
@@ -48,7 +48,9 @@ impl FirmwarePurge for Firmware<'_> {
         let mut d = self.drive.borrow_mut();
         match self.behaviour {
             Behaviour::BlockErase(v) => d.data.fill(v),
-            Behaviour::CryptoErase => PassPattern::Random { seed: [4; 32] }.fill(0, &mut d.data),
+            Behaviour::CryptoErase => {
+                PassPattern::Random(RandomStream::ChaCha20 { key: [4; 32] }).fill(0, &mut d.data)
+            }
             Behaviour::Lies => {}
             Behaviour::Fails => return Err("ATA status 0x51 error 0x04 (command aborted)".into()),
         }

@@ -70,7 +70,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         options: WipeOptions {
             method: Method::Zero,
             verification: VerificationMode::LastPass,
-            sample_percent: None,
+            ..WipeOptions::default()
         },
         journal_dir: Some(data.join("journal")),
         auto_purge: false,

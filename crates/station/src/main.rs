@@ -55,6 +55,10 @@ struct WipeArgs {
     /// Read back only this percentage of the disk (evenly spread blocks plus the first and last MiB).
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     sample: Option<f64>,
+    /// The keystream of random passes: aes128-ctr or chacha20. Without it, AES-128-CTR where the
+    /// processor has AES instructions, else ChaCha20 (docs/sanitization.md).
+    #[arg(long, value_name = "ALGORITHM")]
+    random_algorithm: Option<sanitize::RandomAlgorithm>,
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -75,7 +79,12 @@ impl WipeArgs {
             VerifyArg::Last => VerificationMode::LastPass,
             VerifyArg::All => VerificationMode::EveryPass,
         };
-        WipeOptions { method: self.method.unwrap_or_default(), verification, sample_percent: self.sample }
+        WipeOptions {
+            method: self.method.unwrap_or_default(),
+            verification,
+            sample_percent: self.sample,
+            random_algorithm: self.random_algorithm,
+        }
     }
 }
 
@@ -219,9 +228,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check that a device holds only a pattern (zero, one, or hex bytes); exit 1 on any mismatch.
+    /// Check that a device holds a pass's content (zero, one, hex bytes, or a recorded random
+    /// pass); exit 1 on any mismatch.
     Verify {
-        /// zero, one, or hex bytes such as 924924.
+        /// zero, one, hex bytes such as 924924, or random:ALGORITHM:SEED with the `algorithm` and
+        /// `seed` a certificate records for a random pass (regenerated here, either algorithm).
         #[arg(long, default_value = "zero")]
         pattern: String,
         /// The device or file.
@@ -584,7 +595,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Verify { pattern, device } => {
-            let pattern = sanitize::parse_pattern(&pattern).map_err(anyhow::Error::msg)?;
+            let pattern = sanitize::parse_pass_pattern(&pattern).map_err(anyhow::Error::msg)?;
             let mut dev = sanitize::DeviceFile::open(&device)
                 .with_context(|| format!("opening {}", device.display()))?;
             let size = sanitize::BlockDevice::size(&dev);

@@ -134,6 +134,45 @@ fn verify_command_finds_a_leftover_byte() {
     assert!(text(&bad).contains("mismatch at bytes 2000000..2000001"), "{}", text(&bad));
 }
 
+/// A random pass, of either algorithm, is checked later from what its record says: `station
+/// verify --pattern random:ALGORITHM:SEED` regenerates the stream.
+#[test]
+fn verify_command_regenerates_a_recorded_random_pass() {
+    let s = Scratch::new("verify-random");
+    let disk = s.path().join("disk.img");
+    std::fs::write(&disk, vec![0x42u8; (6 << 20) + 4096]).expect("disk");
+    let path = disk.to_str().expect("utf-8");
+    for (flag, recorded) in
+        [("chacha20", "chacha20-rfc8439-segmented"), ("aes128-ctr", "aes128-ctr-sp800-38a")]
+    {
+        let out = station(
+            s.path(),
+            &["wipe", "--yes", "--method", "random", "--random-algorithm", flag, "--verify", "none", path],
+        );
+        let record: certificate::DiskRecord = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).expect("a JSON sanitization record"))
+            .unwrap_or_else(|| panic!("no record: {}", text(&out)));
+        let certificate::Pattern::Random { algorithm, seed } = &record.sanitization.passes[0].pattern else {
+            panic!("{record:?}")
+        };
+        assert_eq!(algorithm, recorded);
+        let pattern = format!("random:{algorithm}:{seed}");
+        let ok = station(s.path(), &["verify", "--pattern", &pattern, path]);
+        assert!(ok.status.success(), "{}", text(&ok));
+        let mut content = std::fs::read(&disk).expect("disk");
+        content[5_000_000] ^= 1;
+        std::fs::write(&disk, &content).expect("disk");
+        let bad = station(s.path(), &["verify", "--pattern", &pattern, path]);
+        assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+        assert!(text(&bad).contains("mismatch at bytes 5000000..5000001"), "{}", text(&bad));
+    }
+    let out = station(s.path(), &["verify", "--pattern", "random:rc4:00", path]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("unknown random algorithm"), "{}", text(&out));
+}
+
 #[test]
 fn the_newcomers_demo_runs_end_to_end() {
     let s = Scratch::new("demo");
@@ -182,7 +221,7 @@ fn wipe_prints_one_json_record_per_disk_and_needs_confirmation() {
     }
     assert_eq!(records[0].capacity_bytes, 5 << 20);
     assert_eq!(records[1].capacity_bytes, 3 << 20);
-    // The last pass was random, so the disks now hold the ChaCha20 stream, not the old data.
+    // The last pass was random, so the disks now hold a keystream, not the old data.
     assert!(std::fs::read(&a).expect("disk").iter().filter(|&&x| x == 0x11).count() < 100_000);
 }
 

@@ -1420,7 +1420,7 @@ impl App {
     fn wipe_options(&self) -> (WipeOptions, bool) {
         match self.settings.method.as_deref().map(str::parse::<sanitize::Method>) {
             Some(Ok(method)) => (
-                WipeOptions { method, verification: VerificationMode::LastPass, sample_percent: None },
+                WipeOptions { method, verification: VerificationMode::LastPass, ..WipeOptions::default() },
                 false,
             ),
             _ => (WipeOptions::default(), true),
@@ -1440,7 +1440,7 @@ impl App {
                 path: d.path.clone(),
                 size: d.size,
                 percent: 0.0,
-                pass: (1, options.method.passes().len() as u32),
+                pass: (1, options.method.specs().len() as u32),
                 phase: Phase::Writing,
                 rate: 0.0,
                 eta_secs: None,
