@@ -79,7 +79,7 @@ fn the_full_inventory_reads_back_from_its_json() {
     for tree in ["qemu-pc", "optiplex", "dell-e4310", "firecracker"] {
         let inv = inventory::probe_inventory(
             &fixture(tree),
-            &inventory::Options { smart: false, benchmark: false },
+            &inventory::Options { smart: false, benchmark: false, endurance: None },
         );
         let json = serde_json::to_string(&inv).expect("serializes");
         let back: inventory::Inventory = serde_json::from_str(&json).expect("reads back");

@@ -263,6 +263,8 @@ pub fn wipe_disks(
                         transport: certificate::Transport::Unknown,
                         smart: certificate::Probed::unavailable("the wipe thread crashed"),
                         sanitization: record,
+                        identity_sources: None,
+                        bridge: None,
                     }
                 })
             })
@@ -282,7 +284,7 @@ struct Shared<'a> {
 }
 
 fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl FnMut(RunEvent)) -> DiskRecord {
-    let facts = inventory::probe_disk(path, shared.root);
+    let facts = inventory::probe_disk(path, shared.root, &grading::Policy::default_policy().disk.endurance);
     let device = path.display().to_string();
     let (capacity_bytes, sanitization) = match DeviceFile::open(path) {
         Ok(mut dev) => {
@@ -334,6 +336,8 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
         transport: facts.transport,
         smart: facts.smart,
         sanitization,
+        identity_sources: Some(facts.identity_sources),
+        bridge: facts.bridge,
     }
 }
 
