@@ -76,9 +76,10 @@ pub fn probe_disk(path: &Path, root: &Root, endurance: &crate::smart::EnduranceP
     let sys = format!("/sys/dev/block/{major}:{minor}");
     let transport = transport_from_sys_path(&resolved(root, &sys).to_string_lossy());
     let (smart, own) = match transport {
-        Transport::Loop | Transport::Virtio => {
-            (Err("this kind of device has no SMART".to_owned()), Err("this kind of device has no IDENTIFY".to_owned()))
-        }
+        Transport::Loop | Transport::Virtio => (
+            Err("this kind of device has no SMART".to_owned()),
+            Err("this kind of device has no IDENTIFY".to_owned()),
+        ),
         _ => (
             run_smartctl(path),
             sanitize::firmware::detect(path).map_err(|e| format!("the station's own IDENTIFY failed: {e}")),
@@ -333,4 +334,3 @@ pub fn probe_disk_details_with(
         system_medium,
     }
 }
-

@@ -43,7 +43,14 @@ pub struct SourceReading {
 impl SourceReading {
     /// A source that gave nothing, and why.
     pub fn nothing(source: IdentitySource, note: impl Into<String>) -> Self {
-        SourceReading { source, model: None, serial: None, firmware: None, wwn: None, note: Some(note.into()) }
+        SourceReading {
+            source,
+            model: None,
+            serial: None,
+            firmware: None,
+            wwn: None,
+            note: Some(note.into()),
+        }
     }
 }
 
@@ -90,7 +97,9 @@ fn rank(s: IdentitySource) -> u8 {
 pub fn resolve(readings: &[SourceReading], bridge: Option<UsbBridge>) -> DiskIdentity {
     let mut sorted: Vec<&SourceReading> = readings.iter().collect();
     sorted.sort_by_key(|r| rank(r.source));
-    let pick = |field: &str, get: &dyn Fn(&SourceReading) -> Option<&String>| -> (Probed<String>, Option<IdentitySource>) {
+    let pick = |field: &str,
+                get: &dyn Fn(&SourceReading) -> Option<&String>|
+     -> (Probed<String>, Option<IdentitySource>) {
         for r in &sorted {
             if let Some(v) = get(r).filter(|v| !is_placeholder_id(v)) {
                 return (Probed::Value(v.trim().to_owned()), Some(r.source));
@@ -107,7 +116,12 @@ pub fn resolve(readings: &[SourceReading], bridge: Option<UsbBridge>) -> DiskIde
         serial,
         firmware,
         wwn,
-        sources: IdentitySources { model: model_src, serial: serial_src, firmware: firmware_src, wwn: wwn_src },
+        sources: IdentitySources {
+            model: model_src,
+            serial: serial_src,
+            firmware: firmware_src,
+            wwn: wwn_src,
+        },
         bridge,
     }
 }
@@ -129,7 +143,9 @@ fn no_source_reason(
     if said.is_empty() {
         said.push("no source could be read".into());
     }
-    let behind = bridge.map(|b| format!(" (the disk is behind the USB bridge {})", b.short_name())).unwrap_or_default();
+    let behind = bridge
+        .map(|b| format!(" (the disk is behind the USB bridge {})", b.short_name()))
+        .unwrap_or_default();
     format!("no source gave the disk's own {field}{behind}: {}", said.join("; "))
 }
 
@@ -192,7 +208,10 @@ pub fn udev_reading(devnum: Option<&str>, root: &Root) -> SourceReading {
     let text = match std::fs::read_to_string(root.join(&abs)) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return SourceReading::nothing(IdentitySource::Udev, format!("{abs} does not exist (udev has no record)"))
+            return SourceReading::nothing(
+                IdentitySource::Udev,
+                format!("{abs} does not exist (udev has no record)"),
+            )
         }
         Err(e) => return SourceReading::nothing(IdentitySource::Udev, format!("cannot read {abs}: {e}")),
     };
@@ -247,7 +266,11 @@ fn decode_udev(s: &str) -> String {
 
 /// smartctl's identity fields as a reading: the disk's when smartctl spoke ATA or NVMe to it,
 /// the bridge's (so none) when it reached a USB disk only as SCSI.
-pub fn smartctl_reading(report: Option<&crate::smart::SmartReport>, on_usb: bool, why_none: &str) -> SourceReading {
+pub fn smartctl_reading(
+    report: Option<&crate::smart::SmartReport>,
+    on_usb: bool,
+    why_none: &str,
+) -> SourceReading {
     use crate::smart::Protocol;
     let Some(r) = report else { return SourceReading::nothing(IdentitySource::Smartctl, why_none) };
     let speaks_to_disk = matches!(r.protocol, Some(Protocol::Ata | Protocol::Nvme)) || !on_usb;

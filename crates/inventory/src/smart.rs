@@ -328,7 +328,9 @@ pub fn vendor_wear(attributes: &[AtaAttribute]) -> Option<SsdWear> {
                 (100 - u16::from(a.value), "normalized value: percent of rated life remaining")
             }
             WearScale::NormalizedRemaining => return None,
-            WearScale::RawUsed => (u16::try_from(a.raw).ok().filter(|r| *r <= 1000)?, "raw value: percent of rated life used"),
+            WearScale::RawUsed => {
+                (u16::try_from(a.raw).ok().filter(|r| *r <= 1000)?, "raw value: percent of rated life used")
+            }
         };
         Some(SsdWear {
             attribute_id: a.id,

@@ -33,7 +33,10 @@ fn firecracker_vm_pci_and_network_with_hwdata_names() {
 
 #[test]
 fn firecracker_vm_full_inventory() {
-    let inv = probe_inventory(&Root::at(dir("firecracker")), &Options { smart: false, benchmark: false, endurance: None });
+    let inv = probe_inventory(
+        &Root::at(dir("firecracker")),
+        &Options { smart: false, benchmark: false, endurance: None },
+    );
     assert!(matches!(inv.firmware, Probed::Unavailable(ref w) if w.contains("/sys/firmware/dmi/tables")));
     assert!(matches!(inv.memory.slots_total, Probed::Unavailable(_)));
     assert_eq!(inv.disks.len(), 1, "loop and zram devices are not disks");
@@ -98,7 +101,10 @@ fn id_database_lookups() {
 /// SMBIOS strings.
 #[test]
 fn qemu_pc_tree() {
-    let inv = probe_inventory(&Root::at(dir("qemu-pc")), &Options { smart: false, benchmark: false, endurance: None });
+    let inv = probe_inventory(
+        &Root::at(dir("qemu-pc")),
+        &Options { smart: false, benchmark: false, endurance: None },
+    );
     let d = &inv.devices;
     assert!(!d.pci_ids_found, "the guest tree has no pci.ids: ids only");
     let names: Vec<&str> = d.usb.iter().filter_map(|u| u.product.as_deref()).collect();
