@@ -66,11 +66,21 @@ impl Root {
 
     /// Reads a one-line attribute file, trimmed, or says why it could not be read.
     pub fn attribute(&self, abs: &str) -> Probed<String> {
-        read_attribute(&self.join(abs), abs)
+        read_attribute(&self.join(abs), abs, self.place())
+    }
+
+    /// Where the files are read, in words: "on this machine", or "under DIR" for a captured
+    /// tree (`--root`), so a reason never blames the station for a file a capture lacks.
+    pub fn place(&self) -> String {
+        if self.0 == Path::new("/") {
+            "on this machine".to_owned()
+        } else {
+            format!("under {}", self.0.display())
+        }
     }
 }
 
-fn read_attribute(path: &Path, shown: &str) -> Probed<String> {
+fn read_attribute(path: &Path, shown: &str, place: String) -> Probed<String> {
     match fs::read_to_string(path) {
         Ok(s) => {
             let v = s.trim();
@@ -84,7 +94,7 @@ fn read_attribute(path: &Path, shown: &str) -> Probed<String> {
             Probed::unavailable(format!("permission denied reading {shown} (the station runs as root)"))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            Probed::unavailable(format!("{shown} does not exist on this machine"))
+            Probed::unavailable(format!("{shown} does not exist {place}"))
         }
         Err(e) => Probed::unavailable(format!("cannot read {shown}: {e}")),
     }
