@@ -811,6 +811,19 @@ mod tests {
     }
 
     #[test]
+    fn endurance_thresholds_are_checked() {
+        let p = Policy::from_toml(DEFAULT_POLICY_TOML).expect("valid");
+        assert_eq!(p.disk.endurance.worn_at_percent_used, 80.0);
+        let e = refused(("worn_below_years = 3", "worn_below_years = 0"));
+        let PolicyError::Invalid { key, problem, .. } = e else { panic!("{e:?}") };
+        assert_eq!((key.as_str(), problem.as_str()), ("disk.endurance.worn_below_years", "must be above 0"));
+        let e = refused(("typical_hours_per_year = 1460", "typical_hours_per_year = 9000"));
+        assert!(e.to_string().contains("a year has no more hours"), "{e}");
+        let e = refused(("[disk.endurance]\n", "[disk.endurance]\nworn_at = 1\n"));
+        assert!(e.to_string().contains("unknown field `worn_at`"), "{e}");
+    }
+
+    #[test]
     fn an_unknown_key_names_its_line() {
         let e = refused(("[weights]\n", "[weights]\ngpu = 0.1\n"));
         let PolicyError::Toml { line, source_line, message } = e else { panic!("{e:?}") };
