@@ -124,14 +124,20 @@ fn a_disk_reached_through_a_usb_bridge_records_the_bridge_and_the_sources_and_ol
         scsi_identity: Some("JMicron Generic".into()),
     });
     let doc = key.sign(&cert).expect("signs");
-    let verified = SignedDocument::from_json(&doc.to_json_pretty()).expect("parses").verify().expect("verifies");
+    let verified =
+        SignedDocument::from_json(&doc.to_json_pretty()).expect("parses").verify().expect("verifies");
     assert_eq!(verified.certificate.disks[0], cert.disks[0]);
     let canonical = String::from_utf8(verified.canonical).expect("utf-8");
     assert!(
         canonical.contains(r#""bridge":{"chip_vendor":"JMicron","manufacturer":"JMicron","product":"USB to ATA/ATAPI Bridge","product_id":"2338","scsi_identity":"JMicron Generic","vendor_id":"152d"}"#),
         "{canonical}"
     );
-    assert!(canonical.contains(r#""identity_sources":{"firmware":"ata_identify","model":"smartctl","serial":"ata_identify"}"#), "{canonical}");
+    assert!(
+        canonical.contains(
+            r#""identity_sources":{"firmware":"ata_identify","model":"smartctl","serial":"ata_identify"}"#
+        ),
+        "{canonical}"
+    );
     // An unknown source name is refused, as every unknown member is.
     let text = String::from_utf8(doc.to_json_pretty()).expect("utf-8").replace("\"smartctl\"", "\"guess\"");
     assert!(SignedDocument::from_json(text.as_bytes()).and_then(|d| d.verify().map(|_| ())).is_err());
