@@ -254,6 +254,10 @@ pub struct Disk {
     /// Percent of the rated endurance used (SSDs and NVMe disks that report it).
     #[serde(default)]
     pub endurance_used_percent: Option<u16>,
+    /// Solid state by the disk's own word (smartctl: NVMe, or rotation rate 0), which a USB
+    /// bridge's `queue/rotational` does not tell.
+    #[serde(default)]
+    pub solid_state: Option<bool>,
 }
 
 /// A connector and its monitor.
@@ -388,6 +392,7 @@ pub fn probe_inventory(root: &Root, options: &Options) -> Inventory {
                 health: health.as_ref().map(|h| format!("{:?}", h.verdict).to_lowercase()),
                 health_reasons: health.map(|h| h.reasons).unwrap_or_default(),
                 endurance_used_percent: report.as_ref().and_then(|r| r.endurance()).map(|e| e.used_percent),
+                solid_state: report.as_ref().and_then(|r| r.is_solid_state()),
             }
         })
         .collect();
@@ -519,7 +524,8 @@ impl Inventory {
         }
         for d in self.disks.iter().filter(|d| d.details.system_medium.is_none()) {
             let size = d.details.size_bytes.value().map(|b| decimal_size(*b));
-            let kind = match (d.details.transport, d.details.rotational.value()) {
+            let spinning = d.solid_state.map(|s| !s).or(d.details.rotational.value().copied());
+            let kind = match (d.details.transport, spinning) {
                 (certificate::Transport::Nvme, _) => "NVMe",
                 (_, Some(true)) => "HDD",
                 (_, Some(false)) => "SSD",
