@@ -44,6 +44,8 @@ pub fn certificate(disk_serial: &str) -> Certificate {
             result: SanitizeResult::Verified,
             notes: vec![],
         },
+        identity_sources: None,
+        bridge: None,
     }];
     Certificate {
         schema: SCHEMA_V1.into(),

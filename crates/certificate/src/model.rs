@@ -231,6 +231,110 @@ pub struct DiskRecord {
     pub smart: Probed<SmartVerdict>,
     /// What was done to it.
     pub sanitization: SanitizeRecord,
+    /// Where the station read `model`, `serial`, `wwn` (and the firmware revision it does not
+    /// record) from. Absent in certificates made before stations recorded it, so their
+    /// canonical bytes are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_sources: Option<IdentitySources>,
+    /// The USB bridge the disk was reached through (a dock or an enclosure): its own ids and
+    /// strings, never the disk's. Absent when the disk was not behind one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<UsbBridge>,
+}
+
+/// Where a disk's identity was read (the first source, in this order, that gave the field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentitySource {
+    /// ATA IDENTIFY DEVICE sent by the station through SG_IO (ACS-4 §7.13; through a USB
+    /// bridge, SAT-4 ATA PASS-THROUGH): the disk's own words.
+    AtaIdentify,
+    /// NVMe Identify Controller sent by the station (NVM Express Base 2.0 §5.17.2.1).
+    NvmeIdentify,
+    /// smartctl's JSON (`model_name`, `serial_number`, `firmware_version`, `wwn`) when it spoke
+    /// ATA or NVMe to the disk itself, directly or through the bridge.
+    Smartctl,
+    /// udev's database (`/run/udev/data/b<major>:<minor>`: `ID_MODEL_ENC`, `ID_SERIAL_SHORT`,
+    /// `ID_REVISION`, `ID_WWN`) when udev read the disk itself (`ID_BUS` ata, nvme or scsi).
+    Udev,
+    /// The kernel's sysfs (`device/model`, `device/serial`, VPD page 0x80, `wwid`), for a disk
+    /// not behind a USB bridge.
+    Sysfs,
+}
+
+impl IdentitySource {
+    /// Plain words for the source.
+    pub fn describe(self) -> &'static str {
+        match self {
+            IdentitySource::AtaIdentify => "ATA IDENTIFY DEVICE",
+            IdentitySource::NvmeIdentify => "NVMe Identify Controller",
+            IdentitySource::Smartctl => "smartctl",
+            IdentitySource::Udev => "udev",
+            IdentitySource::Sysfs => "sysfs",
+        }
+    }
+}
+
+impl fmt::Display for IdentitySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Which source gave each identity field of a disk; a field no source gave is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySources {
+    /// Source of `model`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<IdentitySource>,
+    /// Source of `serial`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<IdentitySource>,
+    /// Source of the firmware revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<IdentitySource>,
+    /// Source of `wwn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wwn: Option<IdentitySource>,
+}
+
+/// A USB-to-SATA/NVMe bridge (a dock, an enclosure, an adapter cable), as its USB device
+/// descriptor and its SCSI INQUIRY describe it (USB 2.0 §9.6.1; SPC-4 §6.6). These are the
+/// bridge's words: a station never records them as the disk's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsbBridge {
+    /// `idVendor`, 4 lower-case hex digits (`152d` JMicron, `174c` ASMedia, `04fc` Sunplus).
+    pub vendor_id: String,
+    /// `idProduct`, 4 lower-case hex digits.
+    pub product_id: String,
+    /// The maker of the bridge chip, when its vendor id is one we know (`JMicron`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chip_vendor: Option<String>,
+    /// The USB `iManufacturer` string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    /// The USB `iProduct` string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// The USB `iSerialNumber` string: the bridge's serial, not the disk's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// The SCSI vendor and product the bridge answers INQUIRY with (sysfs `device/vendor`,
+    /// `device/model`), e.g. `"JMicron Generic"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scsi_identity: Option<String>,
+}
+
+impl UsbBridge {
+    /// `JMicron 152d:2338`, or the ids alone.
+    pub fn short_name(&self) -> String {
+        match &self.chip_vendor {
+            Some(v) => format!("{v} {}:{}", self.vendor_id, self.product_id),
+            None => format!("{}:{}", self.vendor_id, self.product_id),
+        }
+    }
 }
 
 /// NIST SP 800-88 Rev. 1 §2.5 sanitization categories.

@@ -92,3 +92,53 @@ fn malformed_files_name_the_problem_and_place() {
     let err = short_sig.verify().expect_err("short signature");
     assert!(err.to_string().contains("64"), "{err}");
 }
+
+#[test]
+fn a_disk_reached_through_a_usb_bridge_records_the_bridge_and_the_sources_and_older_files_keep_their_bytes() {
+    use certificate::{IdentitySource, IdentitySources, Transport, UsbBridge};
+    // A certificate made before identity_sources and bridge existed has neither member, and its
+    // canonical bytes (what was signed) do not mention them.
+    let (_, old) = signed();
+    let old_verified = old.verify().expect("verifies");
+    let canonical = String::from_utf8(old_verified.canonical.clone()).expect("utf-8");
+    assert!(!canonical.contains("identity_sources") && !canonical.contains("bridge"), "{canonical}");
+    let reparsed = SignedDocument::from_json(&old.to_json_pretty()).expect("parses");
+    assert_eq!(reparsed.verify().expect("still verifies").canonical, old_verified.canonical);
+
+    let key = SigningIdentity::from_seed(&[42; 32]);
+    let mut cert = example::with_station_key(example::certificate("WD-WXEX07421253"), &key);
+    cert.disks[0].transport = Transport::Usb;
+    cert.disks[0].identity_sources = Some(IdentitySources {
+        model: Some(IdentitySource::Smartctl),
+        serial: Some(IdentitySource::AtaIdentify),
+        firmware: Some(IdentitySource::AtaIdentify),
+        wwn: None,
+    });
+    cert.disks[0].bridge = Some(UsbBridge {
+        vendor_id: "152d".into(),
+        product_id: "2338".into(),
+        chip_vendor: Some("JMicron".into()),
+        manufacturer: Some("JMicron".into()),
+        product: Some("USB to ATA/ATAPI Bridge".into()),
+        serial: None,
+        scsi_identity: Some("JMicron Generic".into()),
+    });
+    let doc = key.sign(&cert).expect("signs");
+    let verified =
+        SignedDocument::from_json(&doc.to_json_pretty()).expect("parses").verify().expect("verifies");
+    assert_eq!(verified.certificate.disks[0], cert.disks[0]);
+    let canonical = String::from_utf8(verified.canonical).expect("utf-8");
+    assert!(
+        canonical.contains(r#""bridge":{"chip_vendor":"JMicron","manufacturer":"JMicron","product":"USB to ATA/ATAPI Bridge","product_id":"2338","scsi_identity":"JMicron Generic","vendor_id":"152d"}"#),
+        "{canonical}"
+    );
+    assert!(
+        canonical.contains(
+            r#""identity_sources":{"firmware":"ata_identify","model":"smartctl","serial":"ata_identify"}"#
+        ),
+        "{canonical}"
+    );
+    // An unknown source name is refused, as every unknown member is.
+    let text = String::from_utf8(doc.to_json_pretty()).expect("utf-8").replace("\"smartctl\"", "\"guess\"");
+    assert!(SignedDocument::from_json(text.as_bytes()).and_then(|d| d.verify().map(|_| ())).is_err());
+}

@@ -298,7 +298,8 @@ impl GradingInput {
                         "unknown" => Some(HealthVerdict::Unknown),
                         _ => None,
                     }),
-                    rotational: found.and_then(|d| d.details.rotational.value().copied()),
+                    rotational: found
+                        .and_then(|d| d.solid_state.map(|s| !s).or(d.details.rotational.value().copied())),
                 }
             })
             .collect();

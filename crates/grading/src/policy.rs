@@ -138,6 +138,9 @@ pub struct DiskPolicy {
     pub missing: f64,
     /// Score change when a disk kept for reuse is worn.
     pub worn_adjustment: f64,
+    /// When an SSD's wear makes it worn (`[disk.endurance]`): the inventory's health verdict
+    /// uses these (`inventory::smart::SmartReport::health`).
+    pub endurance: inventory::smart::EndurancePolicy,
 }
 
 /// `disk.kind`.
@@ -552,6 +555,23 @@ impl Policy {
         }
         positive(d.missing, vec![K("disk"), K("missing")])?;
         finite(d.worn_adjustment, vec![K("disk"), K("worn_adjustment")])?;
+        let e = &d.endurance;
+        for (value, key) in [
+            (e.typical_hours_per_year, "typical_hours_per_year"),
+            (e.worn_below_years, "worn_below_years"),
+            (e.worn_at_percent_used, "worn_at_percent_used"),
+        ] {
+            finite(value, vec![K("disk"), K("endurance"), K(key)])?;
+            if value <= 0.0 {
+                return Err((vec![K("disk"), K("endurance"), K(key)], "must be above 0".into()));
+            }
+        }
+        if e.typical_hours_per_year > 8766.0 {
+            return Err((
+                vec![K("disk"), K("endurance"), K("typical_hours_per_year")],
+                "must be at most 8766 (a year has no more hours)".into(),
+            ));
+        }
         let a = &self.appearance;
         for (name, v) in [("A", a.a), ("B", a.b), ("C", a.c), ("unknown", a.unknown)] {
             finite(v, vec![K("appearance"), K(name)])?;
@@ -788,6 +808,19 @@ mod tests {
                 problem: "must be a number at or above 0, found -0.5".into()
             }
         );
+    }
+
+    #[test]
+    fn endurance_thresholds_are_checked() {
+        let p = Policy::from_toml(DEFAULT_POLICY_TOML).expect("valid");
+        assert_eq!(p.disk.endurance.worn_at_percent_used, 80.0);
+        let e = refused(("worn_below_years = 3", "worn_below_years = 0"));
+        let PolicyError::Invalid { key, problem, .. } = e else { panic!("{e:?}") };
+        assert_eq!((key.as_str(), problem.as_str()), ("disk.endurance.worn_below_years", "must be above 0"));
+        let e = refused(("typical_hours_per_year = 1460", "typical_hours_per_year = 9000"));
+        assert!(e.to_string().contains("a year has no more hours"), "{e}");
+        let e = refused(("[disk.endurance]\n", "[disk.endurance]\nworn_at = 1\n"));
+        assert!(e.to_string().contains("unknown field `worn_at`"), "{e}");
     }
 
     #[test]

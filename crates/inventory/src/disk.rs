@@ -1,10 +1,12 @@
-//! A disk's identity from /sys/class/block and its SMART verdict from smartctl.
+//! A disk's identity (every source, [`crate::identity`]) and its SMART verdict from smartctl.
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 use std::process::Command;
 
-use certificate::{Probed, SmartVerdict, Transport};
+use certificate::{IdentitySources, Probed, SmartVerdict, Transport, UsbBridge};
+
+use crate::identity::{self, DiskIdentity};
 
 use crate::Root;
 
@@ -15,72 +17,131 @@ pub struct DiskFacts {
     pub model: Probed<String>,
     /// Serial number.
     pub serial: Probed<String>,
+    /// Firmware revision.
+    pub firmware: Probed<String>,
     /// World Wide Name.
     pub wwn: Probed<String>,
+    /// Which source gave each identity field ([`crate::identity`]).
+    pub identity_sources: IdentitySources,
+    /// The USB bridge the disk is behind, if any.
+    pub bridge: Option<UsbBridge>,
     /// How it is attached.
     pub transport: Transport,
     /// SMART overall health.
     pub smart: Probed<SmartVerdict>,
     /// Our verdict for reuse, with reasons (see [`crate::smart::SmartReport::health`]).
     pub health: Option<crate::smart::Health>,
+    /// The rated endurance used, when the disk reports it.
+    pub endurance: Option<crate::smart::Endurance>,
 }
 
-/// Inventories the disk at `path` (a block device, or a regular file standing for one).
-pub fn probe_disk(path: &Path, root: &Root) -> DiskFacts {
+impl DiskFacts {
+    fn without_hardware(why: &str, transport: Transport, smart_why: &str) -> Self {
+        DiskFacts {
+            model: Probed::unavailable(why),
+            serial: Probed::unavailable(why),
+            firmware: Probed::unavailable(why),
+            wwn: Probed::unavailable(why),
+            identity_sources: IdentitySources::default(),
+            bridge: None,
+            transport,
+            smart: Probed::unavailable(smart_why),
+            health: None,
+            endurance: None,
+        }
+    }
+}
+
+/// Inventories the disk at `path` (a block device, or a regular file standing for one): its
+/// identity from the disk itself (ATA/NVMe IDENTIFY through SG_IO), smartctl, udev and sysfs
+/// by the precedence of [`crate::identity`], and its health judged with `endurance`.
+pub fn probe_disk(path: &Path, root: &Root, endurance: &crate::smart::EndurancePolicy) -> DiskFacts {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
             let why = format!("cannot read {}: {e}", path.display());
-            return DiskFacts {
-                model: Probed::unavailable(why.clone()),
-                serial: Probed::unavailable(why.clone()),
-                wwn: Probed::unavailable(why.clone()),
-                transport: Transport::Unknown,
-                smart: Probed::unavailable(why),
-                health: None,
-            };
+            return DiskFacts::without_hardware(&why, Transport::Unknown, &why);
         }
     };
     if !meta.file_type().is_block_device() {
-        let why = "a regular file standing for a disk: it has no hardware identity";
-        return DiskFacts {
-            model: Probed::unavailable(why),
-            serial: Probed::unavailable(why),
-            wwn: Probed::unavailable(why),
-            transport: Transport::File,
-            smart: Probed::unavailable("a regular file has no SMART data"),
-            health: None,
-        };
+        return DiskFacts::without_hardware(
+            "a regular file standing for a disk: it has no hardware identity",
+            Transport::File,
+            "a regular file has no SMART data",
+        );
     }
     let rdev = meta.rdev();
     let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
     let minor = (rdev & 0xff) | ((rdev >> 12) & !0xff);
     let sys = format!("/sys/dev/block/{major}:{minor}");
-    let resolved =
-        std::fs::canonicalize(root.join(&sys)).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-    let transport = transport_from_sys_path(&resolved);
-    let model = root.attribute(&format!("{sys}/device/model"));
-    let serial = match root.attribute(&format!("{sys}/device/serial")) {
-        Probed::Value(v) => Probed::Value(v),
-        // SATA disks behind libata expose the serial only through the VPD page 0x80.
-        Probed::Unavailable(why) => match std::fs::read(root.join(&format!("{sys}/device/vpd_pg80"))) {
-            Ok(page) if page.len() > 4 => {
-                Probed::Value(String::from_utf8_lossy(&page[4..]).trim().to_owned())
-            }
-            _ => Probed::Unavailable(why),
-        },
+    let transport = transport_from_sys_path(&resolved(root, &sys).to_string_lossy());
+    let (smart, own) = match transport {
+        Transport::Loop | Transport::Virtio => (
+            Err("this kind of device has no SMART".to_owned()),
+            Err("this kind of device has no IDENTIFY".to_owned()),
+        ),
+        _ => (
+            run_smartctl(path),
+            sanitize::firmware::detect(path).map_err(|e| format!("the station's own IDENTIFY failed: {e}")),
+        ),
     };
-    let wwn = match root.attribute(&format!("{sys}/wwid")) {
-        Probed::Value(v) => Probed::Value(v),
-        Probed::Unavailable(_) => root.attribute(&format!("{sys}/device/wwid")),
+    disk_facts(&sys, root, smart, own.as_ref().map_err(String::clone), endurance)
+}
+
+/// The facts of the disk at sysfs directory `sys` (`/sys/dev/block/MAJ:MIN` or
+/// `/sys/block/NAME`) below `root`, from smartctl's report (or why there is none) and the
+/// station's own IDENTIFY (or why there is none). Pure apart from reading below `root`, so it
+/// runs on fixture trees and captured smartctl output.
+pub fn disk_facts(
+    sys: &str,
+    root: &Root,
+    smart: Result<(crate::smart::SmartReport, Probed<SmartVerdict>), String>,
+    own: Result<&sanitize::firmware::Capabilities, String>,
+    endurance: &crate::smart::EndurancePolicy,
+) -> DiskFacts {
+    let transport = transport_from_sys_path(&resolved(root, sys).to_string_lossy());
+    let (report, verdict, smart_why) = match smart {
+        Ok((r, v)) => (Some(r), v, String::new()),
+        Err(why) => (None, Probed::unavailable(why.clone()), why),
     };
-    let (smart, health) = match transport {
-        Transport::Loop | Transport::Virtio => {
-            (Probed::unavailable("this kind of device has no SMART"), None)
-        }
-        _ => smart_verdict(path),
-    };
-    DiskFacts { model, serial, wwn, transport, smart, health }
+    let id = identify(sys, root, transport, report.as_ref(), &smart_why, own);
+    DiskFacts {
+        model: id.model,
+        serial: id.serial,
+        firmware: id.firmware,
+        wwn: id.wwn,
+        identity_sources: id.sources,
+        bridge: id.bridge,
+        transport,
+        smart: verdict,
+        health: report.as_ref().map(|r| r.health(Some(endurance))),
+        endurance: report.as_ref().and_then(|r| r.endurance()),
+    }
+}
+
+/// The identity of the disk at sysfs directory `sys`, from every source ([`crate::identity`]).
+pub fn identify(
+    sys: &str,
+    root: &Root,
+    transport: Transport,
+    report: Option<&crate::smart::SmartReport>,
+    smart_why: &str,
+    own: Result<&sanitize::firmware::Capabilities, String>,
+) -> DiskIdentity {
+    let on_usb = transport == Transport::Usb;
+    let bridge = if on_usb { identity::usb_bridge(&resolved(root, sys), sys, root) } else { None };
+    let devnum = root.attribute(&format!("{sys}/dev")).value().cloned();
+    let readings = [
+        identity::firmware_reading(own),
+        identity::smartctl_reading(report, on_usb, smart_why),
+        identity::udev_reading(devnum.as_deref(), root),
+        identity::sysfs_reading(sys, root, bridge.as_ref()),
+    ];
+    identity::resolve(&readings, bridge)
+}
+
+fn resolved(root: &Root, sys: &str) -> std::path::PathBuf {
+    std::fs::canonicalize(root.join(sys)).unwrap_or_default()
 }
 
 /// Tells the transport from the device's place in the sysfs tree.
@@ -104,25 +165,31 @@ fn transport_from_sys_path(p: &str) -> Transport {
     }
 }
 
-/// Runs `smartctl --json=c -x` and reads its verdict and our health judgement.
-fn smart_verdict(path: &Path) -> (Probed<SmartVerdict>, Option<crate::smart::Health>) {
+/// Runs `smartctl --json=c -x` on `path` and parses its report, with the drive's verdict.
+pub fn run_smartctl(path: &Path) -> Result<(crate::smart::SmartReport, Probed<SmartVerdict>), String> {
     let out = match Command::new("smartctl").arg("--json=c").arg("-x").arg(path).output() {
         Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return (Probed::unavailable("smartctl is not installed"), None)
-        }
-        Err(e) => return (Probed::unavailable(format!("smartctl could not run: {e}")), None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("smartctl is not installed".into()),
+        Err(e) => return Err(format!("smartctl could not run: {e}")),
     };
-    match crate::smart::SmartReport::from_json(&out.stdout) {
+    smart_from_output(&out.stdout, path)
+}
+
+/// Parses smartctl's JSON output for `path`: the report and the drive's own verdict.
+pub fn smart_from_output(
+    stdout: &[u8],
+    path: &Path,
+) -> Result<(crate::smart::SmartReport, Probed<SmartVerdict>), String> {
+    match crate::smart::SmartReport::from_json(stdout) {
         Ok(report) => {
             let verdict = match report.smart_passed {
                 Some(true) => Probed::Value(SmartVerdict::Passed),
                 Some(false) => Probed::Value(SmartVerdict::Failed),
-                None => smart_verdict_from_json(&out.stdout),
+                None => smart_verdict_from_json(stdout),
             };
-            (verdict, Some(report.health()))
+            Ok((report, verdict))
         }
-        Err(e) => (Probed::unavailable(format!("smartctl's output for {}: {e}", path.display())), None),
+        Err(e) => Err(format!("smartctl's output for {}: {e}", path.display())),
     }
 }
 
@@ -178,6 +245,12 @@ pub struct DiskDetails {
     pub firmware: Probed<String>,
     /// World Wide Name (`wwid`, else `device/wwid`).
     pub wwn: Probed<String>,
+    /// Which source gave model, serial, firmware and WWN ([`crate::identity`]).
+    #[serde(default)]
+    pub identity_sources: IdentitySources,
+    /// The USB bridge the disk is behind (its ids and strings, not the disk's).
+    #[serde(default)]
+    pub bridge: Option<UsbBridge>,
     /// Capacity, bytes (`size` × 512).
     pub size_bytes: Probed<u64>,
     /// Logical sector size (`queue/logical_block_size`).
@@ -205,29 +278,24 @@ fn numeric<T: std::str::FromStr>(root: &Root, abs: &str) -> Probed<T> {
     }
 }
 
-/// Reads /sys/block/`name` below `root`.
+/// Reads /sys/block/`name` below `root` (identity from udev and sysfs only: see
+/// [`probe_disk_details_with`]).
 pub fn probe_disk_details(name: &str, root: &Root) -> DiskDetails {
+    probe_disk_details_with(name, root, None, "smartctl not run for this inventory")
+}
+
+/// Reads /sys/block/`name` below `root`, taking the disk's identity from smartctl's `report`
+/// too when there is one (`smart_why` says why not otherwise).
+pub fn probe_disk_details_with(
+    name: &str,
+    root: &Root,
+    report: Option<&crate::smart::SmartReport>,
+    smart_why: &str,
+) -> DiskDetails {
     let sys = format!("/sys/block/{name}");
-    let resolved =
-        std::fs::canonicalize(root.join(&sys)).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-    let serial = match root.attribute(&format!("{sys}/device/serial")) {
-        Probed::Value(v) => Probed::Value(v),
-        Probed::Unavailable(why) => match std::fs::read(root.join(&format!("{sys}/device/vpd_pg80"))) {
-            Ok(page) if page.len() > 4 => {
-                Probed::Value(String::from_utf8_lossy(&page[4..]).trim().to_owned())
-            }
-            _ => Probed::Unavailable(why),
-        },
-    };
-    let firmware = ["firmware_rev", "rev", "fwrev"]
-        .iter()
-        .map(|f| root.attribute(&format!("{sys}/device/{f}")))
-        .find(|p| matches!(p, Probed::Value(_)))
-        .unwrap_or_else(|| Probed::unavailable(format!("{sys}/device has no firmware_rev, rev or fwrev")));
-    let wwn = match root.attribute(&format!("{sys}/wwid")) {
-        Probed::Value(v) => Probed::Value(v),
-        Probed::Unavailable(_) => root.attribute(&format!("{sys}/device/wwid")),
-    };
+    let resolved = resolved(root, &sys).to_string_lossy().into_owned();
+    let transport = transport_from_sys_path(&resolved);
+    let id = identify(&sys, root, transport, report, smart_why, Err("not sent for an inventory".into()));
     let rotational = match numeric::<u8>(root, &format!("{sys}/queue/rotational")) {
         Probed::Value(v) => Probed::Value(v == 1),
         Probed::Unavailable(why) => Probed::Unavailable(why),
@@ -248,10 +316,12 @@ pub fn probe_disk_details(name: &str, root: &Root) -> DiskDetails {
         });
     DiskDetails {
         name: name.to_owned(),
-        model: root.attribute(&format!("{sys}/device/model")),
-        serial,
-        firmware,
-        wwn,
+        model: id.model,
+        serial: id.serial,
+        firmware: id.firmware,
+        wwn: id.wwn,
+        identity_sources: id.sources,
+        bridge: id.bridge,
         size_bytes: match numeric::<u64>(root, &format!("{sys}/size")) {
             Probed::Value(s) => Probed::Value(s * 512),
             Probed::Unavailable(why) => Probed::Unavailable(why),
@@ -260,12 +330,7 @@ pub fn probe_disk_details(name: &str, root: &Root) -> DiskDetails {
         physical_sector_bytes: numeric(root, &format!("{sys}/queue/physical_block_size")),
         rotational,
         removable: root.attribute(&format!("{sys}/removable")).value().map(String::as_str) == Some("1"),
-        transport: transport_from_sys_path(&resolved),
+        transport,
         system_medium,
     }
-}
-
-/// Runs smartctl on `/dev/NAME` (see [`probe_disk`]): the drive's verdict and our health.
-pub fn smart_for(path: &Path) -> (Probed<SmartVerdict>, Option<crate::smart::Health>) {
-    smart_verdict(path)
 }

@@ -13,7 +13,7 @@
 //! ```
 //! let inv = inventory::probe_inventory(
 //!     &inventory::Root::at("/nonexistent"),
-//!     &inventory::Options { smart: false, benchmark: false },
+//!     &inventory::Options { smart: false, benchmark: false, endurance: None },
 //! );
 //! assert!(inv.unit_id.is_none());
 //! ```
@@ -24,6 +24,7 @@ pub mod devices;
 mod disk;
 mod dmi;
 pub mod edid;
+pub mod identity;
 pub mod power;
 pub mod smart;
 pub mod smbios;
@@ -37,7 +38,8 @@ use certificate::{Probed, Unit};
 use serde::{Deserialize, Serialize};
 
 pub use disk::{
-    list_disks, probe_disk, probe_disk_details, smart_for, smart_verdict_from_json, DiskDetails, DiskFacts,
+    disk_facts, identify, list_disks, probe_disk, probe_disk_details, probe_disk_details_with, run_smartctl,
+    smart_from_output, smart_verdict_from_json, DiskDetails, DiskFacts,
 };
 pub use dmi::{chassis_name, is_placeholder, probe_unit};
 
@@ -64,11 +66,21 @@ impl Root {
 
     /// Reads a one-line attribute file, trimmed, or says why it could not be read.
     pub fn attribute(&self, abs: &str) -> Probed<String> {
-        read_attribute(&self.join(abs), abs)
+        read_attribute(&self.join(abs), abs, self.place())
+    }
+
+    /// Where the files are read, in words: "on this machine", or "under DIR" for a captured
+    /// tree (`--root`), so a reason never blames the station for a file a capture lacks.
+    pub fn place(&self) -> String {
+        if self.0 == Path::new("/") {
+            "on this machine".to_owned()
+        } else {
+            format!("under {}", self.0.display())
+        }
     }
 }
 
-fn read_attribute(path: &Path, shown: &str) -> Probed<String> {
+fn read_attribute(path: &Path, shown: &str, place: String) -> Probed<String> {
     match fs::read_to_string(path) {
         Ok(s) => {
             let v = s.trim();
@@ -82,7 +94,7 @@ fn read_attribute(path: &Path, shown: &str) -> Probed<String> {
             Probed::unavailable(format!("permission denied reading {shown} (the station runs as root)"))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            Probed::unavailable(format!("{shown} does not exist on this machine"))
+            Probed::unavailable(format!("{shown} does not exist {place}"))
         }
         Err(e) => Probed::unavailable(format!("cannot read {shown}: {e}")),
     }
@@ -182,12 +194,15 @@ impl HostInventory {
 }
 
 /// What [`probe_inventory`] runs besides reading files.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Run `smartctl` on every disk (a second or more per disk).
     pub smart: bool,
     /// Run the single-thread CPU benchmark (about 1.1 s).
     pub benchmark: bool,
+    /// The grading policy's endurance thresholds for the disks' health verdict
+    /// (`grading::Policy::disk.endurance`); without them endurance is reported, not judged.
+    pub endurance: Option<smart::EndurancePolicy>,
 }
 
 /// Firmware identity beyond /sys/class/dmi/id, from the raw SMBIOS tables.
@@ -236,6 +251,13 @@ pub struct Disk {
     pub health: Option<String>,
     /// Why.
     pub health_reasons: Vec<String>,
+    /// Percent of the rated endurance used (SSDs and NVMe disks that report it).
+    #[serde(default)]
+    pub endurance_used_percent: Option<u16>,
+    /// Solid state by the disk's own word (smartctl: NVMe, or rotation rate 0), which a USB
+    /// bridge's `queue/rotational` does not tell.
+    #[serde(default)]
+    pub solid_state: Option<bool>,
 }
 
 /// A connector and its monitor.
@@ -353,17 +375,24 @@ pub fn probe_inventory(root: &Root, options: &Options) -> Inventory {
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .map(|name| {
-            let details = probe_disk_details(&name, root);
-            let (smart, health) = if options.smart {
-                smart_for(&PathBuf::from(format!("/dev/{name}")))
+            let smart = if options.smart {
+                disk::run_smartctl(&PathBuf::from(format!("/dev/{name}")))
             } else {
-                (Probed::unavailable("SMART not read (smartctl not run for this inventory)"), None)
+                Err("SMART not read (smartctl not run for this inventory)".to_owned())
             };
+            let (report, verdict, why) = match smart {
+                Ok((r, v)) => (Some(r), v, String::new()),
+                Err(why) => (None, Probed::unavailable(why.clone()), why),
+            };
+            let details = probe_disk_details_with(&name, root, report.as_ref(), &why);
+            let health = report.as_ref().map(|r| r.health(options.endurance.as_ref()));
             Disk {
                 details,
-                smart,
+                smart: verdict,
                 health: health.as_ref().map(|h| format!("{:?}", h.verdict).to_lowercase()),
                 health_reasons: health.map(|h| h.reasons).unwrap_or_default(),
+                endurance_used_percent: report.as_ref().and_then(|r| r.endurance()).map(|e| e.used_percent),
+                solid_state: report.as_ref().and_then(|r| r.is_solid_state()),
             }
         })
         .collect();
@@ -495,7 +524,8 @@ impl Inventory {
         }
         for d in self.disks.iter().filter(|d| d.details.system_medium.is_none()) {
             let size = d.details.size_bytes.value().map(|b| decimal_size(*b));
-            let kind = match (d.details.transport, d.details.rotational.value()) {
+            let spinning = d.solid_state.map(|s| !s).or(d.details.rotational.value().copied());
+            let kind = match (d.details.transport, spinning) {
                 (certificate::Transport::Nvme, _) => "NVMe",
                 (_, Some(true)) => "HDD",
                 (_, Some(false)) => "SSD",

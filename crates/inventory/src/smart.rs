@@ -26,10 +26,6 @@ use serde_json::Value;
 /// Reallocated sectors above this many make a disk [`HealthVerdict::Failing`]; 1 up to this many
 /// make it [`HealthVerdict::Worn`].
 pub const REALLOCATED_FAILING_ABOVE: u64 = 100;
-/// SSD life remaining (percent) below which an SSD is [`HealthVerdict::Worn`].
-pub const SSD_REMAINING_WORN_BELOW: u8 = 10;
-/// NVMe "Percentage Used" at or above which an NVMe disk is [`HealthVerdict::Worn`].
-pub const NVME_PERCENTAGE_USED_WORN_AT: u64 = 90;
 /// Power-on hours above which a disk is [`HealthVerdict::Worn`] (old): about 5.7 years powered.
 pub const POWER_ON_HOURS_OLD_ABOVE: u64 = 50_000;
 
@@ -265,27 +261,156 @@ pub struct AtaAttribute {
     pub prefailure: bool,
 }
 
-/// Which SSD wear attribute [`AtaCounters::ssd_wear`] came from, and what it says.
-///
-/// The normalized value of these attributes commonly counts down from 100 (new) to 0 (rated
-/// endurance used up), so it is read as "percent of rated life remaining". Looked for in this
-/// order, by number and smartctl's drive-database name (or by number alone when the database
-/// does not know the drive, `Unknown_Attribute`, and the disk reports 0 rpm):
-///
-/// | id | name | commonly on |
-/// |---|---|---|
-/// | 231 | `SSD_Life_Left` | SandForce/Kingston, Transcend, ADATA |
-/// | 202 | `Percent_Lifetime_Remain` | Crucial/Micron |
-/// | 233 | `Media_Wearout_Indicator` | Intel |
-/// | 177 | `Wear_Leveling_Count` | Samsung |
+/// A vendor's SSD wear attribute (see [`vendor_wear`] for the attributes and how each is read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsdWear {
     /// Attribute number it was read from.
     pub attribute_id: u8,
     /// Attribute name as smartctl gave it.
     pub attribute_name: String,
-    /// Normalized value, read as percent of rated life remaining (capped at 100).
+    /// Percent of rated life remaining (100 − used, floored at 0).
     pub remaining_percent: u8,
+    /// Percent of rated endurance used, as the vendor's convention gives it (may exceed 100).
+    pub used_percent: u16,
+    /// How the value was read, e.g. "normalized value counts down from 100".
+    pub convention: &'static str,
+}
+
+/// How each vendor's wear attribute reads, by number and smartctl's drive-database name
+/// (smartmontools `drivedb.h` names them per drive family; the same number means other things
+/// on other drives, so an attribute whose name is not in this table is not read as wear):
+///
+/// | id | name (drivedb.h) | commonly on | percent used is |
+/// |---|---|---|---|
+/// | 202 | `Percent_Lifetime_Remain` | Crucial/Micron client SSDs (MX, BX, M500…) | 100 − normalized (drivedb: normalized = 100 − raw) |
+/// | 202 | `Percent_Lifetime_Used`, `Perc_Rated_Life_Used` | Crucial m4/C300/C400, Micron P400 | the raw value |
+/// | 233 | `Media_Wearout_Indicator` | Intel (320, 330, 520, DC S3500/S3700…), some others | 100 − normalized (counts 100 down to 1; raw unused) |
+/// | 177 | `Wear_Leveling_Count` | Samsung | 100 − normalized (raw is the P/E cycle count) |
+/// | 231 | `SSD_Life_Left`, `Percent_Lifetime_Remain`, `Perc_Rated_Life_Remain`, `Life_Remaining_Percent`, `SSD_Life_Left_Perc`, `Lifetime_Left` | SandForce (OCZ, Kingston, ADATA), Transcend, Phison | 100 − normalized |
+/// | 173 | `Wear_Leveling_Count` | Crucial m4, Kingston, Plextor, others | 100 − normalized |
+/// | 173 | `Ave_Block-Erase_Count` | Micron (5100, MX500) | 100 − normalized (raw is the average erase count) |
+///
+/// Not wear, though the numbers match: SandForce's 177 `Wear_Range_Delta` and 233
+/// `SandForce_Internal`, the many 233 `*_Writes_*` write counters, 231 `Temperature_Celsius`.
+/// A normalized value above 100 is not a percentage and is not read.
+pub const WEAR_ATTRIBUTES: [(u8, &str, WearScale); 13] = [
+    (202, "Percent_Lifetime_Remain", WearScale::NormalizedRemaining),
+    (202, "Percent_Lifetime_Used", WearScale::RawUsed),
+    (202, "Perc_Rated_Life_Used", WearScale::RawUsed),
+    (233, "Media_Wearout_Indicator", WearScale::NormalizedRemaining),
+    (177, "Wear_Leveling_Count", WearScale::NormalizedRemaining),
+    (231, "SSD_Life_Left", WearScale::NormalizedRemaining),
+    (231, "Percent_Lifetime_Remain", WearScale::NormalizedRemaining),
+    (231, "Perc_Rated_Life_Remain", WearScale::NormalizedRemaining),
+    (231, "Life_Remaining_Percent", WearScale::NormalizedRemaining),
+    (231, "SSD_Life_Left_Perc", WearScale::NormalizedRemaining),
+    (231, "Lifetime_Left", WearScale::NormalizedRemaining),
+    (173, "Wear_Leveling_Count", WearScale::NormalizedRemaining),
+    (173, "Ave_Block-Erase_Count", WearScale::NormalizedRemaining),
+];
+
+/// How a wear attribute encodes the endurance used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WearScale {
+    /// The normalized value is the percent of rated life remaining (100 new, counting down).
+    NormalizedRemaining,
+    /// The raw value is the percent of rated life used.
+    RawUsed,
+}
+
+/// The first attribute of [`WEAR_ATTRIBUTES`] (in that order) the drive reports, read by its
+/// vendor's convention.
+pub fn vendor_wear(attributes: &[AtaAttribute]) -> Option<SsdWear> {
+    WEAR_ATTRIBUTES.iter().find_map(|(id, name, scale)| {
+        let a = attributes.iter().find(|a| a.id == *id && a.name == *name)?;
+        let (used, convention) = match scale {
+            WearScale::NormalizedRemaining if a.value <= 100 => {
+                (100 - u16::from(a.value), "normalized value: percent of rated life remaining")
+            }
+            WearScale::NormalizedRemaining => return None,
+            WearScale::RawUsed => {
+                (u16::try_from(a.raw).ok().filter(|r| *r <= 1000)?, "raw value: percent of rated life used")
+            }
+        };
+        Some(SsdWear {
+            attribute_id: a.id,
+            attribute_name: a.name.clone(),
+            remaining_percent: 100u16.saturating_sub(used) as u8,
+            used_percent: used,
+            convention,
+        })
+    })
+}
+
+/// Where an endurance figure came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnduranceSource {
+    /// ATA Device Statistics log (GP log 04h), page 07h "Solid State Device Statistics",
+    /// offset 8 "Percentage Used Endurance Indicator" (ACS-4 §9.5.9.3): `ata_device_statistics`.
+    DeviceStatistics,
+    /// NVMe SMART / Health Information log, byte 5 "Percentage Used" (NVMe Base 2.0 §5.16.1.3).
+    NvmeHealthLog,
+    /// A vendor's SMART attribute ([`vendor_wear`]).
+    Attribute {
+        /// Attribute number.
+        id: u8,
+        /// Its name.
+        name: String,
+    },
+}
+
+impl fmt::Display for EnduranceSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnduranceSource::DeviceStatistics => {
+                f.write_str("the device statistics log's Percentage Used Endurance Indicator")
+            }
+            EnduranceSource::NvmeHealthLog => f.write_str("the NVMe health log's Percentage Used"),
+            EnduranceSource::Attribute { id, name } => write!(f, "attribute {id} {name}"),
+        }
+    }
+}
+
+/// A disk's rated endurance used, in percent (100 = the maker's rated endurance is reached; it
+/// may go beyond).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endurance {
+    /// Percent used.
+    pub used_percent: u16,
+    /// Where it was read.
+    pub source: EnduranceSource,
+}
+
+/// The grading policy's endurance thresholds (`[disk.endurance]` in
+/// `crates/grading/policy/default.toml`; docs/grading.md says why these values). The verdict
+/// ([`SmartReport::health`]) estimates how many years of a beneficiary's typical use the SSD
+/// has left at the rate it wore so far.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndurancePolicy {
+    /// Hours a beneficiary's computer is on in a year (typical use).
+    pub typical_hours_per_year: f64,
+    /// Worn when fewer years of typical use than this are left.
+    pub worn_below_years: f64,
+    /// Worn when this much of the rated endurance is used, whatever the rate.
+    pub worn_at_percent_used: f64,
+}
+
+impl EndurancePolicy {
+    /// Years of typical use left: the endurance left divided by the wear per power-on hour so
+    /// far, over the typical hours per year. `None` when nothing is used yet or the hours are
+    /// unknown (no rate to go by); `Some(0.0)` at or past the rated endurance.
+    pub fn years_left(&self, used_percent: u16, power_on_hours: Option<u64>) -> Option<f64> {
+        let hours = power_on_hours.filter(|h| *h > 0)? as f64;
+        if used_percent >= 100 {
+            return Some(0.0);
+        }
+        if used_percent == 0 || self.typical_hours_per_year <= 0.0 {
+            return None;
+        }
+        let per_hour = f64::from(used_percent) / hours;
+        Some(f64::from(100 - used_percent) / per_hour / self.typical_hours_per_year)
+    }
 }
 
 /// The ATA attributes a verdict needs, pulled out of the table by number (raw values). The
@@ -453,6 +578,8 @@ pub struct SmartReport {
     pub attributes: Vec<AtaAttribute>,
     /// Counters pulled out of [`SmartReport::attributes`].
     pub counters: AtaCounters,
+    /// The Device Statistics log's Percentage Used Endurance Indicator (`-x` output only).
+    pub devstat_endurance_used: Option<u16>,
     /// NVMe SMART / Health Information log.
     pub nvme: Option<NvmeHealth>,
     /// Self-test log, most recent first (ATA extended log if present, else the standard log;
@@ -535,6 +662,25 @@ impl SmartReport {
         self.self_tests.iter().find(|t| t.outcome != SelfTestOutcome::Incomplete)
     }
 
+    /// The rated endurance used, from the most standard source the drive reports: the ATA
+    /// Device Statistics log, else the NVMe health log, else a vendor attribute
+    /// ([`vendor_wear`]). `None` for a disk that reports none (spinning disks).
+    pub fn endurance(&self) -> Option<Endurance> {
+        if let Some(used) = self.devstat_endurance_used {
+            return Some(Endurance { used_percent: used, source: EnduranceSource::DeviceStatistics });
+        }
+        if let Some(n) = &self.nvme {
+            return Some(Endurance {
+                used_percent: u16::try_from(n.percentage_used).unwrap_or(u16::MAX),
+                source: EnduranceSource::NvmeHealthLog,
+            });
+        }
+        self.counters.ssd_wear.as_ref().map(|w| Endurance {
+            used_percent: w.used_percent,
+            source: EnduranceSource::Attribute { id: w.attribute_id, name: w.attribute_name.clone() },
+        })
+    }
+
     /// The health verdict, by these rules: the verdict is the first of `Failing`, `Unknown`,
     /// `Worn`, `Good` that has a matching row, and every matching row gives one reason in
     /// [`Health::reasons`] (failing findings first, then wear, then notes):
@@ -550,7 +696,7 @@ impl SmartReport {
     /// | `Failing` | the most recent finished self-test failed |
     /// | `Unknown` | none of the above, and no `smart_status`, no ATA attribute and no NVMe log: smartctl could not read SMART (the reason quotes its messages and exit status) |
     /// | `Worn` | reallocated sectors (5) from 1 to 100 |
-    /// | `Worn` | SSD life remaining ([`SsdWear`]) < 10 %, or NVMe percentage used ≥ 90 |
+    /// | `Worn` | rated endurance used ([`SmartReport::endurance`]) ≥ the policy's `worn_at_percent_used`, or fewer than its `worn_below_years` years of typical use left at the rate it wore so far ([`EndurancePolicy::years_left`]) |
     /// | `Worn` | power-on hours > 50 000 (an old disk) |
     /// | `Worn` | UDMA CRC errors (199) > 0: the SATA cable or connector, not the disk |
     /// | `Good` | none of the above |
@@ -558,8 +704,10 @@ impl SmartReport {
     /// Notes that never change the verdict are appended: exit bit 2 (parts of the report may be
     /// missing), bits 5, 6 and 7 when no rule above explains them, and a missing overall-health
     /// verdict when the attributes were judged alone.
-    pub fn health(&self) -> Health {
-        assess(self)
+    ///
+    /// Without an `endurance` policy the endurance used is reported as a note and judges nothing.
+    pub fn health(&self, endurance: Option<&EndurancePolicy>) -> Health {
+        assess(self, endurance)
     }
 }
 
@@ -736,7 +884,8 @@ fn parse(root: &Node<'_>) -> Result<SmartReport, SmartError> {
     }
 
     let rotation_rate = root.u64("rotation_rate")?;
-    let counters = counters(&attributes, rotation_rate);
+    let counters = counters(&attributes);
+    let devstat_endurance_used = devstat_endurance(root)?;
     let temperature_celsius = match root.i64("temperature/current")? {
         Some(t) => Some(t),
         None => attributes
@@ -783,6 +932,7 @@ fn parse(root: &Node<'_>) -> Result<SmartReport, SmartError> {
         temperature_celsius,
         attributes,
         counters,
+        devstat_endurance_used,
         nvme,
         self_tests,
     })
@@ -821,31 +971,36 @@ fn attribute_temperature(a: &AtaAttribute) -> i64 {
         .unwrap_or((a.raw & 0xff) as i64)
 }
 
-fn counters(attributes: &[AtaAttribute], rotation_rate: Option<u64>) -> AtaCounters {
+fn counters(attributes: &[AtaAttribute]) -> AtaCounters {
     let raw = |id: u8| attributes.iter().find(|a| a.id == id).map(|a| a.raw);
-    const WEAR: [(u8, &str); 4] = [
-        (231, "SSD_Life_Left"),
-        (202, "Percent_Lifetime_Remain"),
-        (233, "Media_Wearout_Indicator"),
-        (177, "Wear_Leveling_Count"),
-    ];
-    let ssd_wear = WEAR.iter().find_map(|(id, name)| {
-        let a = attributes.iter().find(|a| a.id == *id)?;
-        let known = a.name == *name || (a.name.starts_with("Unknown") && rotation_rate == Some(0));
-        known.then(|| SsdWear {
-            attribute_id: a.id,
-            attribute_name: a.name.clone(),
-            remaining_percent: a.value.min(100),
-        })
-    });
     AtaCounters {
         reallocated_sectors: raw(5),
         pending_sectors: raw(197),
         offline_uncorrectable: raw(198),
         udma_crc_errors: raw(199),
         reported_uncorrect: raw(187),
-        ssd_wear,
+        ssd_wear: vendor_wear(attributes),
     }
+}
+
+/// Device Statistics page 07h, offset 8, when smartctl read it and the drive marks it valid.
+fn devstat_endurance(root: &Node<'_>) -> Result<Option<u16>, SmartError> {
+    for page in root.array("ata_device_statistics/pages")? {
+        if page.u64("number")? != Some(7) {
+            continue;
+        }
+        for entry in page.array("table")? {
+            let named = entry.string("name")?.is_some_and(|n| n == "Percentage Used Endurance Indicator");
+            if !(entry.u64("offset")? == Some(8) || named) {
+                continue;
+            }
+            if entry.bool("flags/valid")? == Some(false) {
+                return Ok(None);
+            }
+            return Ok(entry.u64("value")?.and_then(|v| u16::try_from(v).ok()));
+        }
+    }
+    Ok(None)
 }
 
 fn parse_nvme(n: &Node<'_>) -> Result<NvmeHealth, SmartError> {
@@ -912,7 +1067,7 @@ fn plural(n: impl Into<u128>, one: &str, many: &str) -> String {
     }
 }
 
-fn assess(r: &SmartReport) -> Health {
+fn assess(r: &SmartReport, policy: Option<&EndurancePolicy>) -> Health {
     let exit = r.exit_status;
     let bit = |b: ExitBit| exit.is_some_and(|e| e.has(b));
     let c = &r.counters;
@@ -996,12 +1151,6 @@ fn assess(r: &SmartReport) -> Health {
                 h.available_spare, h.available_spare_threshold
             ));
         }
-        if h.percentage_used >= NVME_PERCENTAGE_USED_WORN_AT {
-            worn.push(format!(
-                "the NVMe disk has used {} % of its rated life (worn at {NVME_PERCENTAGE_USED_WORN_AT} % or more)",
-                h.percentage_used
-            ));
-        }
     }
 
     let last_test = r.last_finished_self_test();
@@ -1024,11 +1173,31 @@ fn assess(r: &SmartReport) -> Health {
         return Health { verdict: HealthVerdict::Unknown, reasons: unknown_reasons(r) };
     }
 
-    if let Some(w) = c.ssd_wear.as_ref().filter(|w| w.remaining_percent < SSD_REMAINING_WORN_BELOW) {
-        worn.push(format!(
-            "the SSD has {} % of its rated life left (attribute {} {}; worn below {SSD_REMAINING_WORN_BELOW} %)",
-            w.remaining_percent, w.attribute_id, w.attribute_name
-        ));
+    if let Some(e) = r.endurance() {
+        let kind = if r.protocol == Some(Protocol::Nvme) { "NVMe disk" } else { "SSD" };
+        let said = format!("the {kind} has used {} % of its rated endurance ({})", e.used_percent, e.source);
+        match policy {
+            None => notes.push(format!("{said}; not judged: no grading policy was given")),
+            Some(policy) => {
+                let years = policy.years_left(e.used_percent, r.power_on_hours);
+                let left = match years {
+                    Some(_) if e.used_percent >= 100 => "its rated endurance is used up".to_owned(),
+                    Some(y) => format!(
+                        "at the rate it wore so far, about {y:.1} years of typical use ({} hours a year) are left",
+                        policy.typical_hours_per_year
+                    ),
+                    None => "no wear rate to estimate the years left from".to_owned(),
+                };
+                let said = format!("{said}; {left}");
+                if f64::from(e.used_percent) >= policy.worn_at_percent_used {
+                    worn.push(format!("{said} (worn at {} % used or more)", policy.worn_at_percent_used));
+                } else if years.is_some_and(|y| y < policy.worn_below_years) {
+                    worn.push(format!("{said} (worn below {} years)", policy.worn_below_years));
+                } else {
+                    notes.push(said);
+                }
+            }
+        }
     }
     if let Some(h) = r.power_on_hours.filter(|h| *h > POWER_ON_HOURS_OLD_ABOVE) {
         worn.push(format!(

@@ -33,7 +33,10 @@ fn firecracker_vm_pci_and_network_with_hwdata_names() {
 
 #[test]
 fn firecracker_vm_full_inventory() {
-    let inv = probe_inventory(&Root::at(dir("firecracker")), &Options { smart: false, benchmark: false });
+    let inv = probe_inventory(
+        &Root::at(dir("firecracker")),
+        &Options { smart: false, benchmark: false, endurance: None },
+    );
     assert!(matches!(inv.firmware, Probed::Unavailable(ref w) if w.contains("/sys/firmware/dmi/tables")));
     assert!(matches!(inv.memory.slots_total, Probed::Unavailable(_)));
     assert_eq!(inv.disks.len(), 1, "loop and zram devices are not disks");
@@ -98,7 +101,10 @@ fn id_database_lookups() {
 /// SMBIOS strings.
 #[test]
 fn qemu_pc_tree() {
-    let inv = probe_inventory(&Root::at(dir("qemu-pc")), &Options { smart: false, benchmark: false });
+    let inv = probe_inventory(
+        &Root::at(dir("qemu-pc")),
+        &Options { smart: false, benchmark: false, endurance: None },
+    );
     let d = &inv.devices;
     assert!(!d.pci_ids_found, "the guest tree has no pci.ids: ids only");
     let names: Vec<&str> = d.usb.iter().filter_map(|u| u.product.as_deref()).collect();
@@ -136,13 +142,30 @@ fn qemu_pc_tree() {
     assert_eq!(sata.transport, Transport::Ata);
     assert_eq!(sata.model, Probed::Value("SV QEMU SATA DIS".into()), "libata's 16-character INQUIRY model");
     assert_eq!(sata.serial, Probed::Value("SV-SATA-0002".into()), "from VPD page 0x80");
-    assert_eq!(sata.wwn, Probed::Value("naa.5000c500a1b2c3d5".into()));
+    // sysfs's "naa.5000c500a1b2c3d5", in smartctl's form so both sources give the same WWN.
+    assert_eq!(sata.wwn, Probed::Value("5000c500a1b2c3d5".into()));
+    assert_eq!(sata.identity_sources.serial, Some(certificate::IdentitySource::Sysfs));
+    assert_eq!(sata.bridge, None);
     assert_eq!(sata.firmware, Probed::Value("2.5+".into()), "SCSI/ATA: device/rev");
     assert_eq!(sata.rotational, Probed::Value(true));
     assert_eq!(sata.size_bytes, Probed::Value(64 << 20));
     let usb = &inv.disks[2].details;
     assert_eq!(usb.transport, Transport::Usb);
     assert_eq!(usb.size_bytes, Probed::Value(16 << 20));
+    // On USB, sysfs holds what the USB device answers (here QEMU's usb-storage): recorded as the
+    // bridge's, never as the disk's model.
+    let bridge = usb.bridge.as_ref().expect("the USB device above sdb");
+    assert_eq!((bridge.vendor_id.as_str(), bridge.product_id.as_str()), ("46f4", "0001"));
+    assert_eq!(bridge.product.as_deref(), Some("QEMU USB HARDDRIVE"));
+    assert_eq!(bridge.scsi_identity.as_deref(), Some("QEMU QEMU HARDDISK"));
+    match &usb.model {
+        Probed::Unavailable(why) => assert!(
+            why.contains("no source gave the disk's own model (the disk is behind the USB bridge 46f4:0001)")
+                && why.contains("describes the USB bridge 46f4:0001 (\"QEMU QEMU HARDDISK\"), not the disk"),
+            "{why}"
+        ),
+        other => panic!("the bridge's words taken as the disk's model: {other:?}"),
+    }
     assert!(inv.disks.iter().all(|d| d.details.system_medium.is_none()), "nothing is mounted");
     // Identity: the SMBIOS serial is real, so it wins over the NIC's MAC.
     assert_eq!(inv.unit_id.as_ref().map(|i| i.source), Some(inventory::unit_id::UnitIdSource::SystemSerial));

@@ -224,7 +224,7 @@ fn inventory_of_a_thinkpad_w510_tree() {
     std::fs::write(tables.join("DMI"), &raw[0x20..]).expect("write");
     let inv = inventory::probe_inventory(
         &inventory::Root::at(&root),
-        &inventory::Options { smart: false, benchmark: false },
+        &inventory::Options { smart: false, benchmark: false, endurance: None },
     );
     let _ = std::fs::remove_dir_all(&root);
     let id = inv.unit_id.expect("a real system serial");

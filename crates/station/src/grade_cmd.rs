@@ -160,7 +160,10 @@ mod tests {
         let root = inventory::Root::at(
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../inventory/tests/fixtures/qemu-pc"),
         );
-        let inv = inventory::probe_inventory(&root, &inventory::Options { smart: false, benchmark: false });
+        let inv = inventory::probe_inventory(
+            &root,
+            &inventory::Options { smart: false, benchmark: false, endurance: None },
+        );
         let inv_path = dir.join("inventory.json");
         std::fs::write(&inv_path, serde_json::to_vec(&inv).expect("JSON")).expect("write");
         let key = certificate::SigningIdentity::from_seed(&[9; 32]);

@@ -47,6 +47,12 @@ pub struct DiskIdentity {
     pub transport: Transport,
     /// SMART verdict.
     pub smart: Probed<SmartVerdict>,
+    /// Where each identity field came from.
+    #[serde(default)]
+    pub identity_sources: Option<certificate::IdentitySources>,
+    /// The USB bridge the disk was behind, if any.
+    #[serde(default)]
+    pub bridge: Option<certificate::UsbBridge>,
 }
 
 /// What the journal of one disk says.
@@ -221,6 +227,8 @@ fn interrupted_record(e: &JournalEntry, found_at: &Timestamp) -> DiskRecord {
         wwn: Probed::unavailable(UNKNOWN),
         transport: Transport::Unknown,
         smart: Probed::unavailable(UNKNOWN),
+        identity_sources: None,
+        bridge: None,
     });
     let started_at = Timestamp::parse(&e.started_at).unwrap_or_else(|_| found_at.clone());
     let last = e.updated_at.as_deref().and_then(|t| Timestamp::parse(t).ok()).unwrap_or(started_at.clone());
@@ -241,6 +249,8 @@ fn interrupted_record(e: &JournalEntry, found_at: &Timestamp) -> DiskRecord {
         capacity_bytes: e.size,
         transport: disk.transport,
         smart: disk.smart,
+        identity_sources: disk.identity_sources,
+        bridge: disk.bridge,
         sanitization: SanitizeRecord {
             standard: sanitize::STANDARD.into(),
             category: Category::Clear,
@@ -273,6 +283,8 @@ fn unreadable_record(path: &Path, why: &str, found_at: &Timestamp) -> DiskRecord
         capacity_bytes: 0,
         transport: Transport::Unknown,
         smart: Probed::unavailable(reason.clone()),
+        identity_sources: None,
+        bridge: None,
         sanitization: SanitizeRecord {
             standard: sanitize::STANDARD.into(),
             category: Category::Clear,

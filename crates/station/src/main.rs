@@ -565,7 +565,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Inventory { root, json, no_benchmark, no_smart } => {
-            let options = inventory::Options { smart: !no_smart, benchmark: !no_benchmark };
+            let options = inventory::Options {
+                smart: !no_smart,
+                benchmark: !no_benchmark,
+                endurance: Some(grading::Policy::default_policy().disk.endurance),
+            };
             inventory_report(&inventory::Root::at(root), json, &options)?;
             Ok(ExitCode::SUCCESS)
         }

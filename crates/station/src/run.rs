@@ -278,6 +278,8 @@ pub fn wipe_disks(
                         transport: certificate::Transport::Unknown,
                         smart: certificate::Probed::unavailable("the wipe thread crashed"),
                         sanitization: record,
+                        identity_sources: None,
+                        bridge: None,
                     }
                 })
             })
@@ -297,7 +299,7 @@ struct Shared<'a> {
 }
 
 fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl FnMut(RunEvent)) -> DiskRecord {
-    let facts = inventory::probe_disk(path, shared.root);
+    let facts = inventory::probe_disk(path, shared.root, &grading::Policy::default_policy().disk.endurance);
     let device = path.display().to_string();
     let (capacity_bytes, sanitization) = match DeviceFile::open(path) {
         Ok(mut dev) => {
@@ -311,8 +313,10 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
                     wwn: facts.wwn.clone(),
                     transport: facts.transport,
                     smart: facts.smart.clone(),
+                    identity_sources: Some(facts.identity_sources.clone()),
+                    bridge: facts.bridge.clone(),
                 };
-                let passes = shared.options.method.passes().len() as u32;
+                let passes = shared.options.method.specs().len() as u32;
                 crate::journal::Journal::start(
                     dir,
                     &device,
@@ -365,6 +369,8 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
         transport: facts.transport,
         smart: facts.smart,
         sanitization,
+        identity_sources: Some(facts.identity_sources),
+        bridge: facts.bridge,
     }
 }
 

@@ -359,3 +359,28 @@ fn the_app_starts_on_the_welcome_screen_with_the_lot_from_the_settings() {
     assert!(app.overlay.is_none());
     let _ = Overlay::Quit;
 }
+
+#[test]
+fn a_disk_whose_serial_no_source_gave_says_so_on_the_computer_screen() {
+    let computer = |lang: Lang, serial: Option<&str>| {
+        let settings = Settings { language: Some(lang.code().into()), ..Settings::default() };
+        let mut a = App::new(settings, "atelier-1".into());
+        let mut facts = facts(false);
+        facts.disks[0].model = Some("WDC WD2500BEVS-22UST0".into());
+        facts.disks[0].serial = serial.map(str::to_owned);
+        a.update(Msg::Facts(Box::new(facts)));
+        answer(&mut a, Answer::Lot("CD34-2026-017".into()));
+        text(&draw(&a, 120, 40))
+    };
+    for (lang, words) in [
+        (Lang::Fr, "Disque WDC WD2500BEVS-22UST0 : numéro de série illisible"),
+        (Lang::En, "Disk WDC WD2500BEVS-22UST0: serial number not readable"),
+    ] {
+        let shown = computer(lang, None);
+        assert!(shown.contains(words), "{shown}");
+    }
+    // A disk with its serial gets no such line.
+    let shown = computer(Lang::En, Some("WD-WXEX07421253"));
+    assert!(shown.contains("WDC WD2500BEVS-22UST0"), "{shown}");
+    assert!(!shown.contains("serial number not readable"), "{shown}");
+}

@@ -50,6 +50,15 @@ pub enum FlagKind {
     StationRevoked,
     /// The unit's serial could not be read.
     UnitWithoutSerial,
+    /// No source gave a disk's own serial number, so "was serial X wiped?" cannot find it
+    /// (typically a disk behind a USB bridge that passes no ATA command). Disks that are files
+    /// or loop devices (tests, demonstrations) have no serial by nature and are not flagged.
+    DiskWithoutSerial {
+        /// The disk: its path on the station, with its model when known.
+        disk: String,
+        /// The USB bridge it was behind, when the certificate records one (`JMicron 152d:2338`).
+        bridge: Option<String>,
+    },
     /// One of the station's own hardware tests failed (processor, memory, a disk, battery,
     /// network): the unit should not leave as it is.
     HardwareTestFailed {
@@ -104,6 +113,12 @@ pub fn flags(certificates: &[Audited<'_>]) -> Vec<Flag> {
                 if times > 1 {
                     push(FlagKind::DiskWipedTwice { serial: serial.clone(), times });
                 }
+            } else if !matches!(d.transport, certificate::Transport::File | certificate::Transport::Loop) {
+                let disk = match d.model.value() {
+                    Some(model) => format!("{} ({model})", d.path),
+                    None => d.path.clone(),
+                };
+                push(FlagKind::DiskWithoutSerial { disk, bridge: d.bridge.as_ref().map(|b| b.short_name()) });
             }
         }
         if a.station_revoked {
@@ -203,7 +218,46 @@ mod tests {
         c.disks[0].serial = Probed::unavailable("USB bridge hides it");
         c.disks[0].sanitization.verification.mismatched_bytes = 512;
         let found = kinds(&[Audited { certificate: &c, station_revoked: false }]);
-        assert_eq!(found, vec![(c.id.to_string(), FlagKind::VerificationFailed { disk: "/dev/sda".into() })]);
+        assert_eq!(
+            found,
+            vec![
+                (c.id.to_string(), FlagKind::VerificationFailed { disk: "/dev/sda".into() }),
+                (
+                    c.id.to_string(),
+                    FlagKind::DiskWithoutSerial { disk: "/dev/sda (ST3250318AS)".into(), bridge: None }
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_disk_without_serial_behind_a_bridge_is_flagged_with_the_bridge_and_a_file_is_not() {
+        let mut c = example::certificate("X");
+        c.disks[0].serial = Probed::unavailable("no source gave the disk's own serial number");
+        c.disks[0].model = Probed::unavailable("no source gave the disk's own model");
+        c.disks[0].transport = certificate::Transport::Usb;
+        c.disks[0].bridge = Some(certificate::UsbBridge {
+            vendor_id: "152d".into(),
+            product_id: "2338".into(),
+            chip_vendor: Some("JMicron".into()),
+            manufacturer: Some("JMicron".into()),
+            product: None,
+            serial: None,
+            scsi_identity: Some("JMicron Generic".into()),
+        });
+        let found = kinds(&[Audited { certificate: &c, station_revoked: false }]);
+        assert_eq!(
+            found,
+            vec![(
+                c.id.to_string(),
+                FlagKind::DiskWithoutSerial {
+                    disk: "/dev/sda".into(),
+                    bridge: Some("JMicron 152d:2338".into())
+                }
+            )]
+        );
+        c.disks[0].transport = certificate::Transport::File;
+        assert!(kinds(&[Audited { certificate: &c, station_revoked: false }]).is_empty());
     }
 
     #[test]

@@ -437,7 +437,8 @@ pub fn probe(root: &Path, disks: Option<Vec<PathBuf>>) -> Facts {
     let disks = paths
         .into_iter()
         .map(|path| {
-            let facts = inventory::probe_disk(&path, &inv_root);
+            let facts =
+                inventory::probe_disk(&path, &inv_root, &grading::Policy::default_policy().disk.endurance);
             let (health, health_reasons) = match facts.health {
                 Some(h) => (h.verdict, h.reasons),
                 None => (inventory::smart::HealthVerdict::Unknown, Vec::new()),

@@ -326,6 +326,12 @@ fn render_computer(app: &App, frame: &mut Frame, area: Rect) {
     }
     for d in &facts.disks {
         lines.push(health_line(app, d));
+        // A real disk whose serial no source gave (often behind a USB bridge): the certificate
+        // says so, and the worker notes the serial from the label.
+        if d.serial.is_none() && d.protected.is_none() && d.path.starts_with("/dev") {
+            let model = d.model.clone().unwrap_or_else(|| app.t("computer.disk_unknown_model"));
+            lines.push(line(Status::Warning, &app.tf("computer.disk_no_serial", &[("model", &model)])));
+        }
     }
     let monitors: Vec<_> = host.monitors.iter().filter_map(|(_, m)| m.as_ref().ok()).collect();
     if monitors.is_empty() {

@@ -96,7 +96,13 @@ pub fn render(app: &BayApp, mode: Mode, frame: &mut Frame) {
 fn disk_line(app: &BayApp, d: &BayDisk) -> Line<'static> {
     let f = d.facts.as_ref();
     let model: String = f.and_then(|f| f.model.clone()).unwrap_or_default().chars().take(16).collect();
-    let serial: String = f.and_then(|f| f.serial.clone()).unwrap_or_default().chars().take(14).collect();
+    let serial: String = match f {
+        Some(f) => f.serial.clone().unwrap_or_else(|| app.t("bay.no_serial")),
+        None => String::new(),
+    }
+    .chars()
+    .take(14)
+    .collect();
     let size = size_words(app.lang, d.progress.size);
     let (health_status, health) = match f.map(|f| f.health) {
         Some(HealthVerdict::Good) => (Status::Good, app.t("bay.health_good")),

@@ -12,6 +12,10 @@ pub(super) fn flag_words(l: Lang, kind: &flags::FlagKind) -> String {
         DiskWipedTwice { serial, times } => fill(tr(l, "flag_wiped_twice"), &[serial, &times.to_string()]),
         StationRevoked => tr(l, "flag_station_revoked").to_owned(),
         UnitWithoutSerial => tr(l, "flag_unit_without_serial").to_owned(),
+        DiskWithoutSerial { disk, bridge: None } => fill(tr(l, "flag_disk_without_serial"), &[disk]),
+        DiskWithoutSerial { disk, bridge: Some(bridge) } => {
+            fill(tr(l, "flag_disk_without_serial_bridge"), &[disk, bridge])
+        }
         HardwareTestFailed { test } => fill(tr(l, "flag_hardware_failed"), &[test]),
     }
 }
