@@ -268,10 +268,31 @@ fn a_wipe_that_died_is_reported_at_the_next_start() {
     std::fs::write(&disk, vec![1u8; 1 << 20]).expect("disk");
     let out = station(s.path(), &["wipe", "--dry-run", disk.to_str().expect("utf-8")]);
     assert!(
-        text(&out).contains("the wipe of /dev/sdb started 2026-11-23T10:00:00.000Z stopped at pass 1/1"),
+        text(&out).contains("the wipe of /dev/sdb did not finish") && text(&out).contains("wipe it again"),
         "{}",
         text(&out)
     );
+    // A journal of an older version (no disk identity) still becomes a signed record.
+    let pending: Vec<_> =
+        std::fs::read_dir(s.path().join("spool/pending")).expect("spool").flatten().collect();
+    assert_eq!(pending.len(), 1);
+    let signed = std::fs::read(pending[0].path()).expect("file");
+    let c = certificate::SignedDocument::from_json(&signed)
+        .expect("parses")
+        .verify()
+        .expect("verifies")
+        .certificate;
+    let d = &c.disks[0];
+    assert_eq!(
+        (d.path.as_str(), d.sanitization.result),
+        ("/dev/sdb", certificate::SanitizeResult::Interrupted)
+    );
+    assert!(
+        d.sanitization.errors[0].message.contains("1000000000 of 250059350016 bytes"),
+        "{:?}",
+        d.sanitization.errors
+    );
+    assert!(!s.path().join("journal/_dev_sdb.json").exists(), "the journal became the record");
 }
 
 /// As root: `station wipe` on a loop device it creates, with no method named, so the policy asks
