@@ -248,6 +248,7 @@ impl From<VerifyError> for ApiError {
     fn from(e: VerifyError) -> Self {
         let (status, code) = match &e {
             VerifyError::Json { .. } => (StatusCode::BAD_REQUEST, "invalid_json"),
+            VerifyError::DuplicateMember(_) => (StatusCode::BAD_REQUEST, "duplicate_member"),
             VerifyError::Shape(_) => (StatusCode::BAD_REQUEST, "not_a_certificate"),
             VerifyError::Schema(_) => (StatusCode::BAD_REQUEST, "schema_violation"),
             VerifyError::Canonical(_) => (StatusCode::BAD_REQUEST, "not_canonicalizable"),

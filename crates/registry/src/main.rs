@@ -425,8 +425,8 @@ fn verify(
         "--vkey (or REGISTRY_VKEY) is needed to check a receipt: ask the registry's GET /api/v1/log/key",
     )?;
     let text = std::fs::read(receipt_path).with_context(|| format!("reading {}", receipt_path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", receipt_path.display()))?;
+    let value = certificate::strict::from_slice(&text)
+        .with_context(|| format!("{} is not strict JSON", receipt_path.display()))?;
     let receipt: certificate::log::Receipt =
         serde_json::from_value(value.get("receipt").cloned().unwrap_or(value))
             .with_context(|| format!("{} holds no receipt", receipt_path.display()))?;

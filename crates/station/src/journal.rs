@@ -100,7 +100,7 @@ pub fn leftovers(dir: &Path) -> Vec<JournalEntry> {
         .filter_map(|e| e.ok())
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
         .filter_map(|e| fs::read(e.path()).ok())
-        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .filter_map(|b| certificate::strict::from_slice_as(&b).ok())
         .collect();
     out.sort_by(|a, b| a.device.cmp(&b.device));
     out
