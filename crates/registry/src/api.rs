@@ -19,6 +19,9 @@ use crate::web::auth::Principal;
 /// Largest certificate body accepted. A certificate with a dozen disks is a few tens of KiB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// Largest enrolment request: a key and a name are under 200 bytes.
+pub const MAX_ENROL_BYTES: usize = 4096;
+
 /// The log's signing identity: its origin (also the key's name) and its Ed25519 key.
 #[derive(Debug)]
 pub struct LogIdentity {
@@ -62,6 +65,8 @@ pub struct AppState {
     pub approved: Arc<ApprovedStations>,
     /// The web interface's settings.
     pub web: Arc<crate::web::WebConfig>,
+    /// Anonymous enrolment requests, per client address.
+    pub enrol_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -73,6 +78,7 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(RATE_PER_SECOND, RATE_BURST)),
             approved: Arc::default(),
             web: Arc::new(crate::web::WebConfig::default()),
+            enrol_limiter: Arc::new(RateLimiter::new(ENROL_PER_SECOND, ENROL_BURST)),
         }
     }
 
@@ -112,6 +118,43 @@ impl ApprovedStations {
 pub const RATE_PER_SECOND: f64 = 50.0;
 /// Certificates one station may send in a burst.
 pub const RATE_BURST: f64 = 500.0;
+
+/// Enrolment requests one address may make in a burst: a workshop sets up a few stations at a
+/// time. Anyone may ask to enrol, so this is what an anonymous client can add to the list a
+/// supervisor reads.
+pub const ENROL_BURST: f64 = 10.0;
+/// Enrolment requests per second one address may make once its burst is spent (one a minute).
+pub const ENROL_PER_SECOND: f64 = 1.0 / 60.0;
+
+/// Longest station name, in characters: names are shown in lists and typed in commands.
+pub const MAX_STATION_NAME_CHARS: usize = 64;
+
+/// Whether `c` may not appear in a name: control characters (C0, DEL, C1: ESC, BEL, CR, LF,
+/// TAB… would reach a supervisor's terminal) and the bidirectional formatting characters that
+/// make text display in another order than it is (Unicode TR 9; CVE-2021-42574).
+pub fn is_forbidden_in_names(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Checks a station name: not blank, at most [`MAX_STATION_NAME_CHARS`], no control or
+/// bidirectional formatting character. The error says which rule and where.
+pub fn check_station_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("the station name is empty".into());
+    }
+    let count = name.chars().count();
+    if count > MAX_STATION_NAME_CHARS {
+        return Err(format!("the station name has {count} characters; at most {MAX_STATION_NAME_CHARS}"));
+    }
+    if let Some((i, c)) = name.chars().enumerate().find(|(_, c)| is_forbidden_in_names(*c)) {
+        return Err(format!(
+            "the station name holds the control character U+{:04X} at character {}; use letters, digits and punctuation",
+            c as u32,
+            i + 1
+        ));
+    }
+    Ok(())
+}
 
 /// Buckets kept before the full ones are forgotten.
 const MAX_BUCKETS: usize = 10_000;
@@ -198,7 +241,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/disks/{serial}", get(disk_history))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::require_api_user));
     Router::new()
-        .route("/api/v1/stations/enrol", post(enrol))
+        .route("/api/v1/stations/enrol", post(enrol).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)))
         .route("/api/v1/certificates", post(ingest))
         .merge(lookups)
         .merge(crate::web::routes())
@@ -427,10 +470,27 @@ struct EnrolRequest {
 /// a supervisor approves it with `registry station approve CODE`.
 async fn enrol(
     State(state): State<AppState>,
+    client: Option<Extension<crate::server::ClientAddr>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|r| {
-        ApiError::new(r.status(), "unreadable_body", format!("the body could not be read: {r}"))
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("an enrolment request is at most {MAX_ENROL_BYTES} bytes"),
+            )
+        } else {
+            ApiError::new(r.status(), "unreadable_body", format!("the body could not be read: {r}"))
+        }
+    })?;
+    let address = client.map(|Extension(c)| c.limit_key()).unwrap_or_else(|| "unknown".into());
+    state.enrol_limiter.take(&address).map_err(|retry| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many enrolment requests from {address}; retry in {retry} s"),
+        )
     })?;
     blocking(move || {
         let req: EnrolRequest = serde_json::from_slice(&body).map_err(|e| {
@@ -442,13 +502,21 @@ async fn enrol(
         })?;
         let key = certificate::parse_public_key(&req.public_key)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_public_key", e))?;
+        if let Some(name) = &req.name {
+            check_station_name(name).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_name", e))?;
+        }
         let key_id = certificate::key_id(&key);
-        let station = state.store.request_enrolment(
-            &key_id,
-            req.public_key.trim(),
-            req.name.as_deref(),
-            &enrolment_code(),
-        )?;
+        let station = state
+            .store
+            .request_enrolment(&key_id, req.public_key.trim(), req.name.as_deref(), &enrolment_code())
+            .map_err(|e| match e {
+                StoreError::NameTaken(name) => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "name_taken",
+                    format!("an approved station is already named {name:?}: choose another name"),
+                ),
+                e => e.into(),
+            })?;
         let status = if station.revoked_at.is_some() {
             "revoked"
         } else if station.approved_at.is_some() {

@@ -299,7 +299,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let station = registry::enrol_station(store.as_ref(), &public_key, name.as_deref())?;
             println!(
                 "enrolled station {} (key id {})",
-                station.name.as_deref().unwrap_or("(unnamed)"),
+                shown_or(station.name.as_deref(), "(unnamed)"),
                 station.key_id
             );
             Ok(())
@@ -308,7 +308,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let station = open(&db)?.approve(&code)?;
             println!(
                 "approved station {} (key id {})",
-                station.name.as_deref().unwrap_or("(unnamed)"),
+                shown_or(station.name.as_deref(), "(unnamed)"),
                 station.key_id
             );
             Ok(())
@@ -317,7 +317,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let station = open(&db)?.revoke(&station)?;
             println!(
                 "revoked station {} (key id {}) at {}; its earlier certificates stay, marked",
-                station.name.as_deref().unwrap_or("(unnamed)"),
+                shown_or(station.name.as_deref(), "(unnamed)"),
                 station.key_id,
                 station.revoked_at.as_deref().unwrap_or("?")
             );
@@ -332,7 +332,13 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::List { db } } => {
             for u in open(&db)?.users()? {
-                println!("{}\t{}\t{}\t{}", u.name, u.role.as_str(), u.donors.join(","), u.created_at);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    shown(&u.name),
+                    u.role.as_str(),
+                    shown(&u.donors.join(",")),
+                    u.created_at
+                );
             }
             Ok(())
         }
@@ -356,7 +362,13 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Token { command: TokenCommand::List { db } } => {
             for t in open(&db)?.api_tokens()? {
-                println!("{}\t{}\t{}\t{}", t.id, t.user, t.label.as_deref().unwrap_or("-"), t.created_at);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    shown(&t.user),
+                    shown_or(t.label.as_deref(), "-"),
+                    t.created_at
+                );
             }
             Ok(())
         }
@@ -372,7 +384,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Lot { command: LotCommand::List { db } } => {
             for l in open(&db)?.lots()? {
-                println!("{}\t{}\t{}", l.lot, l.donor.as_deref().unwrap_or("-"), l.certificates);
+                println!("{}\t{}\t{}", shown(&l.lot), shown_or(l.donor.as_deref(), "-"), l.certificates);
             }
             Ok(())
         }
@@ -383,13 +395,40 @@ fn run(command: Command) -> anyhow::Result<()> {
                 } else if s.approved_at.is_some() {
                     "approved".to_owned()
                 } else {
-                    format!("waiting for approval, code {}", s.enrolment_code.as_deref().unwrap_or("?"))
+                    format!("waiting for approval, code {}", shown_or(s.enrolment_code.as_deref(), "?"))
                 };
-                println!("{}\t{}\t{}\t{}", s.key_id, s.name.as_deref().unwrap_or("-"), s.requested_at, state);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    shown(&s.key_id),
+                    shown_or(s.name.as_deref(), "-"),
+                    shown(&s.requested_at),
+                    state
+                );
             }
             Ok(())
         }
     }
+}
+
+/// `text` as it may reach a terminal: control and bidirectional formatting characters (ESC, BEL,
+/// CR, LF, TAB, U+202E…) written as `\u{1b}`, and `\` as `\\`, so that a name or a lot made
+/// up by a station or an anonymous client cannot move the cursor, rewrite a line or forge a row.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if registry::api::is_forbidden_in_names(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn shown_or(text: Option<&str>, none: &str) -> String {
+    text.map(shown).unwrap_or_else(|| none.to_owned())
 }
 
 fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {

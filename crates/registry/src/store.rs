@@ -168,6 +168,9 @@ pub enum StoreError {
     /// A station with this key is already known.
     #[error("a station with key id {0} is already enrolled")]
     AlreadyEnrolled(String),
+    /// An approved (or revoked) station already has this name.
+    #[error("an approved station is already named {0:?}")]
+    NameTaken(String),
     /// No station matches.
     #[error("no station matches {0:?}")]
     NoSuchStation(String),
@@ -870,6 +873,23 @@ impl<B: Backend> SqlStore<B> {
         }))
     }
 
+    /// Refuses `name` for station `key_id` when another station that was approved (revoked
+    /// ones included) has it, compared case-insensitively: a new key must not pass for a
+    /// station the workshop trusts. Stations waiting for approval may share a name; the
+    /// supervisor approves one of them by its code.
+    fn check_name_free(tx: &mut dyn Tx, key_id: &str, name: Option<&str>) -> Result<(), StoreError> {
+        let Some(name) = name else { return Ok(()) };
+        let rows = tx.query(
+            "SELECT key_id FROM stations WHERE lower(name) = lower($1) AND key_id <> $2 AND approved_at IS NOT NULL",
+            &[t(name), t(key_id)],
+        )?;
+        if rows.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::NameTaken(name.to_owned()))
+        }
+    }
+
     fn find_station(tx: &mut dyn Tx, key_id: &str) -> Result<Option<Station>, StoreError> {
         let rows = tx.query(&station_by_key(), &[t(key_id)])?;
         Ok(rows.first().map(|r| station_from(r)))
@@ -879,7 +899,9 @@ impl<B: Backend> SqlStore<B> {
 impl<B: Backend> Store for SqlStore<B> {
     fn add_station(&self, key_id: &str, public_key: &str, name: Option<&str>) -> Result<Station, StoreError> {
         self.tx(Access::Write, |tx| {
-            if let Some(existing) = Self::find_station(tx, key_id)? {
+            let existing = Self::find_station(tx, key_id)?;
+            Self::check_name_free(tx, key_id, existing.as_ref().and_then(|s| s.name.as_deref()).or(name))?;
+            if let Some(existing) = existing {
                 if existing.approved_at.is_some() {
                     return Err(StoreError::AlreadyEnrolled(key_id.to_owned()));
                 }
@@ -910,6 +932,7 @@ impl<B: Backend> Store for SqlStore<B> {
             if let Some(existing) = Self::find_station(tx, key_id)? {
                 return Ok(existing);
             }
+            Self::check_name_free(tx, key_id, name)?;
             tx.exec(
                 "INSERT INTO stations (key_id, public_key, name, enrolment_code, requested_at) VALUES ($1, $2, $3, $4, $5)",
                 &[t(key_id), t(public_key), opt(name), t(code), t(&now())],
@@ -928,6 +951,7 @@ impl<B: Backend> Store for SqlStore<B> {
             let station = rows.first().map(|r| station_from(r)).ok_or_else(|| {
                 StoreError::NoSuchStation(format!("{code} (no station is waiting with this code)"))
             })?;
+            Self::check_name_free(tx, &station.key_id, station.name.as_deref())?;
             tx.exec(
                 "UPDATE stations SET approved_at = $1, enrolment_code = NULL WHERE key_id = $2",
                 &[t(&now()), t(&station.key_id)],

@@ -71,3 +71,92 @@ fn repeated_members_on(backend: &str) {
     assert_eq!((status, error_code(&answer)), (400, "schema_violation"), "{answer}");
     assert!(message(&answer).contains("/disks/0/capacity_bytes"), "{answer}");
 }
+
+fn enrol_request(reg: &Registry, key: &SigningIdentity, name: &str) -> (u16, serde_json::Value) {
+    let mut r = Registry::agent()
+        .post(&format!("{}/api/v1/stations/enrol", reg.base))
+        .header("Content-Type", "application/json")
+        .send(serde_json::json!({"public_key": key.public_key_base64(), "name": name}).to_string())
+        .expect("request");
+    let text = r.body_mut().read_to_string().expect("body");
+    (r.status().as_u16(), serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+#[test]
+fn anonymous_enrolment_is_limited_bounded_and_cannot_take_a_name() {
+    for backend in backends() {
+        enrolment_on(backend);
+    }
+}
+
+fn enrolment_on(backend: &str) {
+    let reg = Registry::start("enrolment", backend);
+    let trusted = SigningIdentity::from_seed(&[62; 32]);
+    reg.enrol(&trusted); // approved, named "test-station"
+
+    // A new key cannot take an approved station's name (in any case).
+    let impostor = SigningIdentity::from_seed(&[63; 32]);
+    let (status, answer) = enrol_request(&reg, &impostor, "Test-Station");
+    assert_eq!((status, error_code(&answer)), (409, "name_taken"), "{answer}");
+
+    // Bounded, and no control characters: ESC, BEL, CR, LF, TAB, or a bidi override.
+    let (status, answer) = enrol_request(&reg, &impostor, &"x".repeat(8 << 10));
+    assert_eq!((status, error_code(&answer)), (413, "too_large"), "an 8 KiB name: {answer}");
+    let (status, answer) = enrol_request(&reg, &impostor, &"é".repeat(65));
+    assert_eq!((status, error_code(&answer)), (400, "bad_name"), "65 characters: {answer}");
+    assert!(enrol_request(&reg, &impostor, &"é".repeat(64)).0 == 200, "64 are fine");
+    for bad in ["a\u{1b}[2J", "b\u{7}", "c\rd", "e\nf", "g\th", "\u{202e}lirva"] {
+        let (status, answer) = enrol_request(&reg, &impostor, bad);
+        assert_eq!((status, error_code(&answer)), (400, "bad_name"), "{bad:?}: {answer}");
+    }
+    let out = reg.cli(&[
+        "station",
+        "add",
+        "--name",
+        "evil\u{1b}[1A",
+        "--public-key",
+        &impostor.public_key_base64(),
+    ]);
+    assert!(!out.status.success(), "the command line refuses it too");
+
+    // Rate limited per address: the probe made 200 in 0.14 s. Twelve requests were made above.
+    let mut limited = 0;
+    for i in 0..20u8 {
+        // (the burst is 10: these are all refused but the ones refilled meanwhile)
+        let key = SigningIdentity::from_seed(&[100 + i; 32]);
+        let (status, answer) = enrol_request(&reg, &key, &format!("atelier-{i}"));
+        match status {
+            200 => assert_eq!(answer["status"], "pending", "{answer}"),
+            429 => {
+                assert_eq!(error_code(&answer), "rate_limited", "{answer}");
+                limited += 1;
+            }
+            other => panic!("{other}: {answer}"),
+        }
+    }
+    assert!(limited >= 19, "only {limited} of 20 refused");
+    let list = reg.cli(&["station", "list"]);
+    let pending = String::from_utf8_lossy(&list.stdout).matches("waiting for approval").count();
+    assert!(pending <= 2, "{pending} waiting stations after the limit");
+}
+
+#[test]
+fn the_command_line_escapes_what_it_prints() {
+    // A row written before names were checked (or by another tool): ESC, CR and a forged line.
+    let reg = Registry::start("cli_escape", "sqlite");
+    let conn = rusqlite::Connection::open(&reg.db).expect("db");
+    conn.execute(
+        "INSERT INTO stations (key_id, public_key, name, enrolment_code, requested_at) VALUES
+         ('k1', 'AAAA', ?1, 'ABCD-EFGH', '2026-12-01T00:00:00Z')",
+        ["\u{1b}[2K\ratelier-1\t-\t2026\tapproved\n\u{7}"],
+    )
+    .expect("row");
+    drop(conn);
+    let out = reg.cli(&["station", "list"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(['\u{1b}', '\r', '\u{7}']), "{text:?}");
+    assert_eq!(text.lines().count(), 1, "one station, one line: {text:?}");
+    assert!(text.contains("\\u{1b}[2K\\u{d}atelier-1\\u{9}-"), "{text:?}");
+    assert!(text.contains("waiting for approval, code ABCD-EFGH"), "{text:?}");
+}
