@@ -36,6 +36,11 @@ pub struct SignedDocument {
     pub signatures: Vec<Signature>,
 }
 
+/// Most signatures a certificate file may carry: the station's, and up to three
+/// countersignatures (a registry's, an auditor's…; docs/certificate.md). Each costs a
+/// signature verification, so the list must be short; no two may be by one key.
+pub const MAX_SIGNATURES: usize = 4;
+
 /// A certificate whose signatures verified and whose content follows the v1 schema.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedCertificate {
@@ -69,6 +74,9 @@ pub enum VerifyError {
     /// The file carries no signature.
     #[error("the certificate carries no signature")]
     Unsigned,
+    /// More signatures than [`MAX_SIGNATURES`], or two by one key.
+    #[error("{0}")]
+    TooManySignatures(String),
     /// A signature's key id is not the SHA-256 of its public key.
     #[error("signature {index}: keyid {found} is not the SHA-256 of its public key ({expected})")]
     KeyIdMismatch {
@@ -233,6 +241,13 @@ impl SignedDocument {
         if self.signatures.is_empty() {
             return Err(VerifyError::Unsigned);
         }
+        if self.signatures.len() > MAX_SIGNATURES {
+            return Err(VerifyError::TooManySignatures(format!(
+                "the file carries {} signatures; a certificate has at most {MAX_SIGNATURES} (its station's and up to {} countersignatures)",
+                self.signatures.len(),
+                MAX_SIGNATURES - 1
+            )));
+        }
         let canonical = jcs::canonicalize(&self.certificate)?;
         let mut signers = Vec::with_capacity(self.signatures.len());
         for (index, s) in self.signatures.iter().enumerate() {
@@ -241,6 +256,12 @@ impl SignedDocument {
             let expected = key_id(&public);
             if !expected.eq_ignore_ascii_case(&s.keyid) {
                 return Err(VerifyError::KeyIdMismatch { index, expected, found: s.keyid.clone() });
+            }
+            if signers.contains(&expected) {
+                return Err(VerifyError::TooManySignatures(format!(
+                    "signature {index}: key {expected} has already signed (signatures/{}); a key signs once",
+                    signers.iter().position(|k| *k == expected).unwrap_or(0)
+                )));
             }
             let sig_bytes = BASE64
                 .decode(s.sig.trim())

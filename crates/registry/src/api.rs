@@ -197,6 +197,50 @@ impl RateLimiter {
     }
 }
 
+/// Longest text a certificate field may hold, in bytes. The longest a station writes (a disk
+/// error, a note) is a few hundred; the PDF writer's work grows faster than a field's length
+/// (a 1 MB operator took 7 s and 185 pages), so the registry refuses longer ones.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// Refuses a certificate with a text longer than [`MAX_FIELD_BYTES`] (member names included),
+/// naming its JSON pointer.
+fn check_field_lengths(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+    use serde_json::Value;
+    let too_long = |path: &str, len: usize| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "field_too_long",
+            format!("{path} holds {len} bytes of text; a certificate field holds at most {MAX_FIELD_BYTES}"),
+        )
+    };
+    match value {
+        Value::String(s) if s.len() > MAX_FIELD_BYTES => Err(too_long(path, s.len())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("/{i}"));
+                check_field_lengths(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Object(members) => {
+            for (name, item) in members {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                if name.len() > MAX_FIELD_BYTES {
+                    return Err(too_long(path, name.len()));
+                }
+                check_field_lengths(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Certificates older than this cannot come from a working station: its clock is wrong (a flat
 /// CMOS battery resets old PCs to 2000-01-01 or their BIOS date).
 const EARLIEST_PLAUSIBLE: &str = "2024-01-01T00:00:00Z";
@@ -277,6 +321,13 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if crate::deadline::passed() {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the request's work took longer than the registry allows and was stopped; send it again",
+            );
+        }
         // The detail goes to the log, not to the client.
         tracing::error!("store: {e}");
         ApiError::new(
@@ -296,6 +347,7 @@ impl From<VerifyError> for ApiError {
             VerifyError::Schema(_) => (StatusCode::BAD_REQUEST, "schema_violation"),
             VerifyError::Canonical(_) => (StatusCode::BAD_REQUEST, "not_canonicalizable"),
             VerifyError::Unsigned => (StatusCode::UNAUTHORIZED, "unsigned"),
+            VerifyError::TooManySignatures(_) => (StatusCode::BAD_REQUEST, "too_many_signatures"),
             VerifyError::KeyIdMismatch { .. } | VerifyError::Malformed { .. } => {
                 (StatusCode::BAD_REQUEST, "malformed_signature")
             }
@@ -309,7 +361,8 @@ impl From<VerifyError> for ApiError {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+    let deadline = crate::deadline::for_new_request();
+    tokio::task::spawn_blocking(move || crate::deadline::with(deadline, f)).await.unwrap_or_else(|e| {
         Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("worker failed: {e}")))
     })
 }
@@ -339,6 +392,7 @@ async fn ingest(
     })?;
     blocking(move || {
         let doc = SignedDocument::from_json(&body)?;
+        check_field_lengths(&doc.certificate, &mut String::from("/certificate"))?;
         let verified = doc.verify()?;
         let cert = &verified.certificate;
         let key_id = cert.station.key_id.clone();

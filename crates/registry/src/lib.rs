@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod deadline;
 pub mod server;
 pub mod store;
 pub mod web;

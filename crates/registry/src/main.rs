@@ -49,6 +49,9 @@ enum Command {
         plain_http: bool,
         #[command(flatten)]
         web: WebArgs,
+        /// How long a request's work may run before it is stopped (tests use 0).
+        #[arg(long, env = "REGISTRY_WORK_DEADLINE_MS", hide = true)]
+        work_deadline_ms: Option<u64>,
     },
     /// Check a certificate offline: its signature, and with --receipt its place in the log.
     Verify {
@@ -255,7 +258,10 @@ fn open(db: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { db, key, origin, listen, tls_cert, tls_key, plain_http, web } => {
+        Command::Serve { db, key, origin, listen, tls_cert, tls_key, plain_http, web, work_deadline_ms } => {
+            if let Some(ms) = work_deadline_ms {
+                registry::deadline::set_work_limit(std::time::Duration::from_millis(ms));
+            }
             let tls = match (&tls_cert, &tls_key) {
                 (Some(cert), Some(key)) => Some(registry::server::tls_config(cert, key)?),
                 _ if listen.ip().is_loopback() || plain_http => None,

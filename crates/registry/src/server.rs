@@ -27,6 +27,9 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time a request has from its headers to its answer, body upload included. A certificate is a
 /// few tens of KiB: even a station on a poor 3G link sends one in a few seconds.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request's work may run on the blocking pool ([`crate::deadline`]): a little less
+/// than [`REQUEST_TIMEOUT`], so work stops before its answer would be `408` anyway.
+pub const WORK_DEADLINE: Duration = Duration::from_secs(28);
 /// Time a client has to complete the TLS handshake.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a stop waits for the requests under way before closing their connections.

@@ -160,3 +160,99 @@ fn the_command_line_escapes_what_it_prints() {
     assert!(text.contains("\\u{1b}[2K\\u{d}atelier-1\\u{9}-"), "{text:?}");
     assert!(text.contains("waiting for approval, code ABCD-EFGH"), "{text:?}");
 }
+
+/// Posts `cert` signed by `key`; 201 expected.
+fn ingest(reg: &Registry, key: &SigningIdentity, cert: &certificate::Certificate) {
+    let (status, answer) = reg.post(&key.sign(cert).expect("signs").to_json_pretty());
+    assert_eq!(status, 201, "{answer}");
+}
+
+#[test]
+fn flags_are_kept_at_ingest_paged_and_work_stops_at_the_deadline() {
+    for backend in backends() {
+        flags_on(backend);
+    }
+}
+
+fn flags_on(backend: &str) {
+    let mut reg = Registry::start("flags_kept", backend);
+    let key = SigningIdentity::from_seed(&[64; 32]);
+    reg.enrol(&key);
+    // 205 units without a serial: one flag each.
+    for i in 0..205 {
+        let mut c = example::with_station_key(example::certificate(&format!("NOSERIAL-{i}")), &key);
+        c.unit.serial = certificate::Probed::unavailable("no DMI table");
+        ingest(&reg, &key, &c);
+    }
+    // One disk in three certificates: the first is flagged when the second comes, and every
+    // one says 3 once the third is in.
+    let twice: Vec<certificate::Certificate> =
+        (0..3).map(|_| example::with_station_key(example::certificate("AGAIN-1"), &key)).collect();
+    ingest(&reg, &key, &twice[0]);
+    let (_, page) = reg.get("/flags?lang=en");
+    assert!(!page.contains("AGAIN-1"), "seen once, not flagged");
+    ingest(&reg, &key, &twice[1]);
+    ingest(&reg, &key, &twice[2]);
+    let (status, page) = reg.get("/flags?lang=en");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("208 flag(s) to look at."), "{}", &page[..page.len().min(2000)]);
+    assert_eq!(page.matches("disk AGAIN-1 appears in 3 certificates").count(), 3);
+    for c in &twice {
+        assert!(page.contains(&format!("/certificates/{}\"", c.id)), "{} flagged", c.id);
+    }
+    // Paged: 200 rows, then the rest on the next page.
+    assert_eq!(page.matches("<tr><td>").count(), 200);
+    let start = page.find("href=\"/flags?before=").expect("a next page") + "href=\"".len();
+    let next = &page[start..page[start..].find('"').expect("end") + start];
+    let (status, second) = reg.get(next);
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second.matches("<tr><td>").count(), 8);
+    assert!(!second.contains("rel=\"next\""), "the last page");
+
+    // Revoking the station flags its certificates, in one statement.
+    assert!(reg.cli(&["station", "revoke", "test-station"]).status.success());
+    let (_, page) = reg.get("/flags?lang=en");
+    assert!(
+        page.contains(&format!("{} flag(s) to look at.", 208 + 208)),
+        "{}",
+        &page[..page.len().min(2000)]
+    );
+
+    // A page whose deadline has passed stops and says so (the probe's view went on 66 s after).
+    let _ = reg.child.kill();
+    let _ = reg.child.wait();
+    let (child, base) = Registry::spawn_with(&reg.dir, &reg.db, &["--work-deadline-ms", "0"]);
+    reg.child = child;
+    reg.base = base;
+    for path in ["/flags", "/search?lot=X", "/search.csv"] {
+        let (status, body) = reg.get(path);
+        assert_eq!(status, 408, "{path}: {}", &body[..body.len().min(300)]);
+    }
+}
+
+#[test]
+fn signatures_are_capped_and_fields_bounded() {
+    for backend in backends() {
+        caps_on(backend);
+    }
+}
+
+fn caps_on(backend: &str) {
+    let reg = Registry::start("caps", backend);
+    let key = SigningIdentity::from_seed(&[65; 32]);
+    reg.enrol(&key);
+    let cert = example::with_station_key(example::certificate("CAPPED"), &key);
+    let doc = key.sign(&cert).expect("signs");
+    for copies in [4000, 2] {
+        let mut many = doc.clone();
+        many.signatures = vec![doc.signatures[0].clone(); copies];
+        let (status, answer) = reg.post(&serde_json::to_vec(&many).expect("json"));
+        assert_eq!((status, error_code(&answer)), (400, "too_many_signatures"), "{copies}: {answer}");
+    }
+    let mut long = cert.clone();
+    long.operator = "o".repeat(1_000_000);
+    let (status, answer) = reg.post(&key.sign(&long).expect("signs").to_json_pretty());
+    assert_eq!((status, error_code(&answer)), (400, "field_too_long"), "{answer}");
+    assert!(message(&answer).contains("/certificate/operator"), "{answer}");
+    assert_eq!(reg.post(&doc.to_json_pretty()).0, 201, "the certificate itself is fine");
+}

@@ -95,6 +95,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/lots", post(pages::admin_assign_lot))
 }
 
+/// The certificate inside a stored document (not verified again: it was when recorded), or
+/// `None` if it does not read.
+pub fn parse_stored(document: &str) -> Option<certificate::Certificate> {
+    let doc = certificate::SignedDocument::from_json(document.as_bytes()).ok()?;
+    serde_json::from_value(doc.certificate).ok()
+}
+
 /// Lets an API lookup through only with a valid API token (`Authorization: Bearer`) or
 /// session; the account is passed on to the handler. Anything else is 401.
 pub async fn require_api_user(
@@ -165,14 +172,26 @@ pub enum WebError {
     BadRequest(String),
     /// Too many attempts.
     TooManyRequests(String),
+    /// The request's deadline passed before its work was done; the work stopped.
+    Timeout,
     /// The registry failed; the detail is in its log.
     Internal,
 }
 
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
+        if crate::deadline::passed() {
+            // The statement was interrupted by the deadline (or failed after it): say so.
+            return WebError::Timeout;
+        }
         tracing::error!("store: {e}");
         WebError::Internal
+    }
+}
+
+impl From<crate::deadline::Expired> for WebError {
+    fn from(_: crate::deadline::Expired) -> Self {
+        WebError::Timeout
     }
 }
 
@@ -230,16 +249,32 @@ pub async fn run(
     f: impl FnOnce(&AppState, &Ctx) -> Result<Response, WebError> + Send + 'static,
 ) -> Response {
     let secure = state.web.secure_cookies;
+    let deadline = crate::deadline::for_new_request();
     let work = tokio::task::spawn_blocking(move || {
-        let (lang, chosen_lang) = language(&headers, query.as_deref());
-        let ctx = match auth::principal(state.store.as_ref(), &headers) {
-            Ok(principal) => Ctx { lang, chosen_lang, principal },
-            Err(e) => return (lang, chosen_lang, Err(WebError::from(e))),
-        };
-        let result = f(&state, &ctx);
-        (lang, chosen_lang, result)
+        crate::deadline::with(deadline, || page_work(state, headers, query, f))
     })
     .await;
+    finish_page(secure, work)
+}
+
+type PageOutcome = (Lang, Option<Lang>, Result<Response, WebError>);
+
+fn page_work(
+    state: AppState,
+    headers: HeaderMap,
+    query: Option<String>,
+    f: impl FnOnce(&AppState, &Ctx) -> Result<Response, WebError>,
+) -> PageOutcome {
+    let (lang, chosen_lang) = language(&headers, query.as_deref());
+    let ctx = match auth::principal(state.store.as_ref(), &headers) {
+        Ok(principal) => Ctx { lang, chosen_lang, principal },
+        Err(e) => return (lang, chosen_lang, Err(WebError::from(e))),
+    };
+    let result = f(&state, &ctx);
+    (lang, chosen_lang, result)
+}
+
+fn finish_page(secure: bool, work: Result<PageOutcome, tokio::task::JoinError>) -> Response {
     let (lang, chosen, result) = match work {
         Ok(done) => done,
         Err(e) => {
@@ -288,6 +323,7 @@ fn error_page(lang: Lang, e: WebError) -> Response {
         WebError::NotFound(m) => (StatusCode::NOT_FOUND, m),
         WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
         WebError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m),
+        WebError::Timeout => (StatusCode::REQUEST_TIMEOUT, i18n::tr(lang, "err_timeout").to_owned()),
         WebError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, i18n::tr(lang, "err_internal").to_owned()),
     };
     let mut h = html::Html::new();
