@@ -608,7 +608,10 @@ fn run_backend(
             }
         }
         let latency = Latency::of(us);
-        eprintln!("page {kind}: p50 {} µs, p99 {} µs, max {} µs, {bad} not 200", latency.p50, latency.p99, latency.max);
+        eprintln!(
+            "page {kind}: p50 {} µs, p99 {} µs, max {} µs, {bad} not 200",
+            latency.p50, latency.p99, latency.max
+        );
         pages.push((kind.to_owned(), latency, bad));
     }
     drop(server);

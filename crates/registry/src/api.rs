@@ -241,6 +241,31 @@ fn check_field_lengths(value: &serde_json::Value, path: &mut String) -> Result<(
     }
 }
 
+/// Longest lot name, in characters.
+pub const MAX_LOT_CHARS: usize = 64;
+
+/// Checks a lot name (a certificate's `lot`, `registry lot assign`): not blank, not `.` or `..`
+/// (it is a path segment of `/lots/{lot}/report`), no `/`, at most [`MAX_LOT_CHARS`], no
+/// control or bidirectional formatting character.
+pub fn check_lot(lot: &str) -> Result<(), String> {
+    if lot.trim().is_empty() {
+        return Err("the lot is empty: leave it out (null) when the unit came in no lot".into());
+    }
+    if lot == "." || lot == ".." || lot.contains('/') {
+        return Err(format!(
+            "the lot {lot:?} is a path, not a name: use letters, digits and - (CD34-2026-017)"
+        ));
+    }
+    let count = lot.chars().count();
+    if count > MAX_LOT_CHARS {
+        return Err(format!("the lot has {count} characters; at most {MAX_LOT_CHARS}"));
+    }
+    if let Some(c) = lot.chars().find(|c| is_forbidden_in_names(*c)) {
+        return Err(format!("the lot holds the control character U+{:04X}", c as u32));
+    }
+    Ok(())
+}
+
 /// Certificates older than this cannot come from a working station: its clock is wrong (a flat
 /// CMOS battery resets old PCs to 2000-01-01 or their BIOS date).
 const EARLIEST_PLAUSIBLE: &str = "2024-01-01T00:00:00Z";
@@ -427,6 +452,11 @@ async fn ingest(
             )
         })?;
         check_times(cert)?;
+        if let Some(lot) = &cert.lot {
+            check_lot(lot).map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, "schema_violation", format!("/lot: {e}"))
+            })?;
+        }
         let new = NewCertificate::from_verified(verified, &body);
         let id = new.id.clone();
         let url = format!("/api/v1/certificates/{id}");
@@ -655,10 +685,22 @@ struct InclusionQuery {
     tree_size: Option<u64>,
 }
 
+/// The query string's values, or a JSON refusal naming what is wrong (axum's own rejection is
+/// plain text).
+fn query_or_refusal<T>(
+    q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+    expected: &str,
+) -> Result<T, ApiError> {
+    q.map(|axum::extract::Query(v)| v).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("{}; expected {expected}", e.body_text()))
+    })
+}
+
 async fn inclusion(
     State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<InclusionQuery>,
+    q: Result<axum::extract::Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let q = query_or_refusal(q, "leaf_hash=HEX_OR_BASE64[&tree_size=N]")?;
     blocking(move || {
         let hash = decode_hash(&q.leaf_hash)?;
         let (size, _) = state.store.log_head()?;
@@ -693,8 +735,9 @@ struct ConsistencyQuery {
 
 async fn consistency(
     State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<ConsistencyQuery>,
+    q: Result<axum::extract::Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let q = query_or_refusal(q, "first=M&second=N, two whole numbers")?;
     blocking(move || {
         let (size, _) = state.store.log_head()?;
         if q.first > q.second || q.second > size {

@@ -384,6 +384,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Lot { command: LotCommand::Assign { db, lot, donor } } => {
+            registry::api::check_lot(&lot).map_err(anyhow::Error::msg)?;
             open(&db)?.assign_lot(&lot, &donor)?;
             println!("lot {lot} belongs to donor {donor}");
             Ok(())

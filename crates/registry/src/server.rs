@@ -116,6 +116,17 @@ async fn request_deadline(request: Request, next: Next) -> Response {
     }
 }
 
+/// Over TLS, tells browsers to use HTTPS only for this host for a year (HSTS, RFC 6797), so a
+/// later `http://` link or a network that strips TLS cannot downgrade a supervisor's session.
+async fn strict_transport_security(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, over TLS when `tls` is given.
 /// Then it stops accepting, lets the requests under way finish (at most [`SHUTDOWN_GRACE`])
 /// and returns.
@@ -125,7 +136,10 @@ pub async fn run(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router.layer(axum::middleware::from_fn(request_deadline));
+    let mut router = router.layer(axum::middleware::from_fn(request_deadline));
+    if tls.is_some() {
+        router = router.layer(axum::middleware::from_fn(strict_transport_security));
+    }
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();

@@ -788,9 +788,10 @@ fn account_query(more: &str, from: &str, key: &str) -> String {
     )
 }
 
-/// The query for one account by its name (`$1`), a row per donor.
+/// The query for one account by its name (`$1`, compared case-insensitively: `Admin` is
+/// `admin`), a row per donor.
 fn user_by_name() -> String {
-    account_query("", "users u", "u.name")
+    account_query("", "users u", "lower(u.name)").replace("= $1", "= lower($1)")
 }
 
 /// The query for one station by its key id (`$1`).
@@ -1311,9 +1312,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn add_api_token(&self, token_sha256: &str, user: &str, label: Option<&str>) -> Result<(), StoreError> {
         self.tx(Access::Write, |tx| {
-            if Self::find_user(tx, user)?.is_none() {
+            let Some(account) = Self::find_user(tx, user)? else {
                 return Err(StoreError::NoSuchUser(user.to_owned()));
-            }
+            };
+            let user = account.name.as_str();
             tx.exec(
                 "INSERT INTO api_tokens (token_sha256, user_name, label, created_at) VALUES ($1, $2, $3, $4)",
                 &[t(token_sha256), t(user), opt(label), t(&now())],
@@ -1332,9 +1334,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn set_password(&self, name: &str, password_hash: &str) -> Result<(), StoreError> {
         self.tx(Access::Write, |tx| {
-            if Self::find_user(tx, name)?.is_none() {
+            let Some(user) = Self::find_user(tx, name)? else {
                 return Err(StoreError::NoSuchUser(name.to_owned()));
-            }
+            };
+            let name = user.name.as_str();
             tx.exec("UPDATE users SET password_hash = $1 WHERE name = $2", &[t(password_hash), t(name)])?;
             tx.exec("DELETE FROM sessions WHERE user_name = $1", &[t(name)])?;
             Ok(())
@@ -1343,9 +1346,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn remove_user(&self, name: &str) -> Result<(), StoreError> {
         self.tx(Access::Write, |tx| {
-            if Self::find_user(tx, name)?.is_none() {
+            let Some(user) = Self::find_user(tx, name)? else {
                 return Err(StoreError::NoSuchUser(name.to_owned()));
-            }
+            };
+            let name = user.name.as_str();
             for table in ["sessions", "api_tokens", "user_donors"] {
                 tx.exec(&format!("DELETE FROM {table} WHERE user_name = $1"), &[t(name)])?;
             }

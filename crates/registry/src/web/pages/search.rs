@@ -159,7 +159,8 @@ pub(super) fn disk_serials(c: &Certificate) -> String {
     c.disks.iter().filter_map(|d| d.serial.value().cloned()).collect::<Vec<_>>().join(" ")
 }
 
-/// One CSV field (RFC 4180 §2): quoted when it holds a comma, quote or line break, quotes
+/// One CSV field (RFC 4180 §2): quoted when it holds a comma, a semicolon (French spreadsheets
+/// split on it), quote or line break, quotes
 /// doubled; a leading `=`, `+`, `-`, `@` gets a `'` so spreadsheets do not run it as a formula
 /// (OWASP "CSV Injection").
 pub fn csv_field(value: &str) -> String {
@@ -168,7 +169,7 @@ pub fn csv_field(value: &str) -> String {
     } else {
         value.to_owned()
     };
-    if value.contains([',', '"', '\n', '\r']) {
+    if value.contains([',', ';', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
         value
@@ -229,6 +230,7 @@ mod tests {
     fn csv_fields_are_quoted_and_defused() {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("a;b"), "\"a;b\"", "French spreadsheets split on ;");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
