@@ -23,6 +23,7 @@ pub mod jcs;
 pub mod log;
 mod model;
 mod signing;
+pub mod strict;
 
 pub use model::*;
 pub use signing::*;

@@ -36,6 +36,11 @@ pub struct SignedDocument {
     pub signatures: Vec<Signature>,
 }
 
+/// Most signatures a certificate file may carry: the station's, and up to three
+/// countersignatures (a registry's, an auditor's…; docs/certificate.md). Each costs a
+/// signature verification, so the list must be short; no two may be by one key.
+pub const MAX_SIGNATURES: usize = 4;
+
 /// A certificate whose signatures verified and whose content follows the v1 schema.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedCertificate {
@@ -60,12 +65,18 @@ pub enum VerifyError {
         /// serde_json's description.
         message: String,
     },
+    /// An object repeats a member name: two readers could read two different certificates.
+    #[error("{0}")]
+    DuplicateMember(crate::strict::StrictJsonError),
     /// JSON, but not a certificate file (a member missing or of the wrong type).
     #[error("not a certificate file: {0}")]
     Shape(String),
     /// The file carries no signature.
     #[error("the certificate carries no signature")]
     Unsigned,
+    /// More signatures than [`MAX_SIGNATURES`], or two by one key.
+    #[error("{0}")]
+    TooManySignatures(String),
     /// A signature's key id is not the SHA-256 of its public key.
     #[error("signature {index}: keyid {found} is not the SHA-256 of its public key ({expected})")]
     KeyIdMismatch {
@@ -174,6 +185,26 @@ impl SigningIdentity {
     }
 }
 
+/// The JSON pointer (RFC 6901) of a serde path: `disks[0].serial` is `/disks/0/serial`.
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => out.push_str(&format!("/{}", crate::strict::pointer_segment(key))),
+            Segment::Enum { variant } => {
+                out.push_str(&format!("/{}", crate::strict::pointer_segment(variant)))
+            }
+            Segment::Unknown => {}
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
 /// Decodes a base64 raw Ed25519 public key.
 pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
     let bytes = BASE64.decode(text.trim()).map_err(|e| format!("public key is not base64: {e}"))?;
@@ -185,12 +216,14 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
 }
 
 impl SignedDocument {
-    /// Parses a certificate file, naming the line and column of any JSON error.
+    /// Parses a certificate file, naming the line and column of any JSON error, and refusing a
+    /// repeated member name anywhere in it ([`crate::strict`]).
     pub fn from_json(bytes: &[u8]) -> Result<Self, VerifyError> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| VerifyError::Json {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+        let value = crate::strict::from_slice(bytes).map_err(|e| match e {
+            crate::strict::StrictJsonError::Syntax { line, column, message } => {
+                VerifyError::Json { line, column, message }
+            }
+            duplicate => VerifyError::DuplicateMember(duplicate),
         })?;
         serde_json::from_value(value).map_err(|e| VerifyError::Shape(e.to_string()))
     }
@@ -208,6 +241,13 @@ impl SignedDocument {
         if self.signatures.is_empty() {
             return Err(VerifyError::Unsigned);
         }
+        if self.signatures.len() > MAX_SIGNATURES {
+            return Err(VerifyError::TooManySignatures(format!(
+                "the file carries {} signatures; a certificate has at most {MAX_SIGNATURES} (its station's and up to {} countersignatures)",
+                self.signatures.len(),
+                MAX_SIGNATURES - 1
+            )));
+        }
         let canonical = jcs::canonicalize(&self.certificate)?;
         let mut signers = Vec::with_capacity(self.signatures.len());
         for (index, s) in self.signatures.iter().enumerate() {
@@ -216,6 +256,12 @@ impl SignedDocument {
             let expected = key_id(&public);
             if !expected.eq_ignore_ascii_case(&s.keyid) {
                 return Err(VerifyError::KeyIdMismatch { index, expected, found: s.keyid.clone() });
+            }
+            if signers.contains(&expected) {
+                return Err(VerifyError::TooManySignatures(format!(
+                    "signature {index}: key {expected} has already signed (signatures/{}); a key signs once",
+                    signers.iter().position(|k| *k == expected).unwrap_or(0)
+                )));
             }
             let sig_bytes = BASE64
                 .decode(s.sig.trim())
@@ -230,10 +276,29 @@ impl SignedDocument {
                 .map_err(|_| VerifyError::BadSignature { index, keyid: expected.clone() })?;
             signers.push(expected);
         }
-        let certificate: Certificate = serde_json::from_value(self.certificate.clone()).map_err(|e| {
-            VerifyError::Schema(vec![SchemaViolation { field: "/".into(), problem: e.to_string() }])
+        let certificate: Certificate = serde_path_to_error::deserialize(&self.certificate).map_err(|e| {
+            let field = json_pointer(e.path());
+            let problem = e.into_inner().to_string();
+            // A missing member is reported on its object; name the member itself.
+            let field = match problem.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+                Some(name) => {
+                    format!("{}/{}", field.trim_end_matches('/'), crate::strict::pointer_segment(name))
+                }
+                None => field,
+            };
+            VerifyError::Schema(vec![SchemaViolation { field, problem }])
         })?;
-        let violations = certificate.validate();
+        let mut violations = certificate.validate();
+        // The id is indexed and looked up in its lower-case form (RFC 9562 §4 output form); a
+        // signed upper-case id would name a certificate no lookup finds.
+        if let Some(id) = self.certificate.get("id").and_then(Value::as_str) {
+            if id.bytes().any(|b| b.is_ascii_uppercase()) {
+                violations.push(SchemaViolation {
+                    field: "/id".into(),
+                    problem: format!("{id} must be written in lower case ({})", certificate.id),
+                });
+            }
+        }
         if !violations.is_empty() {
             return Err(VerifyError::Schema(violations));
         }

@@ -142,3 +142,85 @@ fn a_disk_reached_through_a_usb_bridge_records_the_bridge_and_the_sources_and_ol
     let text = String::from_utf8(doc.to_json_pretty()).expect("utf-8").replace("\"smartctl\"", "\"guess\"");
     assert!(SignedDocument::from_json(text.as_bytes()).and_then(|d| d.verify().map(|_| ())).is_err());
 }
+
+/// `doc` with its certificate changed by `edit`, signed again by `key`.
+fn resigned(
+    key: &SigningIdentity,
+    doc: &SignedDocument,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> SignedDocument {
+    use base64::Engine as _;
+    let mut doc = doc.clone();
+    edit(&mut doc.certificate);
+    let canonical = certificate::jcs::canonicalize(&doc.certificate).expect("canonical");
+    doc.signatures[0].sig = base64::engine::general_purpose::STANDARD.encode(key.sign_bytes(&canonical));
+    doc
+}
+
+#[test]
+fn a_repeated_member_name_is_refused_wherever_it_is() {
+    // issue 23: `"operator": "Evil", "operator": "Real"` verified on the last-wins reading.
+    let (_, doc) = signed();
+    let text = String::from_utf8(doc.to_json_pretty()).expect("utf-8");
+    for (what, from, to, path) in [
+        (
+            "operator",
+            "\"operator\": ",
+            "\"operator\": \"Evil\",\n    \"operator\": ",
+            "/certificate/operator",
+        ),
+        ("certificate", "\"signatures\": ", "\"certificate\": {},\n  \"signatures\": ", "/certificate"),
+        ("sig", "\"sig\": ", "\"sig\": \"AAAA\",\n      \"sig\": ", "/signatures/0/sig"),
+    ] {
+        let twice = text.replacen(from, to, 1);
+        assert_ne!(twice, text);
+        match SignedDocument::from_json(twice.as_bytes()) {
+            Err(e @ VerifyError::DuplicateMember(_)) => {
+                assert!(e.to_string().contains(&format!("member {path} appears twice")), "{what}: {e}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_upper_case_id_is_refused() {
+    // The id is indexed in lower case: a signed upper-case id names a certificate no GET finds.
+    let (key, doc) = signed();
+    let upper = resigned(&key, &doc, |c| {
+        let id = c["id"].as_str().expect("id").to_ascii_uppercase();
+        c["id"] = id.into();
+    });
+    match upper.verify() {
+        Err(VerifyError::Schema(v)) => assert_eq!(v[0].field, "/id", "{v:?}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_schema_violation_names_the_field() {
+    // issue 23: the path was `/` whatever the field.
+    let (key, doc) = signed();
+    for (edit, field) in [
+        (
+            Box::new(|c: &mut serde_json::Value| c["disks"][0]["sanitization"]["result"] = "done".into())
+                as Box<dyn Fn(&mut serde_json::Value)>,
+            "/disks/0/sanitization/result",
+        ),
+        (
+            Box::new(|c: &mut serde_json::Value| c["unit"]["serial"] = serde_json::json!({"value": 7})),
+            "/unit/serial/value",
+        ),
+        (
+            Box::new(|c: &mut serde_json::Value| {
+                c.as_object_mut().expect("object").remove("operator");
+            }),
+            "/operator",
+        ),
+    ] {
+        match resigned(&key, &doc, edit).verify() {
+            Err(VerifyError::Schema(v)) => assert_eq!(v[0].field, field, "{v:?}"),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+}

@@ -55,6 +55,25 @@ struct Args {
     /// Write the raw numbers as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Requests of each page (/flags, searches, a lot report) after loading, one at a time.
+    #[arg(long, default_value_t = 100)]
+    pages: usize,
+    /// Skip the bare insert loop (the page-scale runs need only the HTTP load).
+    #[arg(long)]
+    no_bare: bool,
+}
+
+/// Certificates per lot in the generated load.
+const LOT_SIZE: usize = 1000;
+/// One certificate in this many has a unit without a readable serial: a flag each.
+const FLAG_EVERY: usize = 10;
+
+fn lot_name(i: usize) -> String {
+    format!("BENCH-LOT-{:05}", i / LOT_SIZE)
+}
+
+fn unit_serial(i: usize) -> String {
+    format!("SVUNIT-{i:09}")
 }
 
 fn main() -> anyhow::Result<()> {
@@ -149,7 +168,14 @@ fn generate(n: usize, keys: &[SigningIdentity]) -> anyhow::Result<Generated> {
                     let mut out = Vec::with_capacity(range.len());
                     for i in range {
                         let key = &keys[i % keys.len()];
-                        let cert = example::with_station_key(example::certificate(&disk_serial(i)), key);
+                        let mut cert = example::with_station_key(example::certificate(&disk_serial(i)), key);
+                        // Each unit its own serial, lots of LOT_SIZE, and one flag in FLAG_EVERY.
+                        cert.lot = Some(lot_name(i));
+                        cert.unit.serial = if i % FLAG_EVERY == 0 {
+                            certificate::Probed::unavailable("the DMI table is empty")
+                        } else {
+                            certificate::Probed::Value(unit_serial(i))
+                        };
                         out.push(key.sign(&cert).context("signing")?.to_json_pretty());
                     }
                     Ok(out)
@@ -292,6 +318,8 @@ struct BackendResult {
     ingest_cpu: Cpu,
     lookup_latency: Latency,
     lookup_failures: usize,
+    /// (page kind, latency, answers other than 200)
+    pages: Vec<(String, Latency, usize)>,
     db_bytes: u64,
     verify_seconds: f64,
     bare_seconds: f64,
@@ -323,6 +351,7 @@ impl BackendResult {
                 "cpu": self.ingest_cpu.to_json(),
             },
             "lookup": {"latency_us": self.lookup_latency.to_json(), "failures": self.lookup_failures},
+            "pages": self.pages.iter().map(|(k, l, f)| json!({"page": k, "latency_us": l.to_json(), "failures": f})).collect::<Vec<_>>(),
             "db_bytes_after_ingest": self.db_bytes,
             "parse_verify_hash_1_thread_s": self.verify_seconds,
             "bare_insert": {
@@ -549,9 +578,65 @@ fn run_backend(
         "lookup: {} by disk serial, p50 {} µs, p99 {} µs, max {} µs, {lookup_failures} wrong answers",
         args.lookups, lookup_latency.p50, lookup_latency.p99, lookup_latency.max
     );
+    // ---- pages: each kind `--pages` times, one at a time, at random places of the load
+    let mut pages = Vec::new();
+    let kinds: [(&str, &dyn Fn(usize) -> String); 6] = [
+        ("/flags (first page)", &|_| "/flags".to_owned()),
+        ("/flags?before= (a page deep in)", &|i| format!("/flags?before={i}.0")),
+        ("/search (newest)", &|_| "/search".to_owned()),
+        ("/search?unit=", &|i| format!("/search?unit={}", unit_serial(i | 1))),
+        ("/search?disk=", &|i| format!("/search?disk={}", disk_serial(i))),
+        ("/lots/{lot}/report", &|i| format!("/lots/{}/report", lot_name(i))),
+    ];
+    for (kind, path) in kinds {
+        let mut us = Vec::with_capacity(args.pages);
+        let mut bad = 0;
+        for _ in 0..args.pages {
+            let i = (rng.next() % n as u64) as usize;
+            let t = Instant::now();
+            let status = agent
+                .get(&format!("{}{}", server.base, path(i)))
+                .header("Authorization", &format!("Bearer {token}"))
+                .call()
+                .and_then(|mut r| {
+                    r.body_mut().with_config().limit(64 << 20).read_to_vec()?;
+                    Ok(r.status().as_u16())
+                });
+            us.push(t.elapsed().as_micros() as u64);
+            if !matches!(status, Ok(200)) {
+                bad += 1;
+            }
+        }
+        let latency = Latency::of(us);
+        eprintln!(
+            "page {kind}: p50 {} µs, p99 {} µs, max {} µs, {bad} not 200",
+            latency.p50, latency.p99, latency.max
+        );
+        pages.push((kind.to_owned(), latency, bad));
+    }
     drop(server);
     let db_bytes = db.size();
     drop(db);
+    if args.no_bare {
+        return Ok(BackendResult {
+            backend: backend.to_owned(),
+            enrol_seconds,
+            ingest_seconds,
+            ingest_ok,
+            ingest_failures: failures,
+            first_failure,
+            ingest_latency,
+            ingest_cpu,
+            lookup_latency,
+            lookup_failures,
+            pages,
+            db_bytes,
+            verify_seconds: f64::NAN,
+            bare_seconds: f64::NAN,
+            bare_latency: Latency::default(),
+            bare_cpu: Cpu::default(),
+        });
+    }
 
     // ---- bare inserts: the same rows through the same store code, no HTTP, no signature check
     eprintln!("\n== {backend}: bare insert_certificate loop, 1 thread");
@@ -615,6 +700,7 @@ fn run_backend(
         ingest_cpu,
         lookup_latency,
         lookup_failures,
+        pages,
         db_bytes,
         verify_seconds,
         bare_seconds,
@@ -842,6 +928,21 @@ fn print_report(args: &Args, generated: &Generated, fsync: &Latency, results: &[
             r.lookup_failures
         );
         println!("- database size after ingest: {:.1} MiB", r.db_bytes as f64 / (1 << 20) as f64);
+        if !r.pages.is_empty() {
+            println!(
+                "- pages, {} requests each, one at a time (target: p99 < 1 s at 1 M certificates):",
+                args.pages
+            );
+            for (kind, l, bad) in &r.pages {
+                println!(
+                    "  - `{kind}`: ms p50 {:.1} p99 {:.1} max {:.1}; {bad} not 200; p99 < 1 s: {}",
+                    ms(l.p50),
+                    ms(l.p99),
+                    ms(l.max),
+                    yes(l.p99 < 1_000_000 && *bad == 0)
+                );
+            }
+        }
         if let Some(f) = &r.first_failure {
             println!("- first ingest failure: {f}");
         }

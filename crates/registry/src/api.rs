@@ -19,6 +19,9 @@ use crate::web::auth::Principal;
 /// Largest certificate body accepted. A certificate with a dozen disks is a few tens of KiB.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// Largest enrolment request: a key and a name are under 200 bytes.
+pub const MAX_ENROL_BYTES: usize = 4096;
+
 /// The log's signing identity: its origin (also the key's name) and its Ed25519 key.
 #[derive(Debug)]
 pub struct LogIdentity {
@@ -62,6 +65,8 @@ pub struct AppState {
     pub approved: Arc<ApprovedStations>,
     /// The web interface's settings.
     pub web: Arc<crate::web::WebConfig>,
+    /// Anonymous enrolment requests, per client address.
+    pub enrol_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -73,6 +78,7 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(RATE_PER_SECOND, RATE_BURST)),
             approved: Arc::default(),
             web: Arc::new(crate::web::WebConfig::default()),
+            enrol_limiter: Arc::new(RateLimiter::new(ENROL_PER_SECOND, ENROL_BURST)),
         }
     }
 
@@ -113,6 +119,43 @@ pub const RATE_PER_SECOND: f64 = 50.0;
 /// Certificates one station may send in a burst.
 pub const RATE_BURST: f64 = 500.0;
 
+/// Enrolment requests one address may make in a burst: a workshop sets up a few stations at a
+/// time. Anyone may ask to enrol, so this is what an anonymous client can add to the list a
+/// supervisor reads.
+pub const ENROL_BURST: f64 = 10.0;
+/// Enrolment requests per second one address may make once its burst is spent (one a minute).
+pub const ENROL_PER_SECOND: f64 = 1.0 / 60.0;
+
+/// Longest station name, in characters: names are shown in lists and typed in commands.
+pub const MAX_STATION_NAME_CHARS: usize = 64;
+
+/// Whether `c` may not appear in a name: control characters (C0, DEL, C1: ESC, BEL, CR, LF,
+/// TAB… would reach a supervisor's terminal) and the bidirectional formatting characters that
+/// make text display in another order than it is (Unicode TR 9; CVE-2021-42574).
+pub fn is_forbidden_in_names(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Checks a station name: not blank, at most [`MAX_STATION_NAME_CHARS`], no control or
+/// bidirectional formatting character. The error says which rule and where.
+pub fn check_station_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("the station name is empty".into());
+    }
+    let count = name.chars().count();
+    if count > MAX_STATION_NAME_CHARS {
+        return Err(format!("the station name has {count} characters; at most {MAX_STATION_NAME_CHARS}"));
+    }
+    if let Some((i, c)) = name.chars().enumerate().find(|(_, c)| is_forbidden_in_names(*c)) {
+        return Err(format!(
+            "the station name holds the control character U+{:04X} at character {}; use letters, digits and punctuation",
+            c as u32,
+            i + 1
+        ));
+    }
+    Ok(())
+}
+
 /// Buckets kept before the full ones are forgotten.
 const MAX_BUCKETS: usize = 10_000;
 
@@ -152,6 +195,75 @@ impl RateLimiter {
             Err(((1.0 - *tokens) / self.per_second).ceil().max(1.0) as u64)
         }
     }
+}
+
+/// Longest text a certificate field may hold, in bytes. The longest a station writes (a disk
+/// error, a note) is a few hundred; the PDF writer's work grows faster than a field's length
+/// (a 1 MB operator took 7 s and 185 pages), so the registry refuses longer ones.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// Refuses a certificate with a text longer than [`MAX_FIELD_BYTES`] (member names included),
+/// naming its JSON pointer.
+fn check_field_lengths(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+    use serde_json::Value;
+    let too_long = |path: &str, len: usize| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "field_too_long",
+            format!("{path} holds {len} bytes of text; a certificate field holds at most {MAX_FIELD_BYTES}"),
+        )
+    };
+    match value {
+        Value::String(s) if s.len() > MAX_FIELD_BYTES => Err(too_long(path, s.len())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("/{i}"));
+                check_field_lengths(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Object(members) => {
+            for (name, item) in members {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                if name.len() > MAX_FIELD_BYTES {
+                    return Err(too_long(path, name.len()));
+                }
+                check_field_lengths(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Longest lot name, in characters.
+pub const MAX_LOT_CHARS: usize = 64;
+
+/// Checks a lot name (a certificate's `lot`, `registry lot assign`): not blank, not `.` or `..`
+/// (it is a path segment of `/lots/{lot}/report`), no `/`, at most [`MAX_LOT_CHARS`], no
+/// control or bidirectional formatting character.
+pub fn check_lot(lot: &str) -> Result<(), String> {
+    if lot.trim().is_empty() {
+        return Err("the lot is empty: leave it out (null) when the unit came in no lot".into());
+    }
+    if lot == "." || lot == ".." || lot.contains('/') {
+        return Err(format!(
+            "the lot {lot:?} is a path, not a name: use letters, digits and - (CD34-2026-017)"
+        ));
+    }
+    let count = lot.chars().count();
+    if count > MAX_LOT_CHARS {
+        return Err(format!("the lot has {count} characters; at most {MAX_LOT_CHARS}"));
+    }
+    if let Some(c) = lot.chars().find(|c| is_forbidden_in_names(*c)) {
+        return Err(format!("the lot holds the control character U+{:04X}", c as u32));
+    }
+    Ok(())
 }
 
 /// Certificates older than this cannot come from a working station: its clock is wrong (a flat
@@ -198,7 +310,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/disks/{serial}", get(disk_history))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::require_api_user));
     Router::new()
-        .route("/api/v1/stations/enrol", post(enrol))
+        .route("/api/v1/stations/enrol", post(enrol).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)))
         .route("/api/v1/certificates", post(ingest))
         .merge(lookups)
         .merge(crate::web::routes())
@@ -234,6 +346,13 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if crate::deadline::passed() {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the request's work took longer than the registry allows and was stopped; send it again",
+            );
+        }
         // The detail goes to the log, not to the client.
         tracing::error!("store: {e}");
         ApiError::new(
@@ -248,10 +367,12 @@ impl From<VerifyError> for ApiError {
     fn from(e: VerifyError) -> Self {
         let (status, code) = match &e {
             VerifyError::Json { .. } => (StatusCode::BAD_REQUEST, "invalid_json"),
+            VerifyError::DuplicateMember(_) => (StatusCode::BAD_REQUEST, "duplicate_member"),
             VerifyError::Shape(_) => (StatusCode::BAD_REQUEST, "not_a_certificate"),
             VerifyError::Schema(_) => (StatusCode::BAD_REQUEST, "schema_violation"),
             VerifyError::Canonical(_) => (StatusCode::BAD_REQUEST, "not_canonicalizable"),
             VerifyError::Unsigned => (StatusCode::UNAUTHORIZED, "unsigned"),
+            VerifyError::TooManySignatures(_) => (StatusCode::BAD_REQUEST, "too_many_signatures"),
             VerifyError::KeyIdMismatch { .. } | VerifyError::Malformed { .. } => {
                 (StatusCode::BAD_REQUEST, "malformed_signature")
             }
@@ -265,7 +386,8 @@ impl From<VerifyError> for ApiError {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+    let deadline = crate::deadline::for_new_request();
+    tokio::task::spawn_blocking(move || crate::deadline::with(deadline, f)).await.unwrap_or_else(|e| {
         Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("worker failed: {e}")))
     })
 }
@@ -295,6 +417,7 @@ async fn ingest(
     })?;
     blocking(move || {
         let doc = SignedDocument::from_json(&body)?;
+        check_field_lengths(&doc.certificate, &mut String::from("/certificate"))?;
         let verified = doc.verify()?;
         let cert = &verified.certificate;
         let key_id = cert.station.key_id.clone();
@@ -329,6 +452,11 @@ async fn ingest(
             )
         })?;
         check_times(cert)?;
+        if let Some(lot) = &cert.lot {
+            check_lot(lot).map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, "schema_violation", format!("/lot: {e}"))
+            })?;
+        }
         let new = NewCertificate::from_verified(verified, &body);
         let id = new.id.clone();
         let url = format!("/api/v1/certificates/{id}");
@@ -426,10 +554,27 @@ struct EnrolRequest {
 /// a supervisor approves it with `registry station approve CODE`.
 async fn enrol(
     State(state): State<AppState>,
+    client: Option<Extension<crate::server::ClientAddr>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|r| {
-        ApiError::new(r.status(), "unreadable_body", format!("the body could not be read: {r}"))
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("an enrolment request is at most {MAX_ENROL_BYTES} bytes"),
+            )
+        } else {
+            ApiError::new(r.status(), "unreadable_body", format!("the body could not be read: {r}"))
+        }
+    })?;
+    let address = client.map(|Extension(c)| c.limit_key()).unwrap_or_else(|| "unknown".into());
+    state.enrol_limiter.take(&address).map_err(|retry| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many enrolment requests from {address}; retry in {retry} s"),
+        )
     })?;
     blocking(move || {
         let req: EnrolRequest = serde_json::from_slice(&body).map_err(|e| {
@@ -441,13 +586,21 @@ async fn enrol(
         })?;
         let key = certificate::parse_public_key(&req.public_key)
             .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_public_key", e))?;
+        if let Some(name) = &req.name {
+            check_station_name(name).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_name", e))?;
+        }
         let key_id = certificate::key_id(&key);
-        let station = state.store.request_enrolment(
-            &key_id,
-            req.public_key.trim(),
-            req.name.as_deref(),
-            &enrolment_code(),
-        )?;
+        let station = state
+            .store
+            .request_enrolment(&key_id, req.public_key.trim(), req.name.as_deref(), &enrolment_code())
+            .map_err(|e| match e {
+                StoreError::NameTaken(name) => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "name_taken",
+                    format!("an approved station is already named {name:?}: choose another name"),
+                ),
+                e => e.into(),
+            })?;
         let status = if station.revoked_at.is_some() {
             "revoked"
         } else if station.approved_at.is_some() {
@@ -532,10 +685,22 @@ struct InclusionQuery {
     tree_size: Option<u64>,
 }
 
+/// The query string's values, or a JSON refusal naming what is wrong (axum's own rejection is
+/// plain text).
+fn query_or_refusal<T>(
+    q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+    expected: &str,
+) -> Result<T, ApiError> {
+    q.map(|axum::extract::Query(v)| v).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("{}; expected {expected}", e.body_text()))
+    })
+}
+
 async fn inclusion(
     State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<InclusionQuery>,
+    q: Result<axum::extract::Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let q = query_or_refusal(q, "leaf_hash=HEX_OR_BASE64[&tree_size=N]")?;
     blocking(move || {
         let hash = decode_hash(&q.leaf_hash)?;
         let (size, _) = state.store.log_head()?;
@@ -570,8 +735,9 @@ struct ConsistencyQuery {
 
 async fn consistency(
     State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<ConsistencyQuery>,
+    q: Result<axum::extract::Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let q = query_or_refusal(q, "first=M&second=N, two whole numbers")?;
     blocking(move || {
         let (size, _) = state.store.log_head()?;
         if q.first > q.second || q.second > size {

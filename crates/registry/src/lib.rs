@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod deadline;
 pub mod server;
 pub mod store;
 pub mod web;
@@ -88,6 +89,9 @@ pub fn enrol_station(
     name: Option<&str>,
 ) -> anyhow::Result<store::Station> {
     let key = certificate::parse_public_key(public_key_b64).map_err(anyhow::Error::msg)?;
+    if let Some(name) = name {
+        api::check_station_name(name).map_err(anyhow::Error::msg)?;
+    }
     let key_id = certificate::key_id(&key);
     Ok(store.add_station(&key_id, public_key_b64.trim(), name)?)
 }

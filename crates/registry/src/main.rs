@@ -49,6 +49,9 @@ enum Command {
         plain_http: bool,
         #[command(flatten)]
         web: WebArgs,
+        /// How long a request's work may run before it is stopped (tests use 0).
+        #[arg(long, env = "REGISTRY_WORK_DEADLINE_MS", hide = true)]
+        work_deadline_ms: Option<u64>,
     },
     /// Check a certificate offline: its signature, and with --receipt its place in the log.
     Verify {
@@ -255,7 +258,10 @@ fn open(db: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { db, key, origin, listen, tls_cert, tls_key, plain_http, web } => {
+        Command::Serve { db, key, origin, listen, tls_cert, tls_key, plain_http, web, work_deadline_ms } => {
+            if let Some(ms) = work_deadline_ms {
+                registry::deadline::set_work_limit(std::time::Duration::from_millis(ms));
+            }
             let tls = match (&tls_cert, &tls_key) {
                 (Some(cert), Some(key)) => Some(registry::server::tls_config(cert, key)?),
                 _ if listen.ip().is_loopback() || plain_http => None,
@@ -299,7 +305,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let station = registry::enrol_station(store.as_ref(), &public_key, name.as_deref())?;
             println!(
                 "enrolled station {} (key id {})",
-                station.name.as_deref().unwrap_or("(unnamed)"),
+                shown_or(station.name.as_deref(), "(unnamed)"),
                 station.key_id
             );
             Ok(())
@@ -308,7 +314,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let station = open(&db)?.approve(&code)?;
             println!(
                 "approved station {} (key id {})",
-                station.name.as_deref().unwrap_or("(unnamed)"),
+                shown_or(station.name.as_deref(), "(unnamed)"),
                 station.key_id
             );
             Ok(())
@@ -317,7 +323,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let station = open(&db)?.revoke(&station)?;
             println!(
                 "revoked station {} (key id {}) at {}; its earlier certificates stay, marked",
-                station.name.as_deref().unwrap_or("(unnamed)"),
+                shown_or(station.name.as_deref(), "(unnamed)"),
                 station.key_id,
                 station.revoked_at.as_deref().unwrap_or("?")
             );
@@ -332,7 +338,13 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::List { db } } => {
             for u in open(&db)?.users()? {
-                println!("{}\t{}\t{}\t{}", u.name, u.role.as_str(), u.donors.join(","), u.created_at);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    shown(&u.name),
+                    u.role.as_str(),
+                    shown(&u.donors.join(",")),
+                    u.created_at
+                );
             }
             Ok(())
         }
@@ -356,7 +368,13 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Token { command: TokenCommand::List { db } } => {
             for t in open(&db)?.api_tokens()? {
-                println!("{}\t{}\t{}\t{}", t.id, t.user, t.label.as_deref().unwrap_or("-"), t.created_at);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    t.id,
+                    shown(&t.user),
+                    shown_or(t.label.as_deref(), "-"),
+                    t.created_at
+                );
             }
             Ok(())
         }
@@ -366,13 +384,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Lot { command: LotCommand::Assign { db, lot, donor } } => {
+            registry::api::check_lot(&lot).map_err(anyhow::Error::msg)?;
             open(&db)?.assign_lot(&lot, &donor)?;
             println!("lot {lot} belongs to donor {donor}");
             Ok(())
         }
         Command::Lot { command: LotCommand::List { db } } => {
             for l in open(&db)?.lots()? {
-                println!("{}\t{}\t{}", l.lot, l.donor.as_deref().unwrap_or("-"), l.certificates);
+                println!("{}\t{}\t{}", shown(&l.lot), shown_or(l.donor.as_deref(), "-"), l.certificates);
             }
             Ok(())
         }
@@ -383,13 +402,40 @@ fn run(command: Command) -> anyhow::Result<()> {
                 } else if s.approved_at.is_some() {
                     "approved".to_owned()
                 } else {
-                    format!("waiting for approval, code {}", s.enrolment_code.as_deref().unwrap_or("?"))
+                    format!("waiting for approval, code {}", shown_or(s.enrolment_code.as_deref(), "?"))
                 };
-                println!("{}\t{}\t{}\t{}", s.key_id, s.name.as_deref().unwrap_or("-"), s.requested_at, state);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    shown(&s.key_id),
+                    shown_or(s.name.as_deref(), "-"),
+                    shown(&s.requested_at),
+                    state
+                );
             }
             Ok(())
         }
     }
+}
+
+/// `text` as it may reach a terminal: control and bidirectional formatting characters (ESC, BEL,
+/// CR, LF, TAB, U+202E…) written as `\u{1b}`, and `\` as `\\`, so that a name or a lot made
+/// up by a station or an anonymous client cannot move the cursor, rewrite a line or forge a row.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if registry::api::is_forbidden_in_names(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn shown_or(text: Option<&str>, none: &str) -> String {
+    text.map(shown).unwrap_or_else(|| none.to_owned())
 }
 
 fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
@@ -425,8 +471,8 @@ fn verify(
         "--vkey (or REGISTRY_VKEY) is needed to check a receipt: ask the registry's GET /api/v1/log/key",
     )?;
     let text = std::fs::read(receipt_path).with_context(|| format!("reading {}", receipt_path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", receipt_path.display()))?;
+    let value = certificate::strict::from_slice(&text)
+        .with_context(|| format!("{} is not strict JSON", receipt_path.display()))?;
     let receipt: certificate::log::Receipt =
         serde_json::from_value(value.get("receipt").cloned().unwrap_or(value))
             .with_context(|| format!("{} holds no receipt", receipt_path.display()))?;

@@ -27,10 +27,33 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time a request has from its headers to its answer, body upload included. A certificate is a
 /// few tens of KiB: even a station on a poor 3G link sends one in a few seconds.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request's work may run on the blocking pool ([`crate::deadline`]): a little less
+/// than [`REQUEST_TIMEOUT`], so work stops before its answer would be `408` anyway.
+pub const WORK_DEADLINE: Duration = Duration::from_secs(28);
 /// Time a client has to complete the TLS handshake.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a stop waits for the requests under way before closing their connections.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// The IP address of the client at the other end of a request's connection: its TCP peer
+/// (behind a reverse proxy, the proxy's). Put in every request's extensions by [`run`], for the
+/// limits kept per address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl ClientAddr {
+    /// The key a per-address limit counts under: the address, or for IPv6 its /64 network (one
+    /// host commonly holds a whole /64, RFC 6177 / RFC 7421).
+    pub fn limit_key(&self) -> String {
+        match self.0 {
+            std::net::IpAddr::V4(a) => a.to_string(),
+            std::net::IpAddr::V6(a) => {
+                let s = a.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+    }
+}
 
 /// The TLS settings of a server (rustls's).
 pub type TlsConfig = rustls::ServerConfig;
@@ -93,6 +116,17 @@ async fn request_deadline(request: Request, next: Next) -> Response {
     }
 }
 
+/// Over TLS, tells browsers to use HTTPS only for this host for a year (HSTS, RFC 6797), so a
+/// later `http://` link or a network that strips TLS cannot downgrade a supervisor's session.
+async fn strict_transport_security(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        axum::http::header::STRICT_TRANSPORT_SECURITY,
+        axum::http::HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, over TLS when `tls` is given.
 /// Then it stops accepting, lets the requests under way finish (at most [`SHUTDOWN_GRACE`])
 /// and returns.
@@ -102,7 +136,10 @@ pub async fn run(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router.layer(axum::middleware::from_fn(request_deadline));
+    let mut router = router.layer(axum::middleware::from_fn(request_deadline));
+    if tls.is_some() {
+        router = router.layer(axum::middleware::from_fn(strict_transport_security));
+    }
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
@@ -125,10 +162,10 @@ pub async fn run(
         let router = router.clone();
         let stopping = stopping.clone();
         match acceptor.clone() {
-            None => connections.spawn(connection(tcp, router, stopping)),
+            None => connections.spawn(connection(tcp, router, peer, stopping)),
             Some(acceptor) => connections.spawn(async move {
                 match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                    Ok(Ok(stream)) => connection(stream, router, stopping).await,
+                    Ok(Ok(stream)) => connection(stream, router, peer, stopping).await,
                     Ok(Err(e)) => tracing::info!("TLS handshake with {peer} failed: {e}"),
                     Err(_) => tracing::info!(
                         "TLS handshake with {peer} not done after {} s: closed",
@@ -155,13 +192,22 @@ pub async fn run(
 }
 
 /// One HTTP/1.1 connection, kept alive, until the client closes it or the server stops.
-async fn connection<S>(stream: S, router: Router, mut stopping: tokio::sync::watch::Receiver<bool>)
-where
+async fn connection<S>(
+    stream: S,
+    router: Router,
+    peer: std::net::SocketAddr,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(true);
-    let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router));
+    let client = ClientAddr(peer.ip());
+    let service = tower::util::MapRequest::new(router, move |mut r: Request<hyper::body::Incoming>| {
+        r.extensions_mut().insert(client);
+        r
+    });
+    let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
     tokio::pin!(conn);
     let result = tokio::select! {
         result = conn.as_mut() => result,

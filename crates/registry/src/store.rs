@@ -92,6 +92,9 @@ pub struct NewCertificate {
     pub finished_at: String,
     /// (disk serial, disk result) for every disk with a serial.
     pub disks: Vec<(String, String)>,
+    /// The certificate, whose flags ([`crate::web::flags`]) are computed and kept when it is
+    /// recorded; `None` records none.
+    pub parsed: Option<Box<certificate::Certificate>>,
 }
 
 impl NewCertificate {
@@ -118,6 +121,7 @@ impl NewCertificate {
                 .iter()
                 .filter_map(|d| d.serial.value().map(|s| (s.clone(), word(&d.sanitization.result))))
                 .collect(),
+            parsed: Some(Box::new(verified.certificate)),
         }
     }
 }
@@ -168,6 +172,9 @@ pub enum StoreError {
     /// A station with this key is already known.
     #[error("a station with key id {0} is already enrolled")]
     AlreadyEnrolled(String),
+    /// An approved (or revoked) station already has this name.
+    #[error("an approved station is already named {0:?}")]
+    NameTaken(String),
     /// No station matches.
     #[error("no station matches {0:?}")]
     NoSuchStation(String),
@@ -275,6 +282,22 @@ pub trait Store: Send + Sync {
     fn lot_donor(&self, lot: &str) -> Result<Option<String>, StoreError>;
     /// Certificates matching every filter of `q`, most recent first.
     fn search(&self, q: &SearchQuery) -> Result<Vec<CertificateRow>, StoreError>;
+    /// The kept flags, newest certificate first: at most `limit` of them after `before` (a
+    /// [`FlagRow::cursor`] of the previous page), and how many there are in all.
+    fn flags(&self, before: Option<(u64, i64)>, limit: u64) -> Result<(Vec<FlagRow>, u64), StoreError>;
+}
+
+/// One kept flag, as the flags page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagRow {
+    /// The certificate's leaf index and the flag's place among its flags: the page's order.
+    pub cursor: (u64, i64),
+    /// The certificate.
+    pub certificate_id: String,
+    /// Its unit's serial.
+    pub unit_serial: Option<String>,
+    /// Why (for a disk wiped twice, `times` is the disk's count now).
+    pub kind: crate::web::flags::FlagKind,
 }
 
 /// What an account may do (docs/web.md, "Roles").
@@ -383,6 +406,8 @@ pub struct SearchQuery {
     pub donor_user: Option<String>,
     /// At most this many rows.
     pub limit: Option<u64>,
+    /// Only rows after this one in the order of the results (`finished_at`, `id`): the next page.
+    pub after: Option<(String, String)>,
 }
 
 /// A certificate with what the lists show beside it.
@@ -625,7 +650,104 @@ CREATE TABLE api_tokens (
     "
 ALTER TABLE certificates DROP COLUMN canonical;
 ",
+    // Flags, computed once per certificate when it is recorded (`web::flags`), instead of over
+    // every certificate at each view of /flags (O(flags x certificates): 96 CPU-seconds for one
+    // view at 118,000 certificates). `flag` is the FlagKind's JSON; `serial` is set for a disk
+    // wiped twice, whose count is `disk_serial_counts`. Filled for stored certificates with this
+    // step (`backfill_flags`).
+    "
+CREATE TABLE certificate_flags (
+    leaf_index     BIGINT NOT NULL,
+    position       BIGINT NOT NULL,
+    certificate_id TEXT NOT NULL REFERENCES certificates(id),
+    serial         TEXT,
+    flag           TEXT NOT NULL,
+    PRIMARY KEY (leaf_index, position)
+);
+CREATE TABLE disk_serial_counts (
+    serial       TEXT PRIMARY KEY,
+    certificates BIGINT NOT NULL
+);
+CREATE INDEX certificates_station ON certificates(station_key_id);
+",
 ];
+
+/// The migration that adds the kept flags.
+const FLAGS_VERSION: usize = 5;
+
+/// Where a flag goes among a certificate's flags: those of [`crate::web::flags::flags`] take
+/// 0, 1, …; a station's revocation adds one at [`REVOKED_POSITION`]; a disk wiped again later adds
+/// one at `TWICE_POSITION + the disk's position`.
+const REVOKED_POSITION: i64 = -1;
+const TWICE_POSITION: i64 = 1_000_000;
+
+/// Certificates read at a time by [`backfill_flags`].
+const BACKFILL_CHUNK: i64 = 2000;
+
+/// Counts the disk serials of stored certificates and computes every stored certificate's
+/// flags, a chunk at a time (once, with migration 5).
+fn backfill_flags(tx: &mut dyn Tx) -> Result<(), StoreError> {
+    tx.exec(
+        "INSERT INTO disk_serial_counts (serial, certificates) SELECT serial, COUNT(*) FROM certificate_disks GROUP BY serial",
+        &[],
+    )?;
+    let mut from = 0i64;
+    loop {
+        let rows = tx.query(
+            "SELECT c.leaf_index, c.id, c.document, s.revoked_at FROM certificates c
+             JOIN stations s ON s.key_id = c.station_key_id
+             WHERE c.leaf_index >= $1 ORDER BY c.leaf_index LIMIT $2",
+            &[Val::Int(from), Val::Int(BACKFILL_CHUNK)],
+        )?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        let next = last[0].int() + 1;
+        let counts = tx.query(
+            "SELECT DISTINCT n.serial, n.certificates FROM certificate_disks d
+             JOIN certificates c ON c.id = d.certificate_id JOIN disk_serial_counts n ON n.serial = d.serial
+             WHERE c.leaf_index >= $1 AND c.leaf_index < $2",
+            &[Val::Int(from), Val::Int(next)],
+        )?;
+        let totals: HashMap<String, usize> =
+            counts.iter().map(|r| (r[0].text().unwrap_or_default(), r[1].int() as usize)).collect();
+        let mut flag_rows = Vec::new();
+        for row in &rows {
+            let Some(c) = crate::web::parse_stored(&row[2].text().unwrap_or_default()) else { continue };
+            // What the others recorded hold: the total less this certificate's own disks.
+            let mut recorded = std::collections::BTreeMap::new();
+            for d in &c.disks {
+                if let Some(serial) = d.serial.value() {
+                    let total = totals.get(serial).copied().unwrap_or(0);
+                    *recorded.entry(serial.clone()).or_insert(total) -= 1;
+                }
+            }
+            let audited =
+                crate::web::flags::Audited { certificate: &c, station_revoked: row[3].text().is_some() };
+            let found = crate::web::flags::flags_counting(&[audited], &recorded);
+            flag_rows.extend(flag_values(row[0].int(), &row[1].text().unwrap_or_default(), &found));
+        }
+        tx.insert_rows("certificate_flags (leaf_index, position, certificate_id, serial, flag)", flag_rows)?;
+        from = next;
+    }
+}
+
+/// The `certificate_flags` rows of one certificate's flags, at positions 0, 1, …
+fn flag_values(leaf_index: i64, id: &str, found: &[crate::web::flags::Flag]) -> Vec<Vec<Val>> {
+    found
+        .iter()
+        .enumerate()
+        .map(|(position, f)| {
+            let serial = match &f.kind {
+                crate::web::flags::FlagKind::DiskWipedTwice { serial, .. } => t(serial),
+                _ => Val::Null,
+            };
+            vec![Val::Int(leaf_index), Val::Int(position as i64), t(id), serial, t(&flag_json(&f.kind))]
+        })
+        .collect()
+}
+
+fn flag_json(kind: &crate::web::flags::FlagKind) -> String {
+    serde_json::to_string(kind).unwrap_or_default()
+}
 
 /// The migration after which certificates carry their lot in a column.
 const LOT_COLUMN_VERSION: usize = 3;
@@ -666,9 +788,10 @@ fn account_query(more: &str, from: &str, key: &str) -> String {
     )
 }
 
-/// The query for one account by its name (`$1`), a row per donor.
+/// The query for one account by its name (`$1`, compared case-insensitively: `Admin` is
+/// `admin`), a row per donor.
 fn user_by_name() -> String {
-    account_query("", "users u", "u.name")
+    account_query("", "users u", "lower(u.name)").replace("= $1", "= lower($1)")
 }
 
 /// The query for one station by its key id (`$1`).
@@ -809,6 +932,9 @@ impl<B: Backend> SqlStore<B> {
                 if i + 1 == LOT_COLUMN_VERSION {
                     backfill_lots(tx)?;
                 }
+                if i + 1 == FLAGS_VERSION {
+                    backfill_flags(tx)?;
+                }
                 tx.exec(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                     &[Val::Int(i as i64 + 1), t(&now())],
@@ -830,6 +956,7 @@ impl<B: Backend> SqlStore<B> {
         access: Access,
         mut f: impl FnMut(&mut dyn Tx) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        Self::before_statement()?;
         // A panic while holding the lock leaves the database consistent (the transaction rolls back).
         let mut conn = self.connection(access).lock().unwrap_or_else(|e| e.into_inner());
         conn.transaction(access, &mut f)
@@ -839,7 +966,18 @@ impl<B: Backend> SqlStore<B> {
     /// transaction: the hot reads (an API token's account, a lookup by serial, the log head)
     /// each cost one round trip to PostgreSQL, not three.
     fn read(&self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, StoreError> {
+        Self::before_statement()?;
         self.connection(Access::Read).lock().unwrap_or_else(|e| e.into_inner()).query_alone(sql, params)
+    }
+
+    /// A request whose deadline has passed runs no more statements ([`crate::deadline`]).
+    fn before_statement() -> Result<(), StoreError> {
+        match crate::deadline::check() {
+            Ok(()) => Ok(()),
+            Err(_) => {
+                Err(StoreError::Db { backend: B::NAME, message: "the request's deadline passed".into() })
+            }
+        }
     }
 
     fn connection(&self, access: Access) -> &Mutex<B> {
@@ -870,6 +1008,23 @@ impl<B: Backend> SqlStore<B> {
         }))
     }
 
+    /// Refuses `name` for station `key_id` when another station that was approved (revoked
+    /// ones included) has it, compared case-insensitively: a new key must not pass for a
+    /// station the workshop trusts. Stations waiting for approval may share a name; the
+    /// supervisor approves one of them by its code.
+    fn check_name_free(tx: &mut dyn Tx, key_id: &str, name: Option<&str>) -> Result<(), StoreError> {
+        let Some(name) = name else { return Ok(()) };
+        let rows = tx.query(
+            "SELECT key_id FROM stations WHERE lower(name) = lower($1) AND key_id <> $2 AND approved_at IS NOT NULL",
+            &[t(name), t(key_id)],
+        )?;
+        if rows.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::NameTaken(name.to_owned()))
+        }
+    }
+
     fn find_station(tx: &mut dyn Tx, key_id: &str) -> Result<Option<Station>, StoreError> {
         let rows = tx.query(&station_by_key(), &[t(key_id)])?;
         Ok(rows.first().map(|r| station_from(r)))
@@ -879,7 +1034,9 @@ impl<B: Backend> SqlStore<B> {
 impl<B: Backend> Store for SqlStore<B> {
     fn add_station(&self, key_id: &str, public_key: &str, name: Option<&str>) -> Result<Station, StoreError> {
         self.tx(Access::Write, |tx| {
-            if let Some(existing) = Self::find_station(tx, key_id)? {
+            let existing = Self::find_station(tx, key_id)?;
+            Self::check_name_free(tx, key_id, existing.as_ref().and_then(|s| s.name.as_deref()).or(name))?;
+            if let Some(existing) = existing {
                 if existing.approved_at.is_some() {
                     return Err(StoreError::AlreadyEnrolled(key_id.to_owned()));
                 }
@@ -910,6 +1067,7 @@ impl<B: Backend> Store for SqlStore<B> {
             if let Some(existing) = Self::find_station(tx, key_id)? {
                 return Ok(existing);
             }
+            Self::check_name_free(tx, key_id, name)?;
             tx.exec(
                 "INSERT INTO stations (key_id, public_key, name, enrolment_code, requested_at) VALUES ($1, $2, $3, $4, $5)",
                 &[t(key_id), t(public_key), opt(name), t(code), t(&now())],
@@ -928,6 +1086,7 @@ impl<B: Backend> Store for SqlStore<B> {
             let station = rows.first().map(|r| station_from(r)).ok_or_else(|| {
                 StoreError::NoSuchStation(format!("{code} (no station is waiting with this code)"))
             })?;
+            Self::check_name_free(tx, &station.key_id, station.name.as_deref())?;
             tx.exec(
                 "UPDATE stations SET approved_at = $1, enrolment_code = NULL WHERE key_id = $2",
                 &[t(&now()), t(&station.key_id)],
@@ -954,6 +1113,17 @@ impl<B: Backend> Store for SqlStore<B> {
                 tx.exec(
                     "UPDATE stations SET revoked_at = $1 WHERE key_id = $2",
                     &[t(&now()), t(&station.key_id)],
+                )?;
+                // Its certificates stay, flagged (one statement, however many there are).
+                tx.exec(
+                    "INSERT INTO certificate_flags (leaf_index, position, certificate_id, serial, flag)
+                     SELECT leaf_index, $1, id, NULL, $2 FROM certificates WHERE station_key_id = $3
+                     ON CONFLICT (leaf_index, position) DO NOTHING",
+                    &[
+                        Val::Int(REVOKED_POSITION),
+                        t(&flag_json(&crate::web::flags::FlagKind::StationRevoked)),
+                        t(&station.key_id),
+                    ],
                 )?;
             }
             Self::find_station(tx, &station.key_id)?
@@ -1142,9 +1312,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn add_api_token(&self, token_sha256: &str, user: &str, label: Option<&str>) -> Result<(), StoreError> {
         self.tx(Access::Write, |tx| {
-            if Self::find_user(tx, user)?.is_none() {
+            let Some(account) = Self::find_user(tx, user)? else {
                 return Err(StoreError::NoSuchUser(user.to_owned()));
-            }
+            };
+            let user = account.name.as_str();
             tx.exec(
                 "INSERT INTO api_tokens (token_sha256, user_name, label, created_at) VALUES ($1, $2, $3, $4)",
                 &[t(token_sha256), t(user), opt(label), t(&now())],
@@ -1163,9 +1334,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn set_password(&self, name: &str, password_hash: &str) -> Result<(), StoreError> {
         self.tx(Access::Write, |tx| {
-            if Self::find_user(tx, name)?.is_none() {
+            let Some(user) = Self::find_user(tx, name)? else {
                 return Err(StoreError::NoSuchUser(name.to_owned()));
-            }
+            };
+            let name = user.name.as_str();
             tx.exec("UPDATE users SET password_hash = $1 WHERE name = $2", &[t(password_hash), t(name)])?;
             tx.exec("DELETE FROM sessions WHERE user_name = $1", &[t(name)])?;
             Ok(())
@@ -1174,9 +1346,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn remove_user(&self, name: &str) -> Result<(), StoreError> {
         self.tx(Access::Write, |tx| {
-            if Self::find_user(tx, name)?.is_none() {
+            let Some(user) = Self::find_user(tx, name)? else {
                 return Err(StoreError::NoSuchUser(name.to_owned()));
-            }
+            };
+            let name = user.name.as_str();
             for table in ["sessions", "api_tokens", "user_donors"] {
                 tx.exec(&format!("DELETE FROM {table} WHERE user_name = $1"), &[t(name)])?;
             }
@@ -1255,6 +1428,10 @@ impl<B: Backend> Store for SqlStore<B> {
         })
     }
 
+    fn flags(&self, before: Option<(u64, i64)>, limit: u64) -> Result<(Vec<FlagRow>, u64), StoreError> {
+        self.read_flags(before, limit)
+    }
+
     fn search(&self, q: &SearchQuery) -> Result<Vec<CertificateRow>, StoreError> {
         let mut sql = String::from(
             "SELECT c.id, c.document, c.unit_serial, c.lot, c.result, c.finished_at, c.received_at, c.leaf_index,
@@ -1288,7 +1465,12 @@ impl<B: Backend> Store for SqlStore<B> {
             filter(&mut sql, "c.lot = ?", &[v]);
         }
         if let Some(v) = &q.station {
-            filter(&mut sql, "(c.station_key_id = ? OR s.name = ?)", &[v, v]);
+            // Through the stations table, so the certificates are found by their station index.
+            filter(
+                &mut sql,
+                "c.station_key_id IN (SELECT key_id FROM stations WHERE key_id = ? OR name = ?)",
+                &[v, v],
+            );
         }
         if let Some(v) = &q.from {
             filter(&mut sql, "c.finished_at >= ?", &[v]);
@@ -1303,6 +1485,13 @@ impl<B: Backend> Store for SqlStore<B> {
                 &mut sql,
                 "c.lot IN (SELECT l.lot FROM lots l JOIN user_donors u ON u.donor = l.donor WHERE u.user_name = ?)",
                 &[v],
+            );
+        }
+        if let Some((finished_at, id)) = &q.after {
+            filter(
+                &mut sql,
+                "(c.finished_at < ? OR (c.finished_at = ? AND c.id > ?))",
+                &[finished_at, finished_at, id],
             );
         }
         sql.push_str(" ORDER BY c.finished_at DESC, c.id");
@@ -1328,6 +1517,42 @@ impl<B: Backend> Store for SqlStore<B> {
                 })
                 .collect())
         })
+    }
+}
+
+impl<B: Backend> SqlStore<B> {
+    fn read_flags(&self, before: Option<(u64, i64)>, limit: u64) -> Result<(Vec<FlagRow>, u64), StoreError> {
+        let (leaf, position) = before.map(|(l, p)| (l as i64, p)).unwrap_or((i64::MAX, i64::MAX));
+        let rows = self.read(
+            "SELECT f.leaf_index, f.position, f.certificate_id, c.unit_serial, f.flag, n.certificates
+             FROM certificate_flags f JOIN certificates c ON c.id = f.certificate_id
+             LEFT JOIN disk_serial_counts n ON n.serial = f.serial
+             WHERE f.leaf_index <= $1 AND (f.leaf_index < $1 OR f.position < $2)
+             ORDER BY f.leaf_index DESC, f.position DESC LIMIT $3",
+            &[Val::Int(leaf), Val::Int(position), Val::Int(limit.min(i64::MAX as u64) as i64)],
+        )?;
+        let total = self.read("SELECT COUNT(*) FROM certificate_flags", &[])?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let text = r[4].text().unwrap_or_default();
+            let mut kind: crate::web::flags::FlagKind =
+                serde_json::from_str(&text).map_err(|e| StoreError::Db {
+                    backend: B::NAME,
+                    message: format!("a kept flag {text:?} does not read: {e}"),
+                })?;
+            if let (crate::web::flags::FlagKind::DiskWipedTwice { times, .. }, Val::Int(n)) =
+                (&mut kind, &r[5])
+            {
+                *times = *n as usize;
+            }
+            out.push(FlagRow {
+                cursor: (r[0].int() as u64, r[1].int()),
+                certificate_id: r[2].text().unwrap_or_default(),
+                unit_serial: r[3].text(),
+                kind,
+            });
+        }
+        Ok((out, total.first().map(|r| r[0].int() as u64).unwrap_or(0)))
     }
 }
 
@@ -1366,16 +1591,29 @@ fn append_all<'c>(
     // per batch size.
     let k = certificates.len().next_power_of_two();
     let padded = || certificates.iter().chain(std::iter::repeat(last)).take(k);
-    let params: Vec<Val> = padded().map(|c| t(&c.id)).chain(padded().map(|c| t(&c.station_key_id))).collect();
+    let mut params: Vec<Val> =
+        padded().map(|c| t(&c.id)).chain(padded().map(|c| t(&c.station_key_id))).collect();
+    // The batch's disk serials ('s' rows: how many times recorded certificates name each), for
+    // the flags of a disk wiped twice; padded in the same way.
+    let mut serials: Vec<&str> =
+        certificates.iter().flat_map(|c| c.disks.iter().map(|(s, _)| s.as_str())).collect();
+    serials.sort_unstable();
+    serials.dedup();
+    let ks = serials.len().max(1).next_power_of_two();
+    let last_serial = serials.last().copied().unwrap_or("");
+    params.extend(serials.iter().copied().chain(std::iter::repeat(last_serial)).take(ks).map(t));
     let rows = tx.query_planned(
         &format!(
             "SELECT 'f', NULL, NULL, NULL, size, frontier FROM log_state WHERE id = 1
              UNION ALL SELECT 'c', id, content_sha256, received_at, leaf_index, NULL FROM certificates
                  WHERE id IN ({})
              UNION ALL SELECT 'r', key_id, revoked_at, NULL, NULL, NULL FROM stations
-                 WHERE key_id IN ({}) AND revoked_at IS NOT NULL",
+                 WHERE key_id IN ({}) AND revoked_at IS NOT NULL
+             UNION ALL SELECT 's', serial, NULL, NULL, certificates, NULL FROM disk_serial_counts
+                 WHERE serial IN ({})",
             placeholders(1, k),
-            placeholders(k + 1, k)
+            placeholders(k + 1, k),
+            placeholders(2 * k + 1, ks)
         ),
         &params,
     )?;
@@ -1383,6 +1621,8 @@ fn append_all<'c>(
     let mut known: HashMap<String, (String, String, u64)> = HashMap::new();
     // station key id -> when it was revoked.
     let mut revoked: HashMap<String, String> = HashMap::new();
+    // disk serial -> how many times recorded certificates name it.
+    let mut recorded: std::collections::BTreeMap<String, usize> = Default::default();
     let mut frontier = certificate::log::CompactRange::new();
     for r in &rows {
         let (key, value) = (r[1].text().unwrap_or_default(), r[2].text().unwrap_or_default());
@@ -1393,12 +1633,17 @@ fn append_all<'c>(
             Some("r") => {
                 revoked.insert(key, value);
             }
+            Some("s") => {
+                recorded.insert(key, r[4].int() as usize);
+            }
             _ => frontier = frontier_from(&r[4], &r[5])?,
         }
     }
     let before = frontier.size();
     let received_at = now();
     let (mut rows, mut disks, mut leaves) = (Vec::new(), Vec::new(), Vec::new());
+    // The certificates recorded by this batch, with their leaves, for their flags.
+    let mut appended: Vec<(&NewCertificate, i64)> = Vec::new();
     let mut results = Vec::with_capacity(certificates.len());
     for c in certificates {
         if let Some(revoked_at) = revoked.get(&c.station_key_id) {
@@ -1435,6 +1680,7 @@ fn append_all<'c>(
             disks.push(vec![t(&c.id), Val::Int(position as i64), t(serial), t(result)]);
         }
         leaves.push(vec![Val::Int(leaf_index as i64), Val::Blob(c.leaf_hash.to_vec()), t(&c.id)]);
+        appended.push((c, leaf_index as i64));
         results.push(Inserted::New {
             received_at: received_at.clone(),
             leaf_index,
@@ -1444,6 +1690,7 @@ fn append_all<'c>(
     }
     if frontier.size() != before {
         let state: Vec<u8> = frontier.hashes().iter().flatten().copied().collect();
+        let mut kept = KeptFlags::of(&appended, &recorded);
         tx.insert_rows_then(
             vec![
                 (
@@ -1452,13 +1699,97 @@ fn append_all<'c>(
                 ),
                 ("certificate_disks (certificate_id, position, serial, result)", disks),
                 ("log_leaves (leaf_index, leaf_hash, certificate_id)", leaves),
+                ("certificate_flags (leaf_index, position, certificate_id, serial, flag)", std::mem::take(&mut kept.rows)),
             ],
             "INSERT INTO log_state (id, size, frontier) VALUES (1, $1, $2)
                  ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
             &[Val::Int(frontier.size() as i64), Val::Blob(state)],
         )?;
+        kept.update_others(tx, before as i64)?;
     }
     Ok(results)
+}
+
+/// The flags of the certificates a batch records, and what they change for those recorded
+/// before: a fixed number of statements per batch, whatever the log's size.
+struct KeptFlags {
+    /// `certificate_flags` rows of the new certificates.
+    rows: Vec<Vec<Val>>,
+    /// (serial, times the batch names it), for `disk_serial_counts`.
+    counts: Vec<(String, i64)>,
+    /// Disks recorded once before and named again now: that earlier certificate gets the flag
+    /// too (it had none: the disk was then seen once). Recorded twice or more before, the
+    /// earlier ones have it already, so a disk named a thousand times costs no more.
+    second_sightings: Vec<(String, String)>,
+}
+
+impl KeptFlags {
+    fn of(appended: &[(&NewCertificate, i64)], recorded: &std::collections::BTreeMap<String, usize>) -> Self {
+        use crate::web::flags::{flags_counting, Audited, FlagKind};
+        let audited: Vec<Audited<'_>> = appended
+            .iter()
+            .filter_map(|(c, _)| c.parsed.as_deref())
+            .map(|certificate| Audited { certificate, station_revoked: false })
+            .collect();
+        let found = flags_counting(&audited, recorded);
+        let mut rows = Vec::with_capacity(found.len());
+        let mut second_sightings = Vec::new();
+        for (c, leaf_index) in appended {
+            let own: Vec<_> = found.iter().filter(|f| f.certificate_id == c.id).cloned().collect();
+            for f in &own {
+                if let FlagKind::DiskWipedTwice { serial, .. } = &f.kind {
+                    if recorded.get(serial) == Some(&1) {
+                        second_sightings.push((serial.clone(), flag_json(&f.kind)));
+                    }
+                }
+            }
+            rows.extend(flag_values(*leaf_index, &c.id, &own));
+        }
+        second_sightings.sort();
+        second_sightings.dedup_by(|a, b| a.0 == b.0);
+        let mut counts: std::collections::BTreeMap<&str, i64> = Default::default();
+        for (c, _) in appended {
+            for (serial, _) in &c.disks {
+                *counts.entry(serial).or_default() += 1;
+            }
+        }
+        let counts = counts.into_iter().map(|(s, n)| (s.to_owned(), n)).collect();
+        KeptFlags { rows, counts, second_sightings }
+    }
+
+    /// Adds the batch's disks to their counts and flags the earlier certificate of each disk
+    /// seen for the second time (`first_new` is the batch's first leaf).
+    fn update_others(&self, tx: &mut dyn Tx, first_new: i64) -> Result<(), StoreError> {
+        let mut left: &[(String, i64)] = &self.counts;
+        while !left.is_empty() {
+            // Power-of-two chunks, as `Tx::insert_rows` does, so few statement shapes are made.
+            let chunk = 1usize << (usize::BITS - 1 - left.len().min(512).leading_zeros());
+            let (now, rest) = left.split_at(chunk);
+            let values: Vec<String> =
+                (0..chunk).map(|i| format!("({})", placeholders(1 + 2 * i, 2))).collect();
+            let params: Vec<Val> = now.iter().flat_map(|(s, n)| [t(s), Val::Int(*n)]).collect();
+            tx.exec(
+                &format!(
+                    "INSERT INTO disk_serial_counts (serial, certificates) VALUES {}
+                     ON CONFLICT (serial) DO UPDATE SET certificates = disk_serial_counts.certificates + excluded.certificates",
+                    values.join(", ")
+                ),
+                &params,
+            )?;
+            left = rest;
+        }
+        for (serial, flag) in &self.second_sightings {
+            tx.exec(
+                "INSERT INTO certificate_flags (leaf_index, position, certificate_id, serial, flag)
+                 SELECT c.leaf_index, $1 + d.position, c.id, d.serial, $2
+                 FROM certificate_disks d JOIN certificates c ON c.id = d.certificate_id
+                 WHERE d.serial = $3 AND c.leaf_index < $4
+                 ON CONFLICT (leaf_index, position) DO NOTHING",
+                &[Val::Int(TWICE_POSITION), t(flag), t(serial), Val::Int(first_new)],
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// `$first, $first+1, …` (`count` of them).
@@ -1533,6 +1864,7 @@ mod tests {
             result: "sanitized".into(),
             finished_at: "2026-11-23T10:00:00.000Z".into(),
             disks: vec![],
+            parsed: None,
         }
     }
 
@@ -1592,8 +1924,89 @@ mod tests {
             result: "sanitized".into(),
             finished_at: "2026-11-23T10:00:00.000Z".into(),
             disks: vec![],
+            parsed: None,
         };
         assert!(matches!(store.insert_certificate(&new).expect("insert"), Inserted::New { .. }));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn migration_5_computes_the_flags_of_certificates_already_stored() {
+        let dir = scratch("migration-5");
+        let path = dir.join("r.sqlite");
+        let key = certificate::SigningIdentity::from_seed(&[3; 32]);
+        let signed = |serial: &str, unit: Option<&str>| {
+            let mut c =
+                certificate::example::with_station_key(certificate::example::certificate(serial), &key);
+            if unit.is_none() {
+                c.unit.serial = certificate::Probed::unavailable("no DMI table");
+            }
+            let doc = key.sign(&c).expect("signs").to_json_pretty();
+            NewCertificate::from_verified(
+                certificate::SignedDocument::from_json(&doc).expect("parses").verify().expect("verifies"),
+                &doc,
+            )
+        };
+        let stored = [signed("TWICE", Some("U")), signed("ONCE", None), signed("TWICE", Some("U"))];
+        {
+            // The schema before migration 5, and three certificates stored without flags.
+            let conn = rusqlite::Connection::open(&path).expect("db");
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .expect("table");
+            for (i, step) in MIGRATIONS[..4].iter().enumerate() {
+                conn.execute_batch(&step.replace("{blob}", "BLOB")).expect("migration");
+                conn.execute("INSERT INTO schema_migrations VALUES (?1, 'then')", [i as i64 + 1])
+                    .expect("row");
+            }
+            conn.execute(
+                "INSERT INTO stations (key_id, public_key, requested_at) VALUES (?1, 'AAAA', 'then')",
+                [key.key_id()],
+            )
+            .expect("station");
+            for (i, c) in stored.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO certificates (id, station_key_id, document, content_sha256, result, finished_at, received_at, leaf_index)
+                     VALUES (?1, ?2, ?3, 'sha', 'sanitized', 'then', 'then', ?4)",
+                    rusqlite::params![c.id, c.station_key_id, c.document, i as i64],
+                )
+                .expect("certificate");
+                for (position, (serial, result)) in c.disks.iter().enumerate() {
+                    conn.execute(
+                        "INSERT INTO certificate_disks VALUES (?1, ?2, ?3, ?4)",
+                        rusqlite::params![c.id, position as i64, serial, result],
+                    )
+                    .expect("disk");
+                }
+            }
+        }
+        {
+            let conn = rusqlite::Connection::open(&path).expect("db");
+            conn.execute_batch("INSERT INTO log_state VALUES (1, 3, zeroblob(64))").expect("log state");
+        }
+        let store = SqliteStore::open(&path).expect("migrates");
+        let (flags, total) = store.flags(None, 100).expect("flags");
+        use crate::web::flags::FlagKind;
+        let twice = FlagKind::DiskWipedTwice { serial: "TWICE".into(), times: 2 };
+        let found: Vec<(&str, &FlagKind)> =
+            flags.iter().map(|f| (f.certificate_id.as_str(), &f.kind)).collect();
+        assert_eq!(
+            found,
+            vec![
+                (stored[2].id.as_str(), &twice),
+                (stored[1].id.as_str(), &FlagKind::UnitWithoutSerial),
+                (stored[0].id.as_str(), &twice),
+            ]
+        );
+        assert_eq!(total, 3);
+        // A fourth certificate of the disk: counted on, every one says 3.
+        let fourth = store.insert_certificate(&signed("TWICE", Some("U")));
+        assert!(matches!(fourth, Ok(Inserted::New { leaf_index: 3, .. })), "{fourth:?}");
+        let (flags, _) = store.flags(None, 100).expect("flags");
+        let thrice = FlagKind::DiskWipedTwice { serial: "TWICE".into(), times: 3 };
+        assert_eq!(flags.iter().filter(|f| f.kind == thrice).count(), 3, "{flags:?}");
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

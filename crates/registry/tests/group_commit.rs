@@ -21,6 +21,7 @@ fn new_certificate(id: &str, canonical: &[u8], sha: &str) -> NewCertificate {
         result: "sanitized".into(),
         finished_at: "2026-11-23T10:00:00.000Z".into(),
         disks: vec![(id.into(), "verified".into())],
+        parsed: None,
     }
 }
 

@@ -75,6 +75,11 @@ fn https_with_a_pinned_certificate_and_no_plain_http_on_its_port() {
     let cookies: Vec<&str> =
         login.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
     assert!(cookies.iter().any(|c| c.starts_with("sv_login=") && c.contains("; Secure")), "{cookies:?}");
+    // And browsers are told to come back over HTTPS only (HSTS, issue 23).
+    for r in [&answer, &login] {
+        let hsts = r.headers().get("strict-transport-security").and_then(|v| v.to_str().ok());
+        assert_eq!(hsts, Some("max-age=31536000"));
+    }
 
     // A client with only the public roots refuses the workshop's certificate.
     let public: ureq::Agent = ureq::Agent::config_builder().build().into();

@@ -103,8 +103,9 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<String> {
 fn read_certificate(path: &std::path::Path) -> anyhow::Result<certificate::Certificate> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read the certificate {}", path.display()))?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", path.display()))?;
+    // Strict: a repeated member name could make this reading differ from the registry's.
+    let value = certificate::strict::from_slice(&bytes)
+        .map_err(|e| anyhow::anyhow!("{} is not a certificate file: {e}", path.display()))?;
     if value.get("signatures").is_some() {
         let verified = certificate::SignedDocument::from_json(&bytes)
             .and_then(|d| d.verify())
@@ -188,6 +189,15 @@ mod tests {
         std::fs::write(&cert_path, tampered).expect("write");
         let e = run(&args).expect_err("refused");
         assert!(format!("{e:#}").contains("does not verify"), "{e:#}");
+        // issue 23: a repeated member, in a bare certificate, is refused with its path.
+        let twice = String::from_utf8(signed.to_json_pretty()).expect("utf-8");
+        let bare = serde_json::to_string_pretty(&cert).expect("JSON");
+        for (name, text) in [("signed", twice), ("bare", bare)] {
+            let text = text.replacen("\"operator\": ", "\"operator\": \"Evil\", \"operator\": ", 1);
+            std::fs::write(&cert_path, text).expect("write");
+            let e = run(&args).expect_err("refused");
+            assert!(format!("{e:#}").contains("operator appears twice"), "{name}: {e:#}");
+        }
         std::fs::write(&inv_path, "{\"unit\": 1}").expect("write");
         let e = run(&args).expect_err("refused");
         assert!(format!("{e:#}").contains("inventory.json is not an inventory"), "{e:#}");

@@ -179,7 +179,8 @@ pub fn leftovers(dir: &Path) -> Vec<Leftover> {
     let mut out: Vec<Leftover> = disk_journal_files(dir)
         .into_iter()
         .map(|path| match fs::read(&path) {
-            Ok(bytes) => match serde_json::from_slice::<JournalEntry>(&bytes) {
+            // Strict: a journal with a member named twice is not guessed at (I-JSON).
+            Ok(bytes) => match certificate::strict::from_slice_as::<JournalEntry>(&bytes) {
                 Ok(e) => Leftover::Entry(Box::new(e)),
                 Err(e) => Leftover::Unreadable(path, format!("not a wipe journal: {e}")),
             },
@@ -335,7 +336,7 @@ pub fn recover(
     let found_at = Timestamp::now();
     let run_path = dir.join(RUN_FILE);
     let run: Option<Result<CertificateParts, String>> = match fs::read(&run_path) {
-        Ok(bytes) => Some(serde_json::from_slice(&bytes).map_err(|e| e.to_string())),
+        Ok(bytes) => Some(certificate::strict::from_slice_as(&bytes).map_err(|e| e.to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => Some(Err(e.to_string())),
     };

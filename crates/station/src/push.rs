@@ -15,7 +15,9 @@ pub enum PushOutcome {
         /// Its URL on the registry.
         url: String,
     },
-    /// The registry refused it; it stays pending. The message is the registry's.
+    /// The registry refused it. A refusal of the certificate itself (see [`is_final`]) sets it
+    /// aside in the spool's `refused/`, never sent again, and the message says where; any other
+    /// (a station not approved yet, a rate limit, a server error) leaves it pending.
     Refused {
         /// HTTP status.
         status: u16,
@@ -24,6 +26,19 @@ pub enum PushOutcome {
     },
     /// The registry could not be reached; it stays pending for `station push`.
     Unreachable(String),
+}
+
+/// Whether a refusal is about the certificate itself, so that sending it again can only be
+/// refused again: 400 (not JSON, altered, breaks the schema), 409 (another certificate has its
+/// id), 401 that is not about the station's enrolment (`unsigned`, `not_signed_by_station`).
+/// `unknown_station` and `station_not_approved` are not final: once a supervisor approves the
+/// station, the same certificate is accepted.
+pub fn is_final(status: u16, code: &str) -> bool {
+    match status {
+        400 | 409 => true,
+        401 => !matches!(code, "unknown_station" | "station_not_approved"),
+        _ => false,
+    }
 }
 
 /// An HTTP client for the registry.
@@ -97,6 +112,17 @@ impl RegistryClient {
             return Ok(PushOutcome::Unreachable(e.clone()));
         }
         let body = std::fs::read(pending)?;
+        // A file that does not read strictly (a repeated member name: two readers could see two
+        // certificates) is not sent at all.
+        if let Err(e) = certificate::strict::from_slice(&body) {
+            let message = format!("the spooled file does not read as one certificate: {e}");
+            let answer = serde_json::json!({"error": {"code": "unreadable", "message": message}});
+            let path = spool.set_aside(pending, answer.to_string().as_bytes())?;
+            return Ok(PushOutcome::Refused {
+                status: 0,
+                message: format!("{message} (set aside in {}: not sent)", path.display()),
+            });
+        }
         let url = format!("{}/api/v1/certificates", self.base);
         let mut response =
             match self.agent.post(&url).header("Content-Type", "application/json").send(&body[..]) {
@@ -111,7 +137,14 @@ impl RegistryClient {
             let rel = answer["url"].as_str().unwrap_or_default();
             Ok(PushOutcome::Accepted { path, url: format!("{}{rel}", self.base) })
         } else {
-            let message = answer["error"]["message"].as_str().map(str::to_owned).unwrap_or(text);
+            let code = answer["error"]["code"].as_str().unwrap_or_default().to_owned();
+            let mut message = answer["error"]["message"].as_str().map(str::to_owned).unwrap_or(text.clone());
+            if is_final(status, &code) {
+                let answer =
+                    serde_json::json!({"status": status, "answer": answer, "error": answer["error"]});
+                let path = spool.set_aside(pending, answer.to_string().as_bytes())?;
+                message.push_str(&format!(" (set aside in {}: it will not be sent again)", path.display()));
+            }
             Ok(PushOutcome::Refused { status, message })
         }
     }

@@ -402,3 +402,48 @@ fn a_registry_with_the_workshops_own_ca_is_reached_over_https_once_the_ca_is_on_
     assert!(out.status.success() && text(&out).contains("recorded at"), "{}", text(&out));
     assert_eq!(pending(&data), 0);
 }
+
+#[test]
+fn a_certificate_the_registry_refuses_is_set_aside_and_not_sent_again() {
+    // issue 23: the push retried refused certificates (400/401/409) forever.
+    let Setup { s: _s, data, disk: _disk, db, addr } = Setup::new("refused", 1);
+    let url = format!("http://{addr}");
+    let key = station::key::load_or_create(&data).expect("the station's key");
+    let spool = station::spool::Spool::open(&data.join("spool")).expect("spool");
+    let signed = |serial: &str| {
+        let cert = certificate::example::with_station_key(certificate::example::certificate(serial), &key);
+        (
+            cert.id.to_string(),
+            String::from_utf8(key.sign(&cert).expect("signs").to_json_pretty()).expect("utf-8"),
+        )
+    };
+    let (good, good_text) = signed("SN-GOOD");
+    let (tampered, tampered_text) = signed("SN-TAMPERED");
+    let (twice, twice_text) = signed("SN-TWICE");
+    spool.store(&good, good_text.as_bytes()).expect("spool");
+    spool.store(&tampered, tampered_text.replacen("SN-TAMPERED", "SN-OTHER", 1).as_bytes()).expect("spool");
+    let repeated = twice_text.replacen("\"operator\": ", "\"operator\": \"Evil\", \"operator\": ", 1);
+    spool.store(&twice, repeated.as_bytes()).expect("spool");
+
+    let _registry = LiveRegistry::start(&db, addr);
+    let out = station(&data, &["push", "--registry", &url]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("will not be sent again"), "{}", text(&out));
+    assert_eq!(pending(&data), 0, "nothing left to retry");
+    let refused = spool.refused().expect("refused");
+    let names: Vec<String> =
+        refused.iter().map(|(p, _)| p.file_stem().expect("name").to_string_lossy().into_owned()).collect();
+    let mut expected = vec![tampered.clone(), twice.clone()];
+    expected.sort();
+    assert_eq!(names, expected);
+    let why: Vec<&str> = refused.iter().map(|(_, w)| w.as_str()).collect();
+    assert!(why.iter().any(|w| w.contains("altered after signing")), "{why:?}");
+    assert!(why.iter().any(|w| w.contains("appears twice")), "{why:?}");
+    let answer =
+        std::fs::read_to_string(data.join(format!("spool/refused/{tampered}.answer.json"))).expect("answer");
+    assert!(answer.contains("bad_signature") && answer.contains("400"), "{answer}");
+
+    // The next push has nothing to send: the refused ones are not retried.
+    let out = station(&data, &["push", "--registry", &url]);
+    assert!(out.status.success() && text(&out).contains("nothing to send"), "{}", text(&out));
+}

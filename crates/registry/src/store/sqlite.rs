@@ -25,6 +25,9 @@ impl Sqlite {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // Room for every statement the store runs, with the few shapes of its multi-row inserts.
         conn.set_prepared_statement_cache_capacity(64);
+        // A statement run for a request stops when the request's deadline passes (every 10,000
+        // virtual machine steps, SQLite asks): a page cannot keep a core busy after its answer.
+        conn.progress_handler(10_000, Some(crate::deadline::passed));
         Ok(Sqlite { conn })
     }
 

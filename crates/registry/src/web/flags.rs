@@ -1,4 +1,12 @@
 //! What a supervisor must look at, computed from the stored certificates alone (pure).
+//!
+//! [`flags`] is the one definition of what a flag is. The registry computes a certificate's flags
+//! once, when it is recorded ([`flags_counting`], with how many certificates already recorded
+//! name each of its disks), and keeps them (`certificate_flags`, each [`FlagKind`] as its JSON):
+//! a new kind is a new variant and its rule here, nothing else. Two flags depend on other
+//! records: [`FlagKind::DiskWipedTwice`] (the earlier certificate of the disk gets it too when
+//! the second arrives, and `times` is read from the disk's count when shown) and
+//! [`FlagKind::StationRevoked`] (given to a station's certificates when it is revoked).
 
 use std::collections::BTreeMap;
 
@@ -13,8 +21,9 @@ pub struct Audited<'a> {
     pub station_revoked: bool,
 }
 
-/// Why a certificate needs a look.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a certificate needs a look. Stored as its JSON (`{"kind": "smart_failing", "disk": …}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FlagKind {
     /// A disk's wipe failed, or its read-back found differences.
     VerificationFailed {
@@ -82,7 +91,13 @@ fn disk_name(d: &certificate::DiskRecord) -> String {
 
 /// Every flag on `certificates`, in their order, each certificate's flags together.
 pub fn flags(certificates: &[Audited<'_>]) -> Vec<Flag> {
-    let mut serial_count: BTreeMap<&str, usize> = BTreeMap::new();
+    flags_counting(certificates, &BTreeMap::new())
+}
+
+/// [`flags`] of `certificates` when `recorded` says how many times certificates recorded
+/// before them name each disk serial (those not in it: none).
+pub fn flags_counting(certificates: &[Audited<'_>], recorded: &BTreeMap<String, usize>) -> Vec<Flag> {
+    let mut serial_count: BTreeMap<&str, usize> = recorded.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     for a in certificates {
         for d in &a.certificate.disks {
             if let Some(serial) = d.serial.value() {
@@ -149,6 +164,20 @@ mod tests {
 
     fn kinds(certs: &[Audited<'_>]) -> Vec<(String, FlagKind)> {
         flags(certs).into_iter().map(|f| (f.certificate_id, f.kind)).collect()
+    }
+
+    #[test]
+    fn a_disk_recorded_before_counts_and_kinds_keep_their_json() {
+        let c = example::certificate("SEEN");
+        let recorded = BTreeMap::from([("SEEN".to_owned(), 2)]);
+        let found = flags_counting(&[Audited { certificate: &c, station_revoked: false }], &recorded);
+        let twice = FlagKind::DiskWipedTwice { serial: "SEEN".into(), times: 3 };
+        assert_eq!(found.iter().map(|f| &f.kind).collect::<Vec<_>>(), vec![&twice]);
+        let json = serde_json::to_string(&twice).expect("json");
+        assert_eq!(json, r#"{"kind":"disk_wiped_twice","serial":"SEEN","times":3}"#);
+        assert_eq!(serde_json::from_str::<FlagKind>(&json).expect("back"), twice);
+        let unit = serde_json::to_string(&FlagKind::StationRevoked).expect("json");
+        assert_eq!(serde_json::from_str::<FlagKind>(&unit).expect("back"), FlagKind::StationRevoked);
     }
 
     #[test]

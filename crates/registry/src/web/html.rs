@@ -39,7 +39,8 @@ impl Html {
     }
 }
 
-/// Escapes `&`, `<`, `>`, `"` and `'`.
+/// Escapes `&`, `<`, `>`, `"` and `'`, and writes NUL as U+FFFD (HTML forbids it in text:
+/// WHATWG HTML §13.2.5, "unexpected-null-character"; browsers differ on what they make of it).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     escape_into(&mut out, text);
@@ -54,6 +55,7 @@ fn escape_into(out: &mut String, text: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\0' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -82,6 +84,13 @@ mod tests {
         let mut h = Html::new();
         h.raw("<p title=\"").text("\"><script>x</script>&'").raw("\">").num(3).raw("</p>");
         assert_eq!(h.finish(), "<p title=\"&quot;&gt;&lt;script&gt;x&lt;/script&gt;&amp;&#39;\">3</p>");
+    }
+
+    #[test]
+    fn a_nul_byte_never_reaches_the_page() {
+        let mut h = Html::new();
+        h.text("a\0b");
+        assert_eq!(h.finish(), "a\u{fffd}b");
     }
 
     #[test]

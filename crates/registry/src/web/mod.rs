@@ -35,8 +35,8 @@ pub struct WebConfig {
     pub public_url: String,
     /// Mark cookies `Secure`: set when browsers reach the registry over HTTPS.
     pub secure_cookies: bool,
-    /// Login attempts per account name.
-    pub login_limiter: RateLimiter,
+    /// Failed logins per account name and per address, and the delay they earn.
+    pub login_delays: LoginDelays,
     /// Public checks, all visitors together: each one verifies a signature and an inclusion
     /// proof, so an anonymous flood must not take the registry down.
     pub check_limiter: RateLimiter,
@@ -47,10 +47,82 @@ pub const CHECKS_PER_SECOND: f64 = 20.0;
 /// Public checks in a burst.
 pub const CHECKS_BURST: f64 = 100.0;
 
-/// Login attempts allowed per account name in a burst, then one every [`LOGIN_REFILL_SECONDS`].
-pub const LOGIN_BURST: f64 = 5.0;
-/// Seconds for one more login attempt once the burst is spent.
-pub const LOGIN_REFILL_SECONDS: f64 = 12.0;
+/// Failed logins (per name or per address) before attempts are slowed down.
+pub const LOGIN_FREE_FAILURES: u32 = 3;
+/// The delay after the first failure past [`LOGIN_FREE_FAILURES`]; it doubles with each more.
+pub const LOGIN_FIRST_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+/// The longest delay: past it, an attacker guesses 6 passwords a minute per name and address.
+pub const LOGIN_MAX_DELAY: std::time::Duration = std::time::Duration::from_secs(10);
+/// Failures are forgotten this long after the last one.
+pub const LOGIN_FORGET: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Failed logins counted per account name and per client address. A login waits for the delay
+/// its name's and its address's failures earn, then is checked as usual: the right password
+/// always opens the session. (A lock-out after N failures, as before, let anyone keep `admin`
+/// out by failing on purpose.) The wait is asynchronous: a waiting login holds no thread.
+#[derive(Debug, Default)]
+pub struct LoginDelays {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+/// Keys kept before forgotten ones are dropped.
+const MAX_LOGIN_KEYS: usize = 10_000;
+
+impl LoginDelays {
+    fn keys(name: &str, address: &str) -> [String; 2] {
+        [format!("name:{}", name.to_lowercase()), format!("addr:{address}")]
+    }
+
+    /// How long a login for `name` from `address` waits before its password is checked.
+    pub fn delay(&self, name: &str, address: &str) -> std::time::Duration {
+        let now = std::time::Instant::now();
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let failures = Self::keys(name, address)
+            .iter()
+            .filter_map(|k| map.get(k))
+            .filter(|(_, last)| now.duration_since(*last) < LOGIN_FORGET)
+            .map(|(n, _)| *n)
+            .max()
+            .unwrap_or(0);
+        login_delay(failures)
+    }
+
+    /// Counts a failed login.
+    pub fn failed(&self, name: &str, address: &str) {
+        let now = std::time::Instant::now();
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_LOGIN_KEYS {
+            map.retain(|_, (_, last)| now.duration_since(*last) < LOGIN_FORGET);
+            if map.len() >= MAX_LOGIN_KEYS {
+                map.clear();
+            }
+        }
+        for key in Self::keys(name, address) {
+            let entry = map.entry(key).or_insert((0, now));
+            if now.duration_since(entry.1) >= LOGIN_FORGET {
+                entry.0 = 0;
+            }
+            *entry = (entry.0.saturating_add(1), now);
+        }
+    }
+
+    /// A login succeeded: its name and address start again from no failure.
+    pub fn succeeded(&self, name: &str, address: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for key in Self::keys(name, address) {
+            map.remove(&key);
+        }
+    }
+}
+
+/// The delay `failures` earn: none for the first [`LOGIN_FREE_FAILURES`], then
+/// [`LOGIN_FIRST_DELAY`] doubling up to [`LOGIN_MAX_DELAY`].
+pub fn login_delay(failures: u32) -> std::time::Duration {
+    match failures.checked_sub(LOGIN_FREE_FAILURES + 1) {
+        None => std::time::Duration::ZERO,
+        Some(n) => LOGIN_FIRST_DELAY.saturating_mul(1 << n.min(16)).min(LOGIN_MAX_DELAY),
+    }
+}
 
 impl WebConfig {
     /// Settings for a registry reached at `public_url`.
@@ -58,7 +130,7 @@ impl WebConfig {
         WebConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             secure_cookies,
-            login_limiter: RateLimiter::new(1.0 / LOGIN_REFILL_SECONDS, LOGIN_BURST),
+            login_delays: LoginDelays::default(),
             check_limiter: RateLimiter::new(CHECKS_PER_SECOND, CHECKS_BURST),
         }
     }
@@ -93,6 +165,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", post(pages::admin_add_user))
         .route("/admin/users/remove", post(pages::admin_remove_user))
         .route("/admin/lots", post(pages::admin_assign_lot))
+}
+
+/// The certificate inside a stored document (not verified again: it was when recorded), or
+/// `None` if it does not read.
+pub fn parse_stored(document: &str) -> Option<certificate::Certificate> {
+    let doc = certificate::SignedDocument::from_json(document.as_bytes()).ok()?;
+    serde_json::from_value(doc.certificate).ok()
 }
 
 /// Lets an API lookup through only with a valid API token (`Authorization: Bearer`) or
@@ -165,14 +244,26 @@ pub enum WebError {
     BadRequest(String),
     /// Too many attempts.
     TooManyRequests(String),
+    /// The request's deadline passed before its work was done; the work stopped.
+    Timeout,
     /// The registry failed; the detail is in its log.
     Internal,
 }
 
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
+        if crate::deadline::passed() {
+            // The statement was interrupted by the deadline (or failed after it): say so.
+            return WebError::Timeout;
+        }
         tracing::error!("store: {e}");
         WebError::Internal
+    }
+}
+
+impl From<crate::deadline::Expired> for WebError {
+    fn from(_: crate::deadline::Expired) -> Self {
+        WebError::Timeout
     }
 }
 
@@ -230,16 +321,32 @@ pub async fn run(
     f: impl FnOnce(&AppState, &Ctx) -> Result<Response, WebError> + Send + 'static,
 ) -> Response {
     let secure = state.web.secure_cookies;
+    let deadline = crate::deadline::for_new_request();
     let work = tokio::task::spawn_blocking(move || {
-        let (lang, chosen_lang) = language(&headers, query.as_deref());
-        let ctx = match auth::principal(state.store.as_ref(), &headers) {
-            Ok(principal) => Ctx { lang, chosen_lang, principal },
-            Err(e) => return (lang, chosen_lang, Err(WebError::from(e))),
-        };
-        let result = f(&state, &ctx);
-        (lang, chosen_lang, result)
+        crate::deadline::with(deadline, || page_work(state, headers, query, f))
     })
     .await;
+    finish_page(secure, work)
+}
+
+type PageOutcome = (Lang, Option<Lang>, Result<Response, WebError>);
+
+fn page_work(
+    state: AppState,
+    headers: HeaderMap,
+    query: Option<String>,
+    f: impl FnOnce(&AppState, &Ctx) -> Result<Response, WebError>,
+) -> PageOutcome {
+    let (lang, chosen_lang) = language(&headers, query.as_deref());
+    let ctx = match auth::principal(state.store.as_ref(), &headers) {
+        Ok(principal) => Ctx { lang, chosen_lang, principal },
+        Err(e) => return (lang, chosen_lang, Err(WebError::from(e))),
+    };
+    let result = f(&state, &ctx);
+    (lang, chosen_lang, result)
+}
+
+fn finish_page(secure: bool, work: Result<PageOutcome, tokio::task::JoinError>) -> Response {
     let (lang, chosen, result) = match work {
         Ok(done) => done,
         Err(e) => {
@@ -288,6 +395,7 @@ fn error_page(lang: Lang, e: WebError) -> Response {
         WebError::NotFound(m) => (StatusCode::NOT_FOUND, m),
         WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
         WebError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m),
+        WebError::Timeout => (StatusCode::REQUEST_TIMEOUT, i18n::tr(lang, "err_timeout").to_owned()),
         WebError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, i18n::tr(lang, "err_internal").to_owned()),
     };
     let mut h = html::Html::new();
@@ -300,4 +408,26 @@ fn error_page(lang: Lang, e: WebError) -> Response {
         .text(i18n::tr(lang, "back_home"))
         .raw("</a></p></main></body></html>");
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], h.finish()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_earn_a_growing_delay_never_a_lock_and_a_success_clears_them() {
+        assert_eq!(login_delay(3), std::time::Duration::ZERO);
+        assert_eq!(login_delay(4), LOGIN_FIRST_DELAY);
+        assert_eq!(login_delay(6), LOGIN_FIRST_DELAY * 4);
+        assert_eq!(login_delay(1000), LOGIN_MAX_DELAY);
+        let d = LoginDelays::default();
+        for _ in 0..5 {
+            d.failed("Admin", "192.0.2.1");
+        }
+        assert_eq!(d.delay("admin", "198.51.100.7"), login_delay(5), "per name, in any case");
+        assert_eq!(d.delay("camille", "192.0.2.1"), login_delay(5), "per address");
+        assert_eq!(d.delay("camille", "198.51.100.7"), std::time::Duration::ZERO);
+        d.succeeded("admin", "192.0.2.1");
+        assert_eq!(d.delay("admin", "192.0.2.1"), std::time::Duration::ZERO);
+    }
 }

@@ -315,6 +315,9 @@ pub enum Msg {
         /// Still waiting (the registry is unreachable or refused them).
         left: usize,
     },
+    /// Certificates the registry refused for good, set aside in the spool's `refused/`: one
+    /// line each (the certificate and the registry's reason), for the supervisor.
+    RefusedCertificates(Vec<String>),
     /// The wipe did not start: a disk failed the last safety check.
     WipeRefused(Failure),
     /// Something failed that the worker should know about (settings not saved, …).
@@ -522,6 +525,8 @@ pub struct App {
     pub enrolment: Option<Result<Enrolment, Failure>>,
     /// Certificates of earlier runs sent at start, and those still waiting.
     pub earlier: Option<(usize, usize)>,
+    /// Certificates the registry refused for good (set aside in the spool), one line each.
+    pub refused: Vec<String>,
     /// The operating-system step.
     pub image: ImageStep,
     /// The grade, once made.
@@ -661,6 +666,7 @@ impl App {
             delivery: None,
             enrolment: None,
             earlier: None,
+            refused: Vec::new(),
             image: ImageStep::Loading,
             grade: None,
             keystrokes: 0,
@@ -808,6 +814,10 @@ impl App {
             }
             Msg::PendingPushed { sent, left } => {
                 self.earlier = Some((sent, left));
+                Vec::new()
+            }
+            Msg::RefusedCertificates(lines) => {
+                self.refused = lines;
                 Vec::new()
             }
             Msg::WipeRefused(failure) => {

@@ -315,6 +315,7 @@ impl Runtime {
                         Err(_) => (0, spool.pending().map(|p| p.len()).unwrap_or(0)),
                     };
                     let _ = tx.send(Msg::PendingPushed { sent, left });
+                    let _ = tx.send(Msg::RefusedCertificates(refused_lines(&spool)));
                 });
             }
             Effect::Enrol(url) => {
@@ -398,6 +399,19 @@ fn find_images(dir: &Path, ram_bytes: u64, disk_bytes: u64, target: PathBuf) -> 
         };
     }
     ImageStep::Offer { images, dir: dir.to_owned(), target }
+}
+
+/// The certificates set aside in the spool, one line each: the file's name and the reason.
+fn refused_lines(spool: &Spool) -> Vec<String> {
+    spool
+        .refused()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(path, why)| {
+            let name = path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            format!("{name}: {why}")
+        })
+        .collect()
 }
 
 /// Sends the certificate; says where it is now when the registry took it (`sent/`).

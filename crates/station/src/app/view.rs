@@ -1017,6 +1017,15 @@ fn render_overlay(app: &App, frame: &mut Frame, area: Rect) {
                     Span::styled(format!(" {value}"), theme::text()),
                 ]));
             }
+            if !app.refused.is_empty() {
+                // What the registry refused for good, kept in the spool's refused/ (issue 23).
+                lines.push(Line::from(""));
+                let n = app.refused.len().to_string();
+                lines.push(Line::from(Span::styled(app.tf("sup.refused", &[("n", &n)]), theme::text())));
+                for line in app.refused.iter().take(5) {
+                    lines.push(Line::from(Span::styled(format!(" · {line}"), theme::quiet())));
+                }
+            }
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(app.t("sup.keys"), theme::quiet())));
             (app.t("sup.title"), lines)

@@ -135,6 +135,7 @@ pub async fn admin_assign_lot(
     post_action(state, headers, q, form, ADMINS, "/admin", |state, ctx, form| {
         let lot = field(ctx.lang, form, "lot")?;
         let donor = field(ctx.lang, form, "donor")?;
+        crate::api::check_lot(lot).map_err(WebError::BadRequest)?;
         state.store.assign_lot(lot, donor)?;
         Ok(())
     })

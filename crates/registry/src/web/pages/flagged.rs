@@ -20,26 +20,30 @@ pub(super) fn flag_words(l: Lang, kind: &flags::FlagKind) -> String {
     }
 }
 
+/// Flags a page shows; the next ones are on the next page.
+pub(super) const FLAG_ROWS: u64 = 200;
+
+/// The `before=` cursor of the flags page: `LEAF.POSITION` of the last flag shown.
+fn flag_cursor(form: &FormData) -> Option<(u64, i64)> {
+    let (leaf, position) = form.get("before")?.split_once('.')?;
+    Some((leaf.parse().ok()?, position.parse().ok()?))
+}
+
 pub async fn flags_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
+    axum::extract::Query(form): axum::extract::Query<FormData>,
 ) -> Response {
     run(state, headers, q, move |state, ctx| {
         ctx.require(AUDITORS)?;
         let l = ctx.lang;
-        // Every certificate is read: O(n) documents per view (docs/web.md, "Flags").
-        let rows = state.store.search(&SearchQuery::default())?;
-        let parsed: Vec<(CertificateRow, Certificate)> =
-            rows.into_iter().filter_map(|r| parse(&r.document).map(|c| (r, c))).collect();
-        let audited: Vec<flags::Audited<'_>> = parsed
-            .iter()
-            .map(|(r, c)| flags::Audited { certificate: c, station_revoked: r.station_revoked })
-            .collect();
-        let found = flags::flags(&audited);
+        // The flags were computed when each certificate was recorded: a page reads one page of
+        // them, whatever the number of certificates (docs/web.md, "Flags").
+        let (found, total) = state.store.flags(flag_cursor(&form), FLAG_ROWS)?;
         let mut h = Html::new();
         shell(&mut h, ctx, tr(l, "flags_title"));
-        h.raw("<p>").text(&fill(tr(l, "flags_count"), &[&found.len().to_string()])).raw("</p>");
+        h.raw("<p>").text(&fill(tr(l, "flags_count"), &[&total.to_string()])).raw("</p>");
         if !found.is_empty() {
             h.raw("<div class=\"scroll\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">")
                 .text(tr(l, "col_certificate"))
@@ -49,22 +53,26 @@ pub async fn flags_page(
                 .text(tr(l, "col_flag"))
                 .raw("</th></tr></thead><tbody>");
             for f in &found {
-                let unit = parsed
-                    .iter()
-                    .find(|(r, _)| r.id == f.certificate_id)
-                    .and_then(|(r, _)| r.unit_serial.clone())
-                    .unwrap_or_else(|| "—".into());
+                crate::deadline::check()?;
                 h.raw("<tr><td><a href=\"/certificates/")
                     .text(&url_encode(&f.certificate_id))
                     .raw("\">")
                     .text(&f.certificate_id)
                     .raw("</a></td><td>")
-                    .text(&unit)
+                    .text(f.unit_serial.as_deref().unwrap_or("—"))
                     .raw("</td><td>")
                     .text(&flag_words(l, &f.kind))
                     .raw("</td></tr>");
             }
             h.raw("</tbody></table></div>");
+        }
+        if let (Some(last), true) = (found.last(), found.len() as u64 == FLAG_ROWS) {
+            let (leaf, position) = last.cursor;
+            h.raw("<p><a rel=\"next\" href=\"/flags?before=")
+                .text(&format!("{leaf}.{position}"))
+                .raw("\">")
+                .text(tr(l, "next_page"))
+                .raw("</a></p>");
         }
         end(&mut h);
         Ok(html_response(StatusCode::OK, h))

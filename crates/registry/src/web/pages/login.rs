@@ -51,11 +51,16 @@ pub(super) fn set_cookie(r: &mut Response, value: &str) {
 
 pub async fn login(
     State(state): State<AppState>,
+    client: Option<axum::Extension<crate::server::ClientAddr>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     Form(form): Form<FormData>,
 ) -> Response {
     let cookie_token = auth::cookie(&headers, auth::LOGIN_COOKIE);
+    let address = client.map(|axum::Extension(c)| c.limit_key()).unwrap_or_else(|| "unknown".into());
+    let typed = form.get("name").map(|s| s.trim().to_owned()).unwrap_or_default();
+    // The wait earned by earlier failures of this name or address, before any work.
+    tokio::time::sleep(state.web.login_delays.delay(&typed, &address)).await;
     run(state, headers, q, move |state, ctx| {
         let l = ctx.lang;
         let form_token = form.get("login_csrf").map(String::as_str).unwrap_or("");
@@ -64,14 +69,12 @@ pub async fn login(
         }
         let name = form.get("name").map(|s| s.trim()).unwrap_or("");
         let password = form.get("password").map(String::as_str).unwrap_or("");
-        if state.web.login_limiter.take(&name.to_lowercase()).is_err() {
-            return Err(WebError::TooManyRequests(tr(l, "err_too_many_logins").to_owned()));
-        }
         let user = state.store.user(name)?;
         // Verify against a decoy hash when the account does not exist: same time either way.
         let hash = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(auth::decoy_hash());
         let ok = auth::verify_password(hash, password) && user.is_some();
         if !ok {
+            state.web.login_delays.failed(name, &address);
             tracing::warn!(account = %name, "failed login");
             let token = cookie_token.unwrap_or_default();
             return Ok(html_response(
@@ -79,7 +82,10 @@ pub async fn login(
                 login_html(ctx, &token, Some(tr(l, "login_failed"))),
             ));
         }
-        let token = auth::open_session(state.store.as_ref(), name)?;
+        state.web.login_delays.succeeded(name, &address);
+        // The account's own name: `Admin` logs in to `admin` (names are case-insensitive).
+        let account = user.as_ref().map(|u| u.name.as_str()).unwrap_or(name);
+        let token = auth::open_session(state.store.as_ref(), account)?;
         let mut r = redirect("/search");
         let secure = state.web.secure_cookies;
         set_cookie(&mut r, &auth::set_cookie(auth::SESSION_COOKIE, &token, auth::SESSION_SECONDS, secure));

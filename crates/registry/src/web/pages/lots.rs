@@ -59,7 +59,11 @@ pub(super) fn load_lot(
     }
     let q = SearchQuery { lot: Some(lot.to_owned()), ..scope(&p.user) };
     let rows = state.store.search(&q)?;
-    let certs: Vec<Certificate> = rows.iter().filter_map(|r| parse(&r.document)).collect();
+    let mut certs: Vec<Certificate> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        crate::deadline::check()?;
+        certs.extend(parse(&r.document));
+    }
     Ok((rows, report::lot_report(&certs)))
 }
 
@@ -111,7 +115,7 @@ pub async fn lot_report_page(
             .raw("</a></p><h2>")
             .text(tr(l, "report_units"))
             .raw("</h2>");
-        certificate_table(&mut h, l, &rows);
+        certificate_table(&mut h, l, &rows)?;
         end(&mut h);
         Ok(html_response(StatusCode::OK, h))
     })
@@ -142,6 +146,7 @@ pub async fn lot_report_pdf(
         pdf.gap(8.0);
         pdf.line(12.0, true, tr(l, "report_units"));
         for row in &rows {
+            crate::deadline::check()?;
             let grade = parse(&row.document).map(|c| grade_words(l, &c)).unwrap_or_default();
             pdf.line(
                 9.0,

@@ -116,8 +116,7 @@ fn role_key(role: Role) -> &'static str {
 /// The certificate inside a stored document (not verified: for lists; the certificate page and
 /// the PDF verify).
 fn parse(document: &str) -> Option<Certificate> {
-    let doc = SignedDocument::from_json(document.as_bytes()).ok()?;
-    serde_json::from_value(doc.certificate).ok()
+    super::parse_stored(document)
 }
 
 pub async fn stylesheet() -> Response {

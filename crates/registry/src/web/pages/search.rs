@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Most rows of one CSV export: a spreadsheet's worth; narrow the search for the rest.
+pub(super) const MAX_CSV_ROWS: u64 = 100_000;
+
 pub(super) const SEARCH_FIELDS: &[(&str, &str)] = &[
     ("unit", "f_unit"),
     ("disk", "f_disk"),
@@ -41,12 +44,15 @@ pub(super) fn search_query(lang: Lang, form: &FormData) -> Result<SearchQuery, W
         to: get("to"),
         donor_user: None,
         limit: None,
+        // `after=FINISHED_AT ID` of the last row of the previous page.
+        after: get("after").and_then(|v| v.split_once(' ').map(|(f, i)| (f.to_owned(), i.to_owned()))),
     })
 }
 
 pub(super) fn query_string(form: &FormData) -> String {
     SEARCH_FIELDS
         .iter()
+        .chain(&[("after", "")])
         .filter_map(|(k, _)| {
             form.get(*k).filter(|v| !v.trim().is_empty()).map(|v| format!("{k}={}", url_encode(v.trim())))
         })
@@ -67,6 +73,11 @@ pub async fn search(
         query.donor_user = scope(&p.user).donor_user;
         query.limit = Some(PAGE_ROWS);
         let rows = state.store.search(&query)?;
+        let next = rows.last().filter(|_| rows.len() as u64 == PAGE_ROWS).map(|r| {
+            let mut next = form.clone();
+            next.insert("after".into(), format!("{} {}", r.finished_at, r.id));
+            next
+        });
         let mut h = Html::new();
         shell(&mut h, ctx, tr(l, "search_title"));
         h.raw("<form method=\"get\" action=\"/search\" class=\"grid\" role=\"search\">");
@@ -93,7 +104,14 @@ pub async fn search(
         if rows.is_empty() {
             h.raw("<p>").text(tr(l, "search_none")).raw("</p>");
         } else {
-            certificate_table(&mut h, l, &rows);
+            certificate_table(&mut h, l, &rows)?;
+        }
+        if let Some(next) = next {
+            h.raw("<p><a rel=\"next\" href=\"/search?")
+                .text(&query_string(&next))
+                .raw("\">")
+                .text(tr(l, "next_page"))
+                .raw("</a></p>");
         }
         end(&mut h);
         Ok(html_response(StatusCode::OK, h))
@@ -101,7 +119,7 @@ pub async fn search(
     .await
 }
 
-pub(super) fn certificate_table(h: &mut Html, l: Lang, rows: &[CertificateRow]) {
+pub(super) fn certificate_table(h: &mut Html, l: Lang, rows: &[CertificateRow]) -> Result<(), WebError> {
     h.raw("<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
     for key in
         ["col_certificate", "col_finished", "col_unit", "col_disks", "col_lot", "col_result", "col_station"]
@@ -110,6 +128,7 @@ pub(super) fn certificate_table(h: &mut Html, l: Lang, rows: &[CertificateRow]) 
     }
     h.raw("</tr></thead><tbody>");
     for r in rows {
+        crate::deadline::check()?;
         let disks = parse(&r.document).map(|c| disk_serials(&c)).unwrap_or_default();
         h.raw("<tr><td><a href=\"/certificates/")
             .text(&url_encode(&r.id))
@@ -133,13 +152,15 @@ pub(super) fn certificate_table(h: &mut Html, l: Lang, rows: &[CertificateRow]) 
         h.raw("</td></tr>");
     }
     h.raw("</tbody></table></div>");
+    Ok(())
 }
 
 pub(super) fn disk_serials(c: &Certificate) -> String {
     c.disks.iter().filter_map(|d| d.serial.value().cloned()).collect::<Vec<_>>().join(" ")
 }
 
-/// One CSV field (RFC 4180 §2): quoted when it holds a comma, quote or line break, quotes
+/// One CSV field (RFC 4180 §2): quoted when it holds a comma, a semicolon (French spreadsheets
+/// split on it), quote or line break, quotes
 /// doubled; a leading `=`, `+`, `-`, `@` gets a `'` so spreadsheets do not run it as a formula
 /// (OWASP "CSV Injection").
 pub fn csv_field(value: &str) -> String {
@@ -148,7 +169,7 @@ pub fn csv_field(value: &str) -> String {
     } else {
         value.to_owned()
     };
-    if value.contains([',', '"', '\n', '\r']) {
+    if value.contains([',', ';', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
         value
@@ -165,11 +186,13 @@ pub async fn search_csv(
         let p = ctx.require(ALL)?;
         let mut query = search_query(ctx.lang, &form)?;
         query.donor_user = scope(&p.user).donor_user;
+        query.limit = Some(MAX_CSV_ROWS);
         let rows = state.store.search(&query)?;
         let mut out = String::from(
             "certificate_id,finished_at,received_at,unit_serial,disk_serials,lot,result,station,station_key_id,station_revoked,leaf_index\r\n",
         );
         for r in rows {
+            crate::deadline::check()?;
             let disks = parse(&r.document).map(|c| disk_serials(&c)).unwrap_or_default();
             let fields = [
                 r.id.clone(),
@@ -207,6 +230,7 @@ mod tests {
     fn csv_fields_are_quoted_and_defused() {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("a;b"), "\"a;b\"", "French spreadsheets split on ;");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
