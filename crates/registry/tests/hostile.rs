@@ -197,6 +197,8 @@ fn flags_on(backend: &str) {
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("208 flag(s) to look at."), "{}", &page[..page.len().min(2000)]);
     assert_eq!(page.matches("disk AGAIN-1 appears in 3 certificates").count(), 3);
+    // Each with its unit, also the first one, flagged when the second came.
+    assert_eq!(page.matches("<td>5XJ3K4J</td><td>disk AGAIN-1 appears in 3 certificates").count(), 3);
     for c in &twice {
         assert!(page.contains(&format!("/certificates/{}\"", c.id)), "{} flagged", c.id);
     }
@@ -217,6 +219,7 @@ fn flags_on(backend: &str) {
         "{}",
         &page[..page.len().min(2000)]
     );
+    assert!(page.contains("<td>5XJ3K4J</td><td>the signing station has been revoked since"));
 
     // A page whose deadline has passed stops and says so (the probe's view went on 66 s after).
     let _ = reg.child.kill();

@@ -48,23 +48,24 @@ pub async fn lots_page(State(state): State<AppState>, headers: HeaderMap, RawQue
     .await
 }
 
-pub(super) fn load_lot(
-    state: &AppState,
-    ctx: &Ctx,
-    lot: &str,
-) -> Result<(Vec<CertificateRow>, LotReport), WebError> {
+/// A lot's rows, each row's certificate (parsed once, for the report and the table), and the
+/// report.
+type LoadedLot = (Vec<CertificateRow>, Vec<Option<Certificate>>, LotReport);
+
+pub(super) fn load_lot(state: &AppState, ctx: &Ctx, lot: &str) -> Result<LoadedLot, WebError> {
     let p = ctx.require(ALL)?;
     if !crate::web::may_see_lot(state.store.as_ref(), &p.user, lot)? {
         return Err(WebError::NotFound(fill(tr(ctx.lang, "err_no_lot"), &[lot])));
     }
     let q = SearchQuery { lot: Some(lot.to_owned()), ..scope(&p.user) };
     let rows = state.store.search(&q)?;
-    let mut certs: Vec<Certificate> = Vec::with_capacity(rows.len());
+    let mut certs: Vec<Option<Certificate>> = Vec::with_capacity(rows.len());
     for r in &rows {
         crate::deadline::check()?;
-        certs.extend(parse(&r.document));
+        certs.push(parse(&r.document));
     }
-    Ok((rows, report::lot_report(&certs)))
+    let report = report::lot_report(&certs.iter().flatten().cloned().collect::<Vec<_>>());
+    Ok((rows, certs, report))
 }
 
 pub(super) fn report_lines(l: Lang, lot: &str, donor: Option<&str>, r: &LotReport) -> Vec<String> {
@@ -94,7 +95,7 @@ pub async fn lot_report_page(
 ) -> Response {
     run(state, headers, q, move |state, ctx| {
         let l = ctx.lang;
-        let (rows, r) = load_lot(state, ctx, &lot)?;
+        let (rows, certs, r) = load_lot(state, ctx, &lot)?;
         let donor = state.store.lot_donor(&lot)?;
         let mut h = Html::new();
         shell(&mut h, ctx, &fill(tr(l, "report_title"), &[&lot]));
@@ -115,7 +116,7 @@ pub async fn lot_report_page(
             .raw("</a></p><h2>")
             .text(tr(l, "report_units"))
             .raw("</h2>");
-        certificate_table(&mut h, l, &rows)?;
+        certificate_table_of(&mut h, l, &rows, &certs)?;
         end(&mut h);
         Ok(html_response(StatusCode::OK, h))
     })
@@ -130,7 +131,7 @@ pub async fn lot_report_pdf(
 ) -> Response {
     run(state, headers, q, move |state, ctx| {
         let l = ctx.lang;
-        let (rows, r) = load_lot(state, ctx, &lot)?;
+        let (rows, certs, r) = load_lot(state, ctx, &lot)?;
         let donor = state.store.lot_donor(&lot)?;
         let mut pdf = pdf::Pdf::new();
         pdf.line(16.0, true, &fill(tr(l, "report_title"), &[&lot]));
@@ -145,9 +146,9 @@ pub async fn lot_report_pdf(
         );
         pdf.gap(8.0);
         pdf.line(12.0, true, tr(l, "report_units"));
-        for row in &rows {
+        for (row, c) in rows.iter().zip(&certs) {
             crate::deadline::check()?;
-            let grade = parse(&row.document).map(|c| grade_words(l, &c)).unwrap_or_default();
+            let grade = c.as_ref().map(|c| grade_words(l, c)).unwrap_or_default();
             pdf.line(
                 9.0,
                 false,

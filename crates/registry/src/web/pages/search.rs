@@ -120,6 +120,17 @@ pub async fn search(
 }
 
 pub(super) fn certificate_table(h: &mut Html, l: Lang, rows: &[CertificateRow]) -> Result<(), WebError> {
+    let certs: Vec<Option<Certificate>> = rows.iter().map(|r| parse(&r.document)).collect();
+    certificate_table_of(h, l, rows, &certs)
+}
+
+/// The table of `rows`, each with its certificate already parsed (`certs[i]` is `rows[i]`'s).
+pub(super) fn certificate_table_of(
+    h: &mut Html,
+    l: Lang,
+    rows: &[CertificateRow],
+    certs: &[Option<Certificate>],
+) -> Result<(), WebError> {
     h.raw("<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
     for key in
         ["col_certificate", "col_finished", "col_unit", "col_disks", "col_lot", "col_result", "col_station"]
@@ -127,9 +138,9 @@ pub(super) fn certificate_table(h: &mut Html, l: Lang, rows: &[CertificateRow]) 
         h.raw("<th scope=\"col\">").text(tr(l, key)).raw("</th>");
     }
     h.raw("</tr></thead><tbody>");
-    for r in rows {
+    for (r, c) in rows.iter().zip(certs) {
         crate::deadline::check()?;
-        let disks = parse(&r.document).map(|c| disk_serials(&c)).unwrap_or_default();
+        let disks = c.as_ref().map(disk_serials).unwrap_or_default();
         h.raw("<tr><td><a href=\"/certificates/")
             .text(&url_encode(&r.id))
             .raw("\">")
