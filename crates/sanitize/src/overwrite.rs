@@ -355,8 +355,8 @@ pub fn verify_pass_with_threads(
                 scope.spawn(move || {
                     let mut found = PhaseOutcome::default();
                     let mut expected = vec![0u8; CHECK_BLOCK];
-                    while let Some((offset, n, buf)) = full_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
-                        check_chunk(pattern, &buf.as_slice()[..n], offset, &mut expected, &mut found);
+                    while let Some((offset, n, mut buf)) = full_rx.lock().ok().and_then(|rx| rx.recv().ok()) {
+                        check_chunk(pattern, &mut buf.as_mut_slice()[..n], offset, &mut expected, &mut found);
                         if free_tx.send(buf).is_err() {
                             break;
                         }
@@ -420,10 +420,13 @@ pub fn verify_pass_with_threads(
 /// costs the cipher and one pass over the data read, not a second buffer's worth of memory traffic.
 const CHECK_BLOCK: usize = 64 << 10;
 
-/// Checks one chunk read back at `offset` against `pattern`.
+/// Checks one chunk read back at `offset` against `pattern`. A random pass's chunk is checked in
+/// place (the buffer is not used again before it is overwritten): the keystream is XORed into
+/// it, so what the disk held right is zero and a mismatching byte is non-zero, one pass over
+/// the data and no second buffer to compare with.
 fn check_chunk(
     pattern: &PassPattern,
-    got: &[u8],
+    got: &mut [u8],
     offset: u64,
     expected: &mut [u8],
     found: &mut PhaseOutcome,
@@ -433,6 +436,19 @@ fn check_chunk(
         _ => None,
     };
     found.bytes += got.len() as u64;
+    if let PassPattern::Random(stream) = pattern {
+        let step = expected.len();
+        for (i, block) in got.chunks_mut(step).enumerate() {
+            let at = offset + (i * step) as u64;
+            stream.xor_into(at, block);
+            if !is_uniform(block, 0) {
+                let zeros = &mut expected[..block.len()];
+                zeros.fill(0);
+                compare(block, zeros, at, found);
+            }
+        }
+        return;
+    }
     // One pass over the data, no second buffer: the common case (zero, one).
     if let Some(b) = uniform {
         if is_uniform(got, b) {

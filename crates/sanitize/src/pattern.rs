@@ -216,8 +216,19 @@ impl RandomStream {
 
     /// Writes the stream's bytes for disk offsets `offset..offset + buf.len()` into `buf`.
     pub fn fill(&self, offset: u64, buf: &mut [u8]) {
+        self.apply(offset, buf, Keystream::Write);
+    }
+
+    /// XORs the stream's bytes for disk offsets `offset..offset + buf.len()` into `buf`: data
+    /// read back from a disk that holds the stream becomes all zeros, and any other byte marks a
+    /// mismatch. The read-back checks this way, without a second buffer.
+    pub fn xor_into(&self, offset: u64, buf: &mut [u8]) {
+        self.apply(offset, buf, Keystream::Xor);
+    }
+
+    fn apply(&self, offset: u64, buf: &mut [u8], how: Keystream) {
         match self {
-            RandomStream::Aes128Ctr { key } => aes128_ctr_keystream(key, &[0; 16], offset, buf),
+            RandomStream::Aes128Ctr { key } => aes128_ctr_keystream(key, &[0; 16], offset, buf, how),
             RandomStream::ChaCha20 { key } => {
                 let mut done = 0usize;
                 while done < buf.len() {
@@ -227,7 +238,7 @@ impl RandomStream {
                     let n = ((RANDOM_SEGMENT - within) as usize).min(buf.len() - done);
                     let mut nonce = [0u8; 12];
                     nonce[..8].copy_from_slice(&segment.to_le_bytes());
-                    chacha20_keystream(key, &nonce, within, &mut buf[done..done + n]);
+                    chacha20_keystream(key, &nonce, within, &mut buf[done..done + n], how);
                     done += n;
                 }
             }
@@ -240,10 +251,26 @@ impl RandomStream {
 /// counter flavour is used (faster than the 128-bit one): it increments the low 64 bits only,
 /// which equals a 128-bit increment while those bits do not wrap, that is for every disk below
 /// 2^68 bytes when `initial` is 0.
-fn aes128_ctr_keystream(key: &[u8; 16], initial: &[u8; 16], position: u64, buf: &mut [u8]) {
+fn aes128_ctr_keystream(key: &[u8; 16], initial: &[u8; 16], position: u64, buf: &mut [u8], how: Keystream) {
     let mut cipher = ctr::Ctr64BE::<aes::Aes128>::new(key.into(), initial.into());
     cipher.seek(position);
-    write_keystream(&mut cipher, buf);
+    how.apply(&mut cipher, buf);
+}
+
+/// Whether a keystream replaces a buffer's content or is XORed into it.
+#[derive(Debug, Clone, Copy)]
+enum Keystream {
+    Write,
+    Xor,
+}
+
+impl Keystream {
+    fn apply(self, cipher: &mut impl StreamCipher, buf: &mut [u8]) {
+        match self {
+            Keystream::Write => write_keystream(cipher, buf),
+            Keystream::Xor => cipher.apply_keystream(buf),
+        }
+    }
 }
 
 /// Bytes zeroed and then XORed with the keystream at a time: the piece is still in the
@@ -260,10 +287,10 @@ fn write_keystream(cipher: &mut impl StreamCipher, buf: &mut [u8]) {
 
 /// The ChaCha20 keystream (RFC 8439 §2.4) for `key` and `nonce` from byte `position` on (block
 /// counter `position / 64`).
-fn chacha20_keystream(key: &[u8; 32], nonce: &[u8; 12], position: u64, buf: &mut [u8]) {
+fn chacha20_keystream(key: &[u8; 32], nonce: &[u8; 12], position: u64, buf: &mut [u8], how: Keystream) {
     let mut cipher = ChaCha20::new(key.into(), nonce.into());
     cipher.seek(position);
-    write_keystream(&mut cipher, buf);
+    how.apply(&mut cipher, buf);
 }
 
 /// The content of one pass.
@@ -391,7 +418,7 @@ mod tests {
              5a f9 0b bf 74 a3 5b e6 b4 0b 8e ed f2 78 5e 42 87 4d",
         );
         let mut keystream = vec![0u8; plaintext.len()];
-        chacha20_keystream(&key, &nonce, 64, &mut keystream);
+        chacha20_keystream(&key, &nonce, 64, &mut keystream, Keystream::Write);
         let encrypted: Vec<u8> = plaintext.iter().zip(&keystream).map(|(p, k)| p ^ k).collect();
         assert_eq!(encrypted, ciphertext);
     }
@@ -411,12 +438,12 @@ mod tests {
              5ae4df3edbd5d35e5b4f09020db03eab 1e031dda2fbe03d1792170a0f3009cee",
         );
         let mut keystream = vec![0u8; 64];
-        aes128_ctr_keystream(&key, &initial, 0, &mut keystream);
+        aes128_ctr_keystream(&key, &initial, 0, &mut keystream, Keystream::Write);
         let encrypted: Vec<u8> = plaintext.iter().zip(&keystream).map(|(p, k)| p ^ k).collect();
         assert_eq!(encrypted, ciphertext);
         // Addressed by byte: the third block alone, from its own position.
         let mut third = [0u8; 16];
-        aes128_ctr_keystream(&key, &initial, 32, &mut third);
+        aes128_ctr_keystream(&key, &initial, 32, &mut third, Keystream::Write);
         assert_eq!(third.as_slice(), &keystream[32..48]);
     }
 
@@ -458,6 +485,19 @@ mod tests {
                 p.fill(1000 + at as u64, &mut part);
                 assert_eq!(&whole[at..at + 333], &part[..], "{p:?} at {at}");
             }
+        }
+    }
+
+    #[test]
+    fn xor_into_the_stream_itself_gives_zeros_and_keeps_other_bytes_apart() {
+        for stream in [RandomStream::ChaCha20 { key: [1; 32] }, RandomStream::Aes128Ctr { key: [2; 16] }] {
+            let mut data = vec![0u8; 2 * KEYSTREAM_PIECE + 77];
+            stream.fill(RANDOM_SEGMENT - 1000, &mut data);
+            data[5] ^= 0x10;
+            stream.xor_into(RANDOM_SEGMENT - 1000, &mut data);
+            let nonzero: Vec<(usize, u8)> =
+                data.iter().copied().enumerate().filter(|&(_, b)| b != 0).collect();
+            assert_eq!(nonzero, vec![(5, 0x10)], "{stream:?}");
         }
     }
 
