@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use certificate::{
-    Category, Coverage, DiskError, DiskRecord, Probed, SanitizeRecord, SanitizeResult, SigningIdentity,
-    SmartVerdict, Technique, Timestamp, Transport, Verification, VerificationMode,
+    DiskRecord, Probed, SanitizeResult, SigningIdentity, SmartVerdict, Timestamp, Transport, VerificationMode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -252,24 +251,18 @@ fn interrupted_record(e: &JournalEntry, found_at: &Timestamp) -> DiskRecord {
         smart: disk.smart,
         identity_sources: disk.identity_sources,
         bridge: disk.bridge,
-        sanitization: SanitizeRecord {
-            standard: sanitize::STANDARD.into(),
-            category: Category::Clear,
-            technique: Technique::Overwrite,
-            method: e.method.clone(),
-            passes: Vec::new(),
-            verification: Verification {
-                mode: VerificationMode::LastPass,
-                coverage: Coverage::Full,
-                bytes_verified: if e.phase == "verifying" { e.done } else { 0 },
-                mismatched_bytes: 0,
-                mismatches: Vec::new(),
-            },
-            errors: vec![DiskError { message, range: None }],
-            started_at,
-            finished_at: last,
-            result: SanitizeResult::Interrupted,
-            notes: Vec::new(),
+        sanitization: {
+            let mut record = crate::run::unwritten_record(
+                e.method.clone(),
+                VerificationMode::LastPass,
+                (started_at, last),
+                SanitizeResult::Interrupted,
+                message,
+            );
+            if e.phase == "verifying" {
+                record.verification.bytes_verified = e.done;
+            }
+            record
         },
     }
 }
@@ -286,30 +279,13 @@ fn unreadable_record(path: &Path, why: &str, found_at: &Timestamp) -> DiskRecord
         smart: Probed::unavailable(reason.clone()),
         identity_sources: None,
         bridge: None,
-        sanitization: SanitizeRecord {
-            standard: sanitize::STANDARD.into(),
-            category: Category::Clear,
-            technique: Technique::Overwrite,
-            method: "unknown".into(),
-            passes: Vec::new(),
-            verification: Verification {
-                mode: VerificationMode::LastPass,
-                coverage: Coverage::Full,
-                bytes_verified: 0,
-                mismatched_bytes: 0,
-                mismatches: Vec::new(),
-            },
-            errors: vec![DiskError {
-                message: format!(
-                    "interrupted: {reason}; a wipe was under way and did not finish. Wipe it again"
-                ),
-                range: None,
-            }],
-            started_at: found_at.clone(),
-            finished_at: found_at.clone(),
-            result: SanitizeResult::Interrupted,
-            notes: Vec::new(),
-        },
+        sanitization: crate::run::unwritten_record(
+            "unknown".into(),
+            VerificationMode::LastPass,
+            (found_at.clone(), found_at.clone()),
+            SanitizeResult::Interrupted,
+            format!("interrupted: {reason}; a wipe was under way and did not finish. Wipe it again"),
+        ),
     }
 }
 

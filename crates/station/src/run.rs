@@ -414,23 +414,43 @@ fn choose_purge(
 
 fn failed_to_open(path: &Path, options: &WipeOptions, e: &std::io::Error) -> SanitizeRecord {
     let now = Timestamp::now();
+    let message = format!("could not open {}: {e}", path.display());
+    unwritten_record(
+        options.method.name(),
+        options.verification,
+        (now.clone(), now),
+        SanitizeResult::Failed,
+        message,
+    )
+}
+
+/// The record of a Clear by overwrite that wrote no pass it can vouch for (the disk did not
+/// open, or the wipe was interrupted and only a journal says how far it got): `message` says
+/// why, over `(started_at, finished_at)`.
+pub(crate) fn unwritten_record(
+    method: String,
+    mode: certificate::VerificationMode,
+    (started_at, finished_at): (Timestamp, Timestamp),
+    result: SanitizeResult,
+    message: String,
+) -> SanitizeRecord {
     SanitizeRecord {
         standard: sanitize::STANDARD.into(),
         category: Category::Clear,
         technique: Technique::Overwrite,
-        method: options.method.name(),
+        method,
         passes: vec![],
         verification: Verification {
-            mode: options.verification,
+            mode,
             coverage: Coverage::Full,
             bytes_verified: 0,
             mismatched_bytes: 0,
             mismatches: vec![],
         },
-        errors: vec![DiskError { message: format!("could not open {}: {e}", path.display()), range: None }],
-        started_at: now.clone(),
-        finished_at: now,
-        result: SanitizeResult::Failed,
+        errors: vec![DiskError { message, range: None }],
+        started_at,
+        finished_at,
+        result,
         notes: vec![],
     }
 }

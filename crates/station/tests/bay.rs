@@ -13,15 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use certificate::SignedDocument;
-use common::Scratch;
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
+use common::{is_root, Scratch};
 
 /// Loop devices and mounts this test made, undone on drop whatever happens.
 #[derive(Default)]

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use certificate::{Outcome, SanitizeResult, SignedDocument, VerifiedCertificate};
-use common::{have_tmux, station, text, Scratch, Tmux};
+use common::{have_tmux, is_root, station, text, Scratch, Tmux};
 
 const LONG: Duration = Duration::from_secs(90);
 
@@ -373,8 +373,4 @@ fn a_failed_wipe_ends_without_an_invitation_to_switch_off() {
     assert!(last.contains("appelez votre encadrant"), "{last}");
     tmux.send(&["Enter"]);
     assert_eq!(wait_exit(s.path(), &tmux), "1");
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }

@@ -39,6 +39,11 @@ pub fn station(data: &Path, args: &[&str]) -> Output {
         .expect("station runs")
 }
 
+/// Whether the tests run as root (loop devices, mounts).
+pub fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
 pub fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
