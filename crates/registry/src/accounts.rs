@@ -133,6 +133,9 @@ pub fn add_user(
                 "donor account {name}: name at least one donor (--donor NAME), whose lots it will see"
             )))
         }
+        (Role::Partner, _) => return Err(AccountError::Donors(format!(
+            "partner account {name}: name its partner organisation (--partner NAME); it sees no donor's lots"
+        ))),
         (Role::Admin | Role::Supervisor, false) => {
             return Err(AccountError::Donors(format!(
                 "account {name}: only donor accounts are linked to donors; {} accounts see every lot",

@@ -518,7 +518,7 @@ async fn disk_history(
 ) -> Result<Response, ApiError> {
     blocking(move || {
         let mut entries = state.store.disk_history(&serial)?;
-        if principal.user.role == crate::store::Role::Donor {
+        if matches!(principal.user.role, crate::store::Role::Donor | crate::store::Role::Partner) {
             let q = crate::store::SearchQuery {
                 disk_serial: Some(serial.clone()),
                 ..crate::web::scope(&principal.user)

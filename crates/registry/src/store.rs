@@ -187,6 +187,16 @@ pub enum StoreError {
     /// No API token, or several, match.
     #[error("{0}")]
     NoSuchToken(String),
+    // A unit's life (store/units.rs).
+    /// The unit's state (or the input) does not allow it; the message says why (409).
+    #[error("{0}")]
+    Refused(String),
+    /// No unit has this serial (or reference).
+    #[error("no unit is known by {0:?}")]
+    NoSuchUnit(String),
+    /// No partner organisation has this name.
+    #[error("no partner organisation is named {0:?} (registry partner add)")]
+    NoSuchPartner(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -285,7 +295,32 @@ pub trait Store: Send + Sync {
     /// The kept flags, newest certificate first: at most `limit` of them after `before` (a
     /// [`FlagRow::cursor`] of the previous page), and how many there are in all.
     fn flags(&self, before: Option<(u64, i64)>, limit: u64) -> Result<(Vec<FlagRow>, u64), StoreError>;
+
+    // A unit's life (store/units.rs, docs/web.md "A unit's life").
+    /// Adds a partner organisation.
+    fn add_partner(&self, name: &str, kind: crate::units::PartnerKind) -> Result<Partner, StoreError>;
+    /// The partner organisations.
+    fn partners(&self) -> Result<Vec<Partner>, StoreError>;
+    /// Creates a `partner` account tied to the partner organisation `partner`.
+    fn add_partner_user(&self, name: &str, password_hash: &str, partner: &str) -> Result<User, StoreError>;
+    /// Registers a unit by hand in `lot`, before any certificate names it.
+    fn receive_unit(&self, lot: &str, serial: &str, actor: &str) -> Result<UnitRow, StoreError>;
+    /// Units matching `q`, by lot then reference.
+    fn units(&self, q: &UnitQuery) -> Result<Vec<UnitRow>, StoreError>;
+    /// A unit's history of events, oldest first.
+    fn unit_events(&self, lot: &str, reference: &str) -> Result<Vec<UnitEvent>, StoreError>;
+    /// Does `action` to a unit, or says why not ([`StoreError::Refused`]), and records the event
+    /// with `actor` and the time.
+    fn unit_act(
+        &self,
+        lot: &str,
+        reference: &str,
+        action: &crate::units::Action,
+        actor: &str,
+    ) -> Result<UnitRow, StoreError>;
 }
+
+pub use units::{Partner, UnitEvent, UnitQuery, UnitRow};
 
 /// One kept flag, as the flags page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,6 +345,9 @@ pub enum Role {
     Supervisor,
     /// Reads the certificates and reports of its own donors' lots only.
     Donor,
+    /// A partner organisation (CCAS, mission locale…): sees the ready units, reserves them,
+    /// sees its own allocations; no certificate, lot or flag.
+    Partner,
 }
 
 impl Role {
@@ -319,6 +357,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Supervisor => "supervisor",
             Role::Donor => "donor",
+            Role::Partner => "partner",
         }
     }
 }
@@ -330,7 +369,8 @@ impl std::str::FromStr for Role {
             "admin" => Ok(Role::Admin),
             "supervisor" => Ok(Role::Supervisor),
             "donor" => Ok(Role::Donor),
-            other => Err(format!("{other:?} is not a role: admin, supervisor or donor")),
+            "partner" => Ok(Role::Partner),
+            other => Err(format!("{other:?} is not a role: admin, supervisor, donor or partner")),
         }
     }
 }
@@ -346,6 +386,8 @@ pub struct User {
     pub password_hash: String,
     /// The donors whose lots a donor account sees.
     pub donors: Vec<String>,
+    /// The partner organisation a partner account acts for.
+    pub partner: Option<String>,
     /// When it was created.
     pub created_at: String,
 }
@@ -683,7 +725,65 @@ UPDATE certificate_flags SET unit_serial =
 CREATE INDEX certificates_finished_id ON certificates(finished_at, id);
 DROP INDEX certificates_finished_at;
 ",
+    // 7: validation's (issue 26, part 2), on its own branch; this empty step holds its place
+    // so that units are migration 8 on every branch.
+    "",
+    // A unit's life after the wipe (store/units.rs): partner organisations and their accounts,
+    // units (by lot and serial, or certificate id without serial) with their state, and the
+    // append-only history of what people did to them. Filled for stored certificates with
+    // this step (`units::backfill`).
+    "
+CREATE TABLE partners (
+    name       TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+ALTER TABLE users ADD COLUMN partner TEXT REFERENCES partners(name);
+CREATE TABLE units (
+    lot            TEXT NOT NULL,
+    reference      TEXT NOT NULL,
+    serial         TEXT,
+    vendor         TEXT,
+    model          TEXT,
+    chassis        TEXT,
+    grade          TEXT,
+    certified      BIGINT NOT NULL,
+    wiped          BIGINT NOT NULL,
+    imaged         BIGINT NOT NULL,
+    certificate_id TEXT,
+    finished_at    TEXT,
+    state          TEXT NOT NULL,
+    price_kind     TEXT,
+    price_cents    BIGINT,
+    partner        TEXT REFERENCES partners(name),
+    programme      TEXT,
+    case_reference TEXT,
+    updated_at     TEXT NOT NULL,
+    PRIMARY KEY (lot, reference)
+);
+CREATE INDEX units_reference ON units(reference);
+CREATE INDEX units_state ON units(state, lot, reference);
+CREATE INDEX units_partner ON units(partner, lot, reference);
+CREATE TABLE unit_events (
+    seq            BIGINT PRIMARY KEY,
+    lot            TEXT NOT NULL,
+    reference      TEXT NOT NULL,
+    event          TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    actor          TEXT NOT NULL,
+    at             TEXT NOT NULL,
+    partner        TEXT,
+    case_reference TEXT,
+    programme      TEXT,
+    price_kind     TEXT,
+    price_cents    BIGINT
+);
+CREATE INDEX unit_events_unit ON unit_events(lot, reference, seq);
+",
 ];
+
+/// The migration that adds units (store/units.rs).
+const UNITS_VERSION: usize = 8;
 
 /// The migration that adds the kept flags.
 const FLAGS_VERSION: usize = 5;
@@ -810,7 +910,10 @@ const STATION_COLUMNS: &str =
 
 /// An account's columns, then one of its donors (`u` is `users`, `d` a `user_donors` row joined
 /// on the left): a query reads an account and its donors in one statement.
-const USER_COLUMNS: &str = "u.name, u.role, u.password_hash, u.created_at, d.donor";
+const USER_COLUMNS: &str = "u.name, u.role, u.password_hash, u.created_at, d.donor, u.partner";
+
+/// How many columns [`USER_COLUMNS`] has: the `more` columns of [`account_query`] come after.
+const USER_WIDTH: usize = 6;
 
 /// The query for one account and its donors, a row per donor: [`USER_COLUMNS`] then `more`
 /// columns, from `from` (which names `users u`), where `key = $1`.
@@ -968,6 +1071,9 @@ impl<B: Backend> SqlStore<B> {
                 if i + 1 == FLAGS_VERSION {
                     backfill_flags(tx)?;
                 }
+                if i + 1 == UNITS_VERSION {
+                    units::backfill(tx)?;
+                }
                 tx.exec(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                     &[Val::Int(i as i64 + 1), t(&now())],
@@ -1037,6 +1143,7 @@ impl<B: Backend> SqlStore<B> {
             role,
             password_hash: row[2].text().unwrap_or_default(),
             donors: rows.iter().filter_map(|r| r[4].text()).collect(),
+            partner: row[5].text(),
             created_at: row[3].text().unwrap_or_default(),
         }))
     }
@@ -1331,8 +1438,8 @@ impl<B: Backend> Store for SqlStore<B> {
         )?;
         Ok(Self::user_from(&rows)?.map(|user| Session {
             user,
-            csrf: rows[0][5].text().unwrap_or_default(),
-            expires_at: rows[0][6].text().unwrap_or_default(),
+            csrf: rows[0][USER_WIDTH].text().unwrap_or_default(),
+            expires_at: rows[0][USER_WIDTH + 1].text().unwrap_or_default(),
         }))
     }
 
@@ -1463,6 +1570,52 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn flags(&self, before: Option<(u64, i64)>, limit: u64) -> Result<(Vec<FlagRow>, u64), StoreError> {
         self.read_flags(before, limit)
+    }
+
+    // A unit's life (store/units.rs).
+    fn add_partner(&self, name: &str, kind: crate::units::PartnerKind) -> Result<Partner, StoreError> {
+        self.tx(Access::Write, |tx| units::add_partner(tx, name, kind))
+    }
+
+    fn partners(&self) -> Result<Vec<Partner>, StoreError> {
+        self.tx(Access::Read, units::partners)
+    }
+
+    fn add_partner_user(&self, name: &str, password_hash: &str, partner: &str) -> Result<User, StoreError> {
+        self.tx(Access::Write, |tx| {
+            if Self::find_user(tx, name)?.is_some() {
+                return Err(StoreError::UserExists(name.to_owned()));
+            }
+            let found = units::find_partner(tx, partner)?;
+            let partner = found.ok_or_else(|| StoreError::NoSuchPartner(partner.to_owned()))?;
+            tx.exec(
+                "INSERT INTO users (name, role, password_hash, created_at, partner) VALUES ($1, $2, $3, $4, $5)",
+                &[t(name), t(Role::Partner.as_str()), t(password_hash), t(&now()), t(&partner.name)],
+            )?;
+            Self::find_user(tx, name)?.ok_or_else(|| StoreError::NoSuchUser(name.to_owned()))
+        })
+    }
+
+    fn receive_unit(&self, lot: &str, serial: &str, actor: &str) -> Result<UnitRow, StoreError> {
+        self.tx(Access::Write, |tx| units::receive(tx, lot, serial, actor))
+    }
+
+    fn units(&self, q: &UnitQuery) -> Result<Vec<UnitRow>, StoreError> {
+        self.tx(Access::Read, |tx| units::list(tx, q))
+    }
+
+    fn unit_events(&self, lot: &str, reference: &str) -> Result<Vec<UnitEvent>, StoreError> {
+        self.tx(Access::Read, |tx| units::events(tx, lot, reference))
+    }
+
+    fn unit_act(
+        &self,
+        lot: &str,
+        reference: &str,
+        action: &crate::units::Action,
+        actor: &str,
+    ) -> Result<UnitRow, StoreError> {
+        self.tx(Access::Write, |tx| units::act(tx, lot, reference, action, actor))
     }
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<CertificateRow>, StoreError> {
@@ -1740,6 +1893,10 @@ fn append_all<'c>(
             &[Val::Int(frontier.size() as i64), Val::Blob(state)],
         )?;
         kept.update_others(tx, before as i64)?;
+        // The units' automatic states, in the same transaction (store/units.rs).
+        let parsed: Vec<&certificate::Certificate> =
+            appended.iter().filter_map(|(c, _)| c.parsed.as_deref()).collect();
+        units::upsert_from_certificates(tx, &parsed)?;
     }
     Ok(results)
 }
@@ -1848,6 +2005,7 @@ fn frontier_from(size: &Val, frontier: &Val) -> Result<certificate::log::Compact
 
 mod pg;
 mod sqlite;
+mod units;
 
 pub use pg::Postgres;
 pub use sqlite::Sqlite;

@@ -216,9 +216,10 @@ impl Programme {
 impl std::str::FromStr for Programme {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        PROGRAMMES.into_iter().find(|p| p.as_str() == s.trim()).ok_or_else(|| {
-            format!("{s:?} is not a programme: rsa, ase, job_seekers, students or other")
-        })
+        PROGRAMMES
+            .into_iter()
+            .find(|p| p.as_str() == s.trim())
+            .ok_or_else(|| format!("{s:?} is not a programme: rsa, ase, job_seekers, students or other"))
     }
 }
 
@@ -263,11 +264,12 @@ impl Price {
     pub fn parse(kind: &str, euros: Option<&str>) -> Result<Price, String> {
         let amount = || -> Result<i64, String> {
             let typed = euros.unwrap_or("").trim().trim_end_matches('€').trim();
-            let cents = parse_euros(typed).ok_or_else(|| {
-                format!("price {typed:?}: give an amount in euros, e.g. 25 or 12,50")
-            })?;
+            let cents = parse_euros(typed)
+                .ok_or_else(|| format!("price {typed:?}: give an amount in euros, e.g. 25 or 12,50"))?;
             if cents <= 0 {
-                return Err(format!("price {typed:?}: a priced unit costs more than 0 €; choose free otherwise"));
+                return Err(format!(
+                    "price {typed:?}: a priced unit costs more than 0 €; choose free otherwise"
+                ));
             }
             Ok(cents)
         };
@@ -352,7 +354,8 @@ fn looks_like_phone(s: &str) -> bool {
     s.split(|c: char| !is_part(c)).any(|run| {
         let run = run.trim_matches(|c: char| !c.is_ascii_digit() && c != '+');
         let digits: String = run.chars().filter(char::is_ascii_digit).collect();
-        let international = (run.starts_with('+') || digits.starts_with("00")) && (8..=15).contains(&digits.len());
+        let international =
+            (run.starts_with('+') || digits.starts_with("00")) && (8..=15).contains(&digits.len());
         let french = digits.len() == 10 && digits.starts_with('0');
         international || french
     })
@@ -411,7 +414,9 @@ pub fn apply(state: State, evidence: &Evidence, action: &Action) -> Result<State
     match (action, state) {
         (Action::Ready { .. }, State::Graded) => match evidence.grade.as_deref() {
             Some("A" | "B" | "C") => Ok(State::Ready),
-            Some(g) => no(&format!("it is graded {g:?}, not for reuse (A, B or C): recycle it or keep it for parts")),
+            Some(g) => {
+                no(&format!("it is graded {g:?}, not for reuse (A, B or C): recycle it or keep it for parts"))
+            }
             None => no("it has no grade yet"),
         },
         (Action::Ready { .. }, State::Received) if evidence.certified => {
@@ -520,7 +525,9 @@ mod tests {
         assert!(why(State::Received, &Evidence::default(), &READY).contains("not been wiped"));
         assert!(why(State::Wiped, &evidence(true, false, None), &READY).contains("image"));
         assert!(why(State::Imaged, &evidence(true, true, None), &READY).contains("no grade"));
-        assert!(why(State::Graded, &evidence(true, true, Some("recycling")), &READY).contains("not for reuse"));
+        assert!(
+            why(State::Graded, &evidence(true, true, Some("recycling")), &READY).contains("not for reuse")
+        );
         assert!(why(State::Allocated, &failed, &allocate()).contains("already allocated"));
         assert!(why(State::Graded, &failed, &allocate()).contains("marked ready"));
         assert!(why(State::Allocated, &failed, &Action::Recycle).contains("return first"));
@@ -529,7 +536,8 @@ mod tests {
 
     #[test]
     fn case_references_refuse_contacts() {
-        for good in ["DOS-2026-0042", "CCAS34/2026/000123", "dossier 17 B", "2026-0123456789", "ASE 34 - 112"] {
+        for good in ["DOS-2026-0042", "CCAS34/2026/000123", "dossier 17 B", "2026-0123456789", "ASE 34 - 112"]
+        {
             assert_eq!(CaseReference::parse(good).map(|r| r.0), Ok(good.to_owned()), "{good}");
         }
         for (bad, why) in [

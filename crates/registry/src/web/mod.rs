@@ -222,7 +222,8 @@ pub fn visible_certificate(
 /// A search limited to what `user` may see.
 pub fn scope(user: &User) -> SearchQuery {
     SearchQuery {
-        donor_user: (user.role == Role::Donor).then(|| user.name.clone()),
+        // A partner account has no donors: scoped as a donor, it sees no certificate.
+        donor_user: matches!(user.role, Role::Donor | Role::Partner).then(|| user.name.clone()),
         ..SearchQuery::default()
     }
 }
@@ -232,6 +233,7 @@ pub fn may_see_lot(store: &dyn Store, user: &User, lot: &str) -> Result<bool, St
     Ok(match user.role {
         Role::Admin | Role::Supervisor => true,
         Role::Donor => store.lot_donor(lot)?.is_some_and(|d| user.donors.contains(&d)),
+        Role::Partner => false,
     })
 }
 

@@ -19,7 +19,7 @@ use super::{flags, pdf, run, scope, visible_certificate, Ctx, WebError};
 use crate::api::AppState;
 use crate::store::{CertificateRow, Role, SearchQuery, Station, Store};
 
-const ALL: &[Role] = &[Role::Admin, Role::Supervisor, Role::Donor];
+const ALL: &[Role] = &[Role::Admin, Role::Supervisor, Role::Donor, Role::Partner];
 const AUDITORS: &[Role] = &[Role::Admin, Role::Supervisor];
 const ADMINS: &[Role] = &[Role::Admin];
 
@@ -110,6 +110,7 @@ fn role_key(role: Role) -> &'static str {
         Role::Admin => "role_admin",
         Role::Supervisor => "role_supervisor",
         Role::Donor => "role_donor",
+        Role::Partner => "role_partner",
     }
 }
 
