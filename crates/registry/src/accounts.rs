@@ -133,9 +133,11 @@ pub fn add_user(
                 "donor account {name}: name at least one donor (--donor NAME), whose lots it will see"
             )))
         }
-        (Role::Partner, _) => return Err(AccountError::Donors(format!(
+        (Role::Partner, _) => {
+            return Err(AccountError::Donors(format!(
             "partner account {name}: name its partner organisation (--partner NAME); it sees no donor's lots"
-        ))),
+        )))
+        }
         (Role::Admin | Role::Supervisor, false) => {
             return Err(AccountError::Donors(format!(
                 "account {name}: only donor accounts are linked to donors; {} accounts see every lot",
@@ -146,6 +148,26 @@ pub fn add_user(
     }
     let hash = crate::web::auth::hash_password(password).map_err(AccountError::Hash)?;
     Ok(store.add_user(name, role, &hash, donors)?)
+}
+
+/// Creates a `partner` account acting for the partner organisation `partner` (which must exist:
+/// `registry partner add`).
+pub fn add_partner_user(
+    store: &dyn Store,
+    name: &str,
+    password: &str,
+    partner: &str,
+) -> Result<User, AccountError> {
+    let name = name.trim();
+    let valid = !name.is_empty()
+        && name.chars().count() <= 64
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    if !valid {
+        return Err(AccountError::BadName(name.to_owned()));
+    }
+    check_password(name, password)?;
+    let hash = crate::web::auth::hash_password(password).map_err(AccountError::Hash)?;
+    Ok(store.add_partner_user(name, &hash, partner)?)
 }
 
 /// Sets a new password (same rules as at creation) and ends the account's sessions.

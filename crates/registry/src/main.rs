@@ -7,6 +7,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use registry::store::{self, Store};
 
+mod unit_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "registry",
@@ -84,6 +86,16 @@ enum Command {
         #[command(subcommand)]
         command: LotCommand,
     },
+    /// Partner organisations (CCAS, mission locale…), to which units are allocated.
+    Partner {
+        #[command(subcommand)]
+        command: unit_cmd::PartnerCommand,
+    },
+    /// A unit's life after the wipe: receive, ready, allocate, return, recycle.
+    Unit {
+        #[command(subcommand)]
+        command: unit_cmd::UnitCommand,
+    },
 }
 
 /// The web interface's settings (docs/web.md).
@@ -109,12 +121,15 @@ enum UserCommand {
         /// Login name.
         #[arg(long)]
         name: String,
-        /// admin, supervisor or donor.
+        /// admin, supervisor, donor or partner.
         #[arg(long)]
         role: registry::store::Role,
         /// For a donor account: a donor whose lots it sees (repeat for several).
         #[arg(long = "donor")]
         donors: Vec<String>,
+        /// For a partner account: the partner organisation it acts for (registry partner add).
+        #[arg(long)]
+        partner: Option<String>,
         /// A file holding the password (never on the command line, where `ps` shows it).
         #[arg(long)]
         password_file: Option<std::path::PathBuf>,
@@ -329,10 +344,24 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::User { command: UserCommand::Add { db, name, role, donors, password_file } } => {
-            let password = read_password(password_file.as_deref())?;
+        Command::User { command: UserCommand::Add { db, name, role, donors, partner, password_file } } => {
             let store = open(&db)?;
-            let user = registry::accounts::add_user(store.as_ref(), &name, role, &password, &donors)?;
+            let user = match (role, partner) {
+                (store::Role::Partner, Some(partner)) if donors.is_empty() => {
+                    let password = read_password(password_file.as_deref())?;
+                    registry::accounts::add_partner_user(store.as_ref(), &name, &password, &partner)?
+                }
+                (store::Role::Partner, _) => {
+                    anyhow::bail!(
+                        "a partner account names its partner organisation (--partner NAME) and no donor"
+                    )
+                }
+                (_, Some(_)) => anyhow::bail!("only partner accounts (--role partner) name a partner"),
+                (role, None) => {
+                    let password = read_password(password_file.as_deref())?;
+                    registry::accounts::add_user(store.as_ref(), &name, role, &password, &donors)?
+                }
+            };
             println!("created account {} ({})", user.name, user.role.as_str());
             Ok(())
         }
@@ -342,7 +371,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                     "{}\t{}\t{}\t{}",
                     shown(&u.name),
                     u.role.as_str(),
-                    shown(&u.donors.join(",")),
+                    shown(&u.partner.clone().unwrap_or_else(|| u.donors.join(","))),
                     u.created_at
                 );
             }
@@ -389,6 +418,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("lot {lot} belongs to donor {donor}");
             Ok(())
         }
+        Command::Partner { command } => unit_cmd::partner(command, open),
+        Command::Unit { command } => unit_cmd::unit(command, open),
         Command::Lot { command: LotCommand::List { db } } => {
             for l in open(&db)?.lots()? {
                 println!("{}\t{}\t{}", shown(&l.lot), shown_or(l.donor.as_deref(), "-"), l.certificates);

@@ -320,7 +320,7 @@ pub trait Store: Send + Sync {
     ) -> Result<UnitRow, StoreError>;
 }
 
-pub use units::{Partner, UnitEvent, UnitQuery, UnitRow};
+pub use units::{find_unit, Partner, UnitEvent, UnitQuery, UnitRow};
 
 /// One kept flag, as the flags page lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]

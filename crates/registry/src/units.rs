@@ -397,6 +397,50 @@ impl Action {
     }
 }
 
+/// The fields of a transition as a form, the API or the command line give them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ActionFields {
+    /// `ready`, `allocate`, `return` or `recycle`.
+    #[serde(default)]
+    pub action: String,
+    /// For `ready`: `free`, `solidaire` or `yearly`.
+    pub price: Option<String>,
+    /// For `ready`: the amount in euros (`25`, `12,50`).
+    pub amount: Option<String>,
+    /// For `allocate`: the partner organisation's name.
+    pub partner: Option<String>,
+    /// For `allocate`: the social worker's case reference.
+    pub case_reference: Option<String>,
+    /// For `allocate`: `rsa`, `ase`, `job_seekers`, `students`, `other`.
+    pub programme: Option<String>,
+}
+
+impl ActionFields {
+    /// The action they describe, or what is wrong with them.
+    pub fn action(&self) -> Result<Action, String> {
+        let need = |v: &Option<String>, name: &str| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{} needs the field {name}", self.action))
+        };
+        match self.action.trim() {
+            "ready" => Ok(Action::Ready {
+                price: Price::parse(&need(&self.price, "price")?, self.amount.as_deref())?,
+            }),
+            "allocate" => Ok(Action::Allocate {
+                partner: need(&self.partner, "partner")?,
+                case_reference: CaseReference::parse(self.case_reference.as_deref().unwrap_or(""))?,
+                programme: need(&self.programme, "programme")?.parse()?,
+            }),
+            "return" => Ok(Action::Return),
+            "recycle" => Ok(Action::Recycle),
+            other => Err(format!("action {other:?}: ready, allocate, return or recycle")),
+        }
+    }
+}
+
 /// Why a transition is refused, in plain words (the API answers 409 with it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);

@@ -95,6 +95,30 @@ pub struct UnitQuery {
     pub limit: u64,
 }
 
+/// The unit known by `reference` (its serial, or its certificate's id), in `lot` when given: a
+/// serial found in several lots needs the lot.
+pub fn find_unit(
+    store: &dyn super::Store,
+    reference: &str,
+    lot: Option<&str>,
+) -> Result<UnitRow, StoreError> {
+    let q = UnitQuery {
+        reference: Some(reference.trim().to_owned()),
+        lot: lot.map(|l| l.trim().to_owned()),
+        limit: 2,
+        ..UnitQuery::default()
+    };
+    let mut found = store.units(&q)?;
+    match found.len() {
+        0 => Err(StoreError::NoSuchUnit(reference.to_owned())),
+        1 => Ok(found.remove(0)),
+        _ => Err(StoreError::Refused(format!(
+            "{reference} is known in several lots ({}, {}…): give the lot",
+            found[0].lot, found[1].lot
+        ))),
+    }
+}
+
 const COLUMNS: &str = "n.lot, n.reference, n.serial, n.vendor, n.model, n.chassis, n.grade, n.certified, n.wiped,
     n.imaged, n.certificate_id, n.finished_at, n.state, n.price_kind, n.price_cents, n.partner, p.kind, n.programme,
     n.case_reference, n.updated_at";
