@@ -308,6 +308,8 @@ pub fn app(state: AppState) -> Router {
     let lookups = Router::new()
         .route("/api/v1/certificates/{id}", get(get_certificate))
         .route("/api/v1/disks/{serial}", get(disk_history))
+        .route("/api/v1/units/{serial}", get(get_unit))
+        .route("/api/v1/units/{serial}/events", post(post_unit_event))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::require_api_user));
     Router::new()
         .route("/api/v1/stations/enrol", post(enrol).layer(DefaultBodyLimit::max(MAX_ENROL_BYTES)))
@@ -352,6 +354,25 @@ impl From<StoreError> for ApiError {
                 "timeout",
                 "the request's work took longer than the registry allows and was stopped; send it again",
             );
+        }
+        // A unit's life: refusals say why (docs/registry-api.md).
+        match e {
+            StoreError::Refused(why) => return ApiError::new(StatusCode::CONFLICT, "refused", why),
+            StoreError::NoSuchUnit(r) => {
+                return ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("no unit is known by {r:?}"),
+                )
+            }
+            StoreError::NoSuchPartner(p) => {
+                return ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "no_such_partner",
+                    format!("no partner is named {p:?}"),
+                )
+            }
+            _ => {}
         }
         // The detail goes to the log, not to the client.
         tracing::error!("store: {e}");
@@ -803,4 +824,74 @@ mod tests {
         assert_eq!(check_times(&future).expect_err("future").code, "implausible_time");
         assert!(check_times(&certificate::example::certificate("S")).is_ok());
     }
+}
+
+// A unit's life (docs/registry-api.md, "Units"); the rules are in crate::web::units.
+
+impl From<crate::web::units::UnitError> for ApiError {
+    fn from(e: crate::web::units::UnitError) -> Self {
+        use crate::web::units::UnitError;
+        match e {
+            UnitError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
+            UnitError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            UnitError::Bad(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m),
+            UnitError::Refused(m) => ApiError::new(StatusCode::CONFLICT, "refused", m),
+            UnitError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// `?lot=` of a unit request.
+#[derive(Debug, serde::Deserialize)]
+struct UnitLot {
+    lot: Option<String>,
+}
+
+async fn get_unit(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Arc<Principal>>,
+    Path(serial): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<UnitLot>,
+) -> Result<Response, ApiError> {
+    blocking(move || {
+        let user = &principal.user;
+        let unit = crate::web::units::visible_unit(state.store.as_ref(), user, &serial, q.lot.as_deref())?;
+        let mut body = crate::web::units::unit_json(user, &unit);
+        if matches!(user.role, crate::store::Role::Admin | crate::store::Role::Supervisor) {
+            let events: Vec<serde_json::Value> = state
+                .store
+                .unit_events(&unit.lot, &unit.reference)?
+                .into_iter()
+                .map(|e| {
+                    json!({"event": e.event, "state": e.state, "by": e.actor, "at": e.at, "partner": e.partner,
+                           "case_reference": e.case_reference, "programme": e.programme, "price": e.price})
+                })
+                .collect();
+            body["events"] = json!(events);
+        }
+        Ok(Json(body).into_response())
+    })
+    .await
+}
+
+async fn post_unit_event(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Arc<Principal>>,
+    Path(serial): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<UnitLot>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    blocking(move || {
+        let fields: crate::units::ActionFields = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("expected {{\"action\": \"ready\"|\"allocate\"|\"return\"|\"recycle\", …}}: {e}"),
+            )
+        })?;
+        let user = &principal.user;
+        let unit = crate::web::units::act(state.store.as_ref(), user, &serial, q.lot.as_deref(), &fields)?;
+        Ok(Json(crate::web::units::unit_json(user, &unit)).into_response())
+    })
+    .await
 }

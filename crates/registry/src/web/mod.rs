@@ -12,6 +12,7 @@ pub mod i18n;
 mod pages;
 pub mod pdf;
 pub mod report;
+pub mod units;
 
 use std::sync::Arc;
 
@@ -165,6 +166,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", post(pages::admin_add_user))
         .route("/admin/users/remove", post(pages::admin_remove_user))
         .route("/admin/lots", post(pages::admin_assign_lot))
+        // A unit's life (pages/units.rs).
+        .route("/units", get(pages::units_page))
+        .route("/units/{serial}", get(pages::unit_page))
+        .route("/units/{serial}/act", post(pages::unit_act))
 }
 
 /// The certificate inside a stored document, or `None` if it does not read. Not verified nor
@@ -250,6 +255,8 @@ pub enum WebError {
     BadRequest(String),
     /// Too many attempts.
     TooManyRequests(String),
+    /// The thing's state does not allow it (a unit's transition); the message says why.
+    Conflict(String),
     /// The request's deadline passed before its work was done; the work stopped.
     Timeout,
     /// The registry failed; the detail is in its log.
@@ -401,6 +408,7 @@ fn error_page(lang: Lang, e: WebError) -> Response {
         WebError::NotFound(m) => (StatusCode::NOT_FOUND, m),
         WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
         WebError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m),
+        WebError::Conflict(m) => (StatusCode::CONFLICT, m),
         WebError::Timeout => (StatusCode::REQUEST_TIMEOUT, i18n::tr(lang, "err_timeout").to_owned()),
         WebError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, i18n::tr(lang, "err_internal").to_owned()),
     };

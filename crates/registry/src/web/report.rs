@@ -74,6 +74,101 @@ pub fn grade_word(c: &Certificate) -> Option<String> {
     c.grade.as_ref().and_then(|g| g.get("grade")).and_then(|g| g.as_str()).map(str::to_owned)
 }
 
+// A unit's life (docs/web.md, "A unit's life"): where the lot's units went.
+
+/// Where a lot's units went, from the units the registry follows ([`crate::units`]): counts
+/// only, never a case reference, a partner's name or a beneficiary.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Destinations {
+    /// Units given to a beneficiary through a partner organisation.
+    pub allocated: usize,
+    /// Of those, how many through each kind of partner.
+    pub by_partner_kind: BTreeMap<crate::units::PartnerKind, usize>,
+    /// Of those, how many for each kind of beneficiary programme.
+    pub by_programme: BTreeMap<crate::units::Programme, usize>,
+    /// Units sent to WEEE recycling.
+    pub recycled: usize,
+    /// Units brought back by a partner (to be wiped again).
+    pub returned: usize,
+    /// Units still in the workshop: received, wiped, imaged, graded or ready.
+    pub in_progress: usize,
+    /// Estimated kg CO₂e avoided per year of use by the allocated units: ADEME's factor
+    /// ([`CO2_AVOIDED_KG_PER_REUSED_COMPUTER_PER_YEAR`]) applied to the units actually given to
+    /// a second user, not to those only graded for reuse.
+    pub co2_avoided_kg_per_year: f64,
+}
+
+/// Where the units of a lot went.
+pub fn destinations(units: &[crate::store::UnitRow]) -> Destinations {
+    use crate::units::State;
+    let mut d = Destinations::default();
+    for u in units {
+        match u.state {
+            State::Allocated => {
+                d.allocated += 1;
+                let kind = u.partner_kind.unwrap_or(crate::units::PartnerKind::Other);
+                *d.by_partner_kind.entry(kind).or_default() += 1;
+                let programme = u.programme.unwrap_or(crate::units::Programme::Other);
+                *d.by_programme.entry(programme).or_default() += 1;
+            }
+            State::Recycled => d.recycled += 1,
+            State::Returned => d.returned += 1,
+            State::Received | State::Wiped | State::Imaged | State::Graded | State::Ready => {
+                d.in_progress += 1
+            }
+        }
+    }
+    d.co2_avoided_kg_per_year = d.allocated as f64 * CO2_AVOIDED_KG_PER_REUSED_COMPUTER_PER_YEAR;
+    d
+}
+
+#[cfg(test)]
+mod destination_tests {
+    use super::*;
+    use crate::store::UnitRow;
+    use crate::units::{Evidence, PartnerKind, Programme, State};
+
+    fn unit(state: State, via: Option<(PartnerKind, Programme)>) -> UnitRow {
+        UnitRow {
+            lot: "L".into(),
+            reference: "U".into(),
+            serial: None,
+            vendor: None,
+            model: None,
+            chassis: None,
+            evidence: Evidence::default(),
+            certificate_id: None,
+            finished_at: None,
+            state,
+            price: None,
+            partner: via.map(|_| "P".into()),
+            partner_kind: via.map(|v| v.0),
+            programme: via.map(|v| v.1),
+            case_reference: via.map(|_| "DOS-1".into()),
+            updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn units_are_counted_by_destination_partner_kind_and_programme() {
+        let d = destinations(&[
+            unit(State::Allocated, Some((PartnerKind::Ccas, Programme::Rsa))),
+            unit(State::Allocated, Some((PartnerKind::Ccas, Programme::JobSeekers))),
+            unit(State::Allocated, Some((PartnerKind::MissionLocale, Programme::Rsa))),
+            unit(State::Recycled, None),
+            unit(State::Returned, None),
+            unit(State::Ready, None),
+            unit(State::Received, None),
+        ]);
+        assert_eq!((d.allocated, d.recycled, d.returned, d.in_progress), (3, 1, 1, 2));
+        assert_eq!(d.by_partner_kind.get(&PartnerKind::Ccas), Some(&2));
+        assert_eq!(d.by_partner_kind.get(&PartnerKind::MissionLocale), Some(&1));
+        assert_eq!(d.by_programme.get(&Programme::Rsa), Some(&2));
+        assert_eq!(d.by_programme.get(&Programme::JobSeekers), Some(&1));
+        assert_eq!(d.co2_avoided_kg_per_year, 3.0 * CO2_AVOIDED_KG_PER_REUSED_COMPUTER_PER_YEAR);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

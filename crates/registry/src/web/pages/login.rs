@@ -32,8 +32,8 @@ pub async fn login_form(
     RawQuery(q): RawQuery,
 ) -> Response {
     run(state, headers, q, |state, ctx| {
-        if ctx.principal.is_some() {
-            return Ok(redirect("/search"));
+        if let Some(p) = &ctx.principal {
+            return Ok(redirect(if p.user.role == Role::Partner { "/units" } else { "/search" }));
         }
         let token = auth::random_token()?;
         let mut r = html_response(StatusCode::OK, login_html(ctx, &token, None));
@@ -86,7 +86,9 @@ pub async fn login(
         // The account's own name: `Admin` logs in to `admin` (names are case-insensitive).
         let account = user.as_ref().map(|u| u.name.as_str()).unwrap_or(name);
         let token = auth::open_session(state.store.as_ref(), account)?;
-        let mut r = redirect("/search");
+        // A partner account's work is the units it may reserve.
+        let partner = user.as_ref().is_some_and(|u| u.role == Role::Partner);
+        let mut r = redirect(if partner { "/units" } else { "/search" });
         let secure = state.web.secure_cookies;
         set_cookie(&mut r, &auth::set_cookie(auth::SESSION_COOKIE, &token, auth::SESSION_SECONDS, secure));
         set_cookie(&mut r, &auth::set_cookie(auth::LOGIN_COOKIE, "", 0, secure));

@@ -69,8 +69,20 @@ pub(super) fn load_lot(state: &AppState, ctx: &Ctx, lot: &str) -> Result<LoadedL
     Ok((rows, certs, report))
 }
 
-pub(super) fn report_lines(l: Lang, lot: &str, donor: Option<&str>, r: &LotReport) -> Vec<String> {
-    vec![
+/// Where the lot's units went (counts only: docs/web.md, "A unit's life").
+pub(super) fn lot_destinations(state: &AppState, lot: &str) -> Result<report::Destinations, WebError> {
+    let q = crate::store::UnitQuery { lot: Some(lot.to_owned()), limit: 1_000_000, ..Default::default() };
+    Ok(report::destinations(&state.store.units(&q)?))
+}
+
+pub(super) fn report_lines(
+    l: Lang,
+    lot: &str,
+    donor: Option<&str>,
+    r: &LotReport,
+    d: &report::Destinations,
+) -> Vec<String> {
+    let mut lines = vec![
         fill(tr(l, "report_lot"), &[lot, donor.unwrap_or("—")]),
         fill(tr(l, "report_received"), &[&r.received.to_string()]),
         fill(tr(l, "report_wiped"), &[&r.wiped.to_string()]),
@@ -78,14 +90,32 @@ pub(super) fn report_lines(l: Lang, lot: &str, donor: Option<&str>, r: &LotRepor
         fill(tr(l, "report_parts"), &[&r.parts.to_string()]),
         fill(tr(l, "report_recycled"), &[&r.recycled.to_string()]),
         fill(tr(l, "report_ungraded"), &[&r.ungraded.to_string()]),
-        fill(
-            tr(l, "report_co2"),
-            &[
-                &format!("{:.0}", r.co2_avoided_kg_per_year),
-                &format!("{:.0}", report::CO2_AVOIDED_KG_PER_REUSED_COMPUTER_PER_YEAR),
-            ],
-        ),
-    ]
+    ];
+    lines.push(fill(tr(l, "report_dest_allocated"), &[&d.allocated.to_string()]));
+    for (kind, n) in &d.by_partner_kind {
+        lines.push(fill(
+            tr(l, "report_dest_via"),
+            &[tr(l, super::units::partner_kind_key(*kind)), &n.to_string()],
+        ));
+    }
+    for (programme, n) in &d.by_programme {
+        lines.push(fill(
+            tr(l, "report_dest_for"),
+            &[tr(l, super::units::programme_key(*programme)), &n.to_string()],
+        ));
+    }
+    lines.push(fill(tr(l, "report_dest_recycled"), &[&d.recycled.to_string()]));
+    lines.push(fill(tr(l, "report_dest_returned"), &[&d.returned.to_string()]));
+    lines.push(fill(tr(l, "report_dest_in_progress"), &[&d.in_progress.to_string()]));
+    // ADEME's factor, applied to the units given to a second user (docs/web.md).
+    lines.push(fill(
+        tr(l, "report_co2"),
+        &[
+            &format!("{:.0}", d.co2_avoided_kg_per_year),
+            &format!("{:.0}", report::CO2_AVOIDED_KG_PER_REUSED_COMPUTER_PER_YEAR),
+        ],
+    ));
+    lines
 }
 
 pub async fn lot_report_page(
@@ -105,7 +135,7 @@ pub async fn lot_report_page(
             .raw("/report.pdf\">")
             .text(tr(l, "report_pdf"))
             .raw("</a></p><ul>");
-        for line in report_lines(l, &lot, donor.as_deref(), &r) {
+        for line in report_lines(l, &lot, donor.as_deref(), &r, &lot_destinations(state, &lot)?) {
             h.raw("<li>").text(&line).raw("</li>");
         }
         h.raw("</ul><p class=\"source\">")
@@ -137,7 +167,7 @@ pub async fn lot_report_pdf(
         let mut pdf = pdf::Pdf::new();
         pdf.line(16.0, true, &fill(tr(l, "report_title"), &[&lot]));
         pdf.gap(6.0);
-        for line in report_lines(l, &lot, donor.as_deref(), &r) {
+        for line in report_lines(l, &lot, donor.as_deref(), &r, &lot_destinations(state, &lot)?) {
             pdf.line(10.0, false, &line);
         }
         pdf.line(

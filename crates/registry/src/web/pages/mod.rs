@@ -60,9 +60,14 @@ fn shell(h: &mut Html, ctx: &Ctx, title: &str) {
         let mut link = |href: &'static str, key: &str| {
             h.raw("<li><a href=\"").raw(href).raw("\">").text(tr(l, key)).raw("</a></li>");
         };
-        link("/search", "nav_search");
-        link("/lots", "nav_lots");
+        if p.user.role == Role::Partner {
+            link("/units", "nav_units");
+        } else {
+            link("/search", "nav_search");
+            link("/lots", "nav_lots");
+        }
         if AUDITORS.contains(&p.user.role) {
+            link("/units", "nav_units");
             link("/flags", "nav_flags");
             link("/stations", "nav_stations");
         }
@@ -126,7 +131,11 @@ pub async fn stylesheet() -> Response {
 
 pub async fn home(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
     run(state, headers, q, |_, ctx| {
-        Ok(if ctx.principal.is_some() { redirect("/search") } else { redirect("/login") })
+        Ok(match &ctx.principal {
+            Some(p) if p.user.role == Role::Partner => redirect("/units"),
+            Some(_) => redirect("/search"),
+            None => redirect("/login"),
+        })
     })
     .await
 }
@@ -163,6 +172,7 @@ mod login;
 mod lots;
 mod search;
 mod stations;
+mod units;
 
 pub use admin::*;
 pub use certificates::*;
@@ -171,3 +181,4 @@ pub use login::*;
 pub use lots::*;
 pub use search::*;
 pub use stations::*;
+pub use units::*;
