@@ -381,7 +381,9 @@ fn append_event(
             opt(allocation.map(|a| a.1)),
             opt(allocation.map(|a| a.2.as_str())),
             opt(price.map(Price::kind)),
-            price.map(|p| Val::Int(p.cents())).unwrap_or(Val::Null),
+            // 0 without a price (its kind is NULL): PostgreSQL types the column BIGINT, a NULL
+            // crossing the boundary is text.
+            Val::Int(price.map(Price::cents).unwrap_or(0)),
         ],
     )?;
     Ok(())
@@ -438,7 +440,9 @@ pub(super) fn act(
         &[
             t(to.as_str()),
             opt(price.map(Price::kind)),
-            price.map(|p| Val::Int(p.cents())).unwrap_or(Val::Null),
+            // 0 without a price (its kind is NULL): PostgreSQL types the column BIGINT, a NULL
+            // crossing the boundary is text.
+            Val::Int(price.map(Price::cents).unwrap_or(0)),
             opt(alloc.map(|a| a.0)),
             opt(alloc.map(|a| a.1)),
             opt(alloc.map(|a| a.2.as_str())),

@@ -217,15 +217,15 @@ fn row(h: &mut Html, l: Lang, key: &str, value: &str) {
     h.raw("<tr><th scope=\"row\">").text(tr(l, key)).raw("</th><td>").text(value).raw("</td></tr>");
 }
 
-/// The hidden fields every unit form carries.
-fn unit_form(h: &mut Html, u: &UnitRow, csrf: &str, action: &str) {
+/// The hidden fields every unit form carries: the lot only on an auditor's forms (a partner
+/// learns nothing of the lot).
+fn unit_form(h: &mut Html, u: &UnitRow, csrf: &str, action: &str, auditor: bool) {
     h.raw("<form method=\"post\" action=\"/units/").text(&url_encode(&u.reference)).raw("/act\">");
     csrf_field(h, csrf);
-    h.raw("<input type=\"hidden\" name=\"lot\" value=\"")
-        .text(&u.lot)
-        .raw("\"><input type=\"hidden\" name=\"action\" value=\"")
-        .text(action)
-        .raw("\">");
+    if auditor {
+        h.raw("<input type=\"hidden\" name=\"lot\" value=\"").text(&u.lot).raw("\">");
+    }
+    h.raw("<input type=\"hidden\" name=\"action\" value=\"").text(action).raw("\">");
 }
 
 /// The case reference and programme fields, with the warning never to type a name.
@@ -312,7 +312,7 @@ pub async fn unit_page(
             h.raw("<h2>").text(tr(l, "unit_actions")).raw("</h2>");
             match u.state {
                 UnitState::Graded => {
-                    unit_form(&mut h, &u, p.csrf(), "ready");
+                    unit_form(&mut h, &u, p.csrf(), "ready", true);
                     h.raw("<label for=\"f-price\">")
                         .text(tr(l, "col_price"))
                         .raw("</label><select id=\"f-price\" name=\"price\">");
@@ -326,7 +326,7 @@ pub async fn unit_page(
                         .raw("</button></form>");
                 }
                 UnitState::Ready => {
-                    unit_form(&mut h, &u, p.csrf(), "allocate");
+                    unit_form(&mut h, &u, p.csrf(), "allocate", true);
                     h.raw("<label for=\"f-partner\">")
                         .text(tr(l, "col_partner"))
                         .raw("</label><select id=\"f-partner\" name=\"partner\">");
@@ -338,18 +338,18 @@ pub async fn unit_page(
                     h.raw("<button type=\"submit\">").text(tr(l, "unit_do_allocate")).raw("</button></form>");
                 }
                 UnitState::Allocated => {
-                    unit_form(&mut h, &u, p.csrf(), "return");
+                    unit_form(&mut h, &u, p.csrf(), "return", true);
                     h.raw("<button type=\"submit\">").text(tr(l, "unit_do_return")).raw("</button></form>");
                 }
                 _ => {}
             }
             if !matches!(u.state, UnitState::Allocated | UnitState::Recycled) {
-                unit_form(&mut h, &u, p.csrf(), "recycle");
+                unit_form(&mut h, &u, p.csrf(), "recycle", true);
                 h.raw("<button type=\"submit\">").text(tr(l, "unit_do_recycle")).raw("</button></form>");
             }
         } else if u.state == UnitState::Ready {
             h.raw("<h2>").text(tr(l, "unit_reserve_title")).raw("</h2>");
-            unit_form(&mut h, &u, p.csrf(), "allocate");
+            unit_form(&mut h, &u, p.csrf(), "allocate", false);
             allocation_fields(&mut h, l);
             h.raw("<button type=\"submit\">").text(tr(l, "unit_do_reserve")).raw("</button></form>");
         }
@@ -379,7 +379,7 @@ pub async fn unit_act(
             case_reference: get("case_reference"),
             programme: get("programme"),
         };
-        let lot = form.get("lot").map(String::as_str);
+        let lot = form.get("lot").map(String::as_str).filter(|l| !l.is_empty());
         let u = rules::act(state.store.as_ref(), &p.user, &serial, lot, &fields).map_err(|e| match e {
             UnitError::Refused(why) => WebError::Conflict(fill(tr(ctx.lang, "unit_refused"), &[&why])),
             e => e.into(),
