@@ -309,3 +309,71 @@ fn a_supervisor_finds_a_disk_opens_its_certificate_and_downloads_the_pdf() {
     }
     eprintln!("screenshots in {}", artefacts_dir().display());
 }
+
+/// A unit's life (docs/web.md): a partner logs in, sees the ready unit and reserves it.
+#[test]
+fn a_partner_sees_the_ready_unit_and_reserves_it() {
+    if !browser_available() {
+        return;
+    }
+    let reg = Registry::start("browser_partner", "sqlite");
+    let key = SigningIdentity::from_seed(&[32; 32]);
+    reg.enrol(&key);
+    let mut cert =
+        certificate::example::with_station_key(certificate::example::certificate("WD-PARTNER"), &key);
+    cert.unit.serial = certificate::Probed::Value("PC-READY-1".into());
+    cert.image = Some(json!({"bytes_written": 4096, "verification": {"result": "verified"}}));
+    cert.grade = Some(json!({"schema": "seconde-vie/grade/v1", "grade": "A"}));
+    assert_eq!(reg.post(&key.sign(&cert).expect("signs").to_json_pretty()).0, 201);
+    let password = reg.dir.join("ccas.password");
+    std::fs::write(&password, format!("{PASSWORD}\n")).expect("write");
+    for args in [
+        vec!["unit", "ready", "PC-READY-1", "--price", "solidaire", "--amount", "30"],
+        vec!["partner", "add", "CCAS de Montpellier", "--kind", "ccas"],
+        vec![
+            "user",
+            "add",
+            "--name",
+            "ccas",
+            "--role",
+            "partner",
+            "--partner",
+            "CCAS de Montpellier",
+            "--password-file",
+        ],
+    ] {
+        let mut args = args;
+        let path = password.display().to_string();
+        if args[0] == "user" {
+            args.push(&path);
+        }
+        let out = reg.cli(&args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    let b = Browser::start(390, 844);
+    b.go(&format!("{}/login", reg.base));
+    b.type_into("#name", "ccas");
+    b.type_into("#password", PASSWORD);
+    b.click("form[action='/login'] button");
+    b.wait_url("/units");
+    let list = b.source();
+    assert!(list.contains("PC-READY-1") && list.contains("prix solidaire de 30,00 €"), "{list}");
+    assert!(!list.contains("CD34-2026-017"), "the partner sees the lot");
+    b.click("a[href='/units/PC-READY-1']");
+    b.wait_url("/units/PC-READY-1");
+    let unlabelled = b.script(
+        "return [...document.querySelectorAll('input:not([type=hidden]), select')].filter(e => e.labels.length === 0).map(e => e.name)",
+    );
+    assert_eq!(unlabelled, json!([]), "every field has a label");
+    b.type_into("#f-case", "DOS-2026-0042");
+    b.screenshot("unit-reserve-phone");
+    b.click("form[action='/units/PC-READY-1/act'] button");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !b.source().contains("attribuée") {
+        assert!(Instant::now() < deadline, "not reserved: {}", b.source());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(b.source().contains("DOS-2026-0042"));
+    b.screenshot("unit-reserved-phone");
+}
