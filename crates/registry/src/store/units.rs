@@ -272,10 +272,10 @@ pub(super) fn find_partner(tx: &mut dyn Tx, name: &str) -> Result<Option<Partner
         "SELECT name, kind, created_at FROM partners WHERE lower(name) = lower($1)",
         &[t(name.trim())],
     )?;
-    rows.first().map(partner_of).transpose()
+    rows.first().map(|r| partner_of(r)).transpose()
 }
 
-fn partner_of(r: &Vec<Val>) -> Result<Partner, StoreError> {
+fn partner_of(r: &[Val]) -> Result<Partner, StoreError> {
     Ok(Partner {
         name: r[0].text().unwrap_or_default(),
         kind: r[1].text().unwrap_or_default().parse().map_err(|e| store_error("partner kind", e))?,
@@ -287,7 +287,7 @@ fn partner_of(r: &Vec<Val>) -> Result<Partner, StoreError> {
 pub(super) fn partners(tx: &mut dyn Tx) -> Result<Vec<Partner>, StoreError> {
     tx.query("SELECT name, kind, created_at FROM partners ORDER BY name", &[])?
         .iter()
-        .map(partner_of)
+        .map(|r| partner_of(r))
         .collect()
 }
 
@@ -358,8 +358,7 @@ pub(super) fn events(tx: &mut dyn Tx, lot: &str, reference: &str) -> Result<Vec<
 
 fn append_event(
     tx: &mut dyn Tx,
-    lot: &str,
-    reference: &str,
+    (lot, reference): (&str, &str),
     event: &str,
     state: State,
     actor: &str,
@@ -405,7 +404,7 @@ pub(super) fn receive(tx: &mut dyn Tx, lot: &str, serial: &str, actor: &str) -> 
          VALUES ($1, $2, $2, 0, 0, 0, $3, $4)",
         &[t(lot), t(serial), t(State::Received.as_str()), t(&now())],
     )?;
-    append_event(tx, lot, serial, "received", State::Received, actor, None, None)?;
+    append_event(tx, (lot, serial), "received", State::Received, actor, None, None)?;
     get(tx, lot, serial)?.ok_or_else(|| StoreError::NoSuchUnit(serial.to_owned()))
 }
 
@@ -455,7 +454,7 @@ pub(super) fn act(
     if changed != 1 {
         return Err(StoreError::Refused("the unit changed meanwhile: look at it again".into()));
     }
-    append_event(tx, lot, reference, action.as_str(), to, actor, alloc, price)?;
+    append_event(tx, (lot, reference), action.as_str(), to, actor, alloc, price)?;
     get(tx, lot, reference)?.ok_or_else(|| StoreError::NoSuchUnit(reference.to_owned()))
 }
 
