@@ -765,7 +765,6 @@ CREATE INDEX units_reference ON units(reference);
 CREATE INDEX units_state ON units(state, lot, reference);
 CREATE INDEX units_partner ON units(partner, lot, reference);
 CREATE TABLE unit_events (
-    seq            BIGINT PRIMARY KEY,
     lot            TEXT NOT NULL,
     reference      TEXT NOT NULL,
     event          TEXT NOT NULL,
@@ -776,9 +775,10 @@ CREATE TABLE unit_events (
     case_reference TEXT,
     programme      TEXT,
     price_kind     TEXT,
-    price_cents    BIGINT
+    price_cents    BIGINT,
+    seq            BIGINT NOT NULL,
+    PRIMARY KEY (lot, reference, seq)
 );
-CREATE INDEX unit_events_unit ON unit_events(lot, reference, seq);
 ",
 ];
 

@@ -58,7 +58,7 @@ pub struct UnitRow {
 /// One line of a unit's history (never changed once written).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitEvent {
-    /// Its order among all events.
+    /// Its order among the unit's events (1, 2, …).
     pub seq: i64,
     /// `received`, `ready`, `allocated`, `returned`, `recycled`.
     pub event: String,
@@ -365,10 +365,14 @@ fn append_event(
     allocation: Option<(&str, &str, Programme)>,
     price: Option<Price>,
 ) -> Result<(), StoreError> {
+    // Numbered per unit: the transition's UPDATE holds the unit's row until the commit, so two
+    // events of one unit never take the same number, and events of different units never wait
+    // on one another.
     tx.exec(
         "INSERT INTO unit_events (seq, lot, reference, event, state, actor, at, partner, case_reference, programme,
              price_kind, price_cents)
-         SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM unit_events",
+         SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM unit_events
+         WHERE lot = $1 AND reference = $2",
         &[
             t(lot),
             t(reference),
