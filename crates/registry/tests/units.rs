@@ -192,6 +192,9 @@ fn life_on(backend: &str) {
     failed.result = certificate::Outcome::Failed;
     ingest(&reg, &key, failed);
     ingest(&reg, &key, unit(&key, "U-NOIMAGE", Some("A"), false));
+    let mut race = unit(&key, "U-RACE", Some("C"), true);
+    race.lot = Some("LOT-RACE".into());
+    ingest(&reg, &key, race);
     cli_ok(&reg, &["unit", "receive", "--lot", "LOT-U", "U-HAND", "--by", "accueil"]);
     cli_ok(&reg, &["lot", "assign", "LOT-U", "--donor", "Ville de Sète"]);
     cli_ok(&reg, &["partner", "add", "CCAS Montpellier", "--kind", "ccas"]);
@@ -379,6 +382,23 @@ fn life_on(backend: &str) {
     }
     assert!(!page.get("/lots").text().contains("LOT-U"));
     assert!(!page.get("/search").text().contains("U-GIVEN"));
+
+    // Two partners reserving one unit at the same moment: one has it, the other is told why.
+    assert_eq!(act(&sup, "U-RACE", serde_json::json!({"action": "ready", "price": "free"})).status, 200);
+    let reserve =
+        serde_json::json!({"action": "allocate", "case_reference": "RACE-1", "programme": "students"});
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let racers: Vec<_> = [&ccas, &ml]
+            .into_iter()
+            .map(|token| s.spawn(|| act(token, "U-RACE", reserve.clone()).status))
+            .collect();
+        racers.into_iter().map(|r| r.join().expect("racer")).collect()
+    });
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert!(sorted == [200, 404] || sorted == [200, 409], "one reservation wins: {statuses:?}");
+    let raced = api(&reg, &sup, "GET", "/api/v1/units/U-RACE", None).json();
+    assert_eq!(raced["events"].as_array().map(Vec::len), Some(2), "ready, one allocation: {raced}");
 
     // The donor: counts by destination, partner kind and programme; no case reference.
     assert_eq!(api(&reg, &donor, "GET", "/api/v1/units/U-GIVEN", None).status, 404);
