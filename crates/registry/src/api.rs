@@ -358,6 +358,9 @@ impl From<StoreError> for ApiError {
         // A unit's life: refusals say why (docs/registry-api.md).
         match e {
             StoreError::Refused(why) => return ApiError::new(StatusCode::CONFLICT, "refused", why),
+            StoreError::Transition(why) => {
+                return ApiError::new(StatusCode::CONFLICT, "refused", why.to_string())
+            }
             StoreError::NoSuchUnit(r) => {
                 return ApiError::new(
                     StatusCode::NOT_FOUND,
@@ -836,6 +839,7 @@ impl From<crate::web::units::UnitError> for ApiError {
             UnitError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             UnitError::Bad(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m),
             UnitError::Refused(m) => ApiError::new(StatusCode::CONFLICT, "refused", m),
+            UnitError::Transition(why) => ApiError::new(StatusCode::CONFLICT, "refused", why.to_string()),
             UnitError::Store(e) => e.into(),
         }
     }

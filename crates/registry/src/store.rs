@@ -188,9 +188,12 @@ pub enum StoreError {
     #[error("{0}")]
     NoSuchToken(String),
     // A unit's life (store/units.rs).
-    /// The unit's state (or the input) does not allow it; the message says why (409).
+    /// The input does not allow it; the message says why (409).
     #[error("{0}")]
     Refused(String),
+    /// The unit's state does not allow the transition (409).
+    #[error("{0}")]
+    Transition(crate::units::Refusal),
     /// No unit has this serial (or reference).
     #[error("no unit is known by {0:?}")]
     NoSuchUnit(String),

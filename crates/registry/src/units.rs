@@ -441,46 +441,84 @@ impl ActionFields {
     }
 }
 
-/// Why a transition is refused, in plain words (the API answers 409 with it).
+/// Why a transition is refused (the API answers 409 with its words; the pages say it in the
+/// page's language).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal(pub String);
+pub enum Refusal {
+    /// Ready: its latest certificate's wipe did not succeed.
+    WipeFailed,
+    /// Ready: no certificate names it yet.
+    NotWiped,
+    /// Ready: no verified image was written.
+    NotImaged,
+    /// Ready: no grade yet.
+    NotGraded,
+    /// Ready: graded for parts or recycling (the grade).
+    NotForReuse(String),
+    /// Ready twice.
+    AlreadyReady,
+    /// Ready or recycle an allocated unit.
+    ReturnFirst,
+    /// Ready a returned unit.
+    WipeAgain,
+    /// Allocate twice.
+    AlreadyAllocated,
+    /// Allocate a unit not ready.
+    NotReady,
+    /// Return a unit not allocated.
+    NotAllocated,
+    /// Anything to a recycled unit.
+    Recycled,
+}
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            Refusal::WipeFailed => {
+                f.write_str("its latest wipe failed or was not verified: wipe it again first")
+            }
+            Refusal::NotWiped => f.write_str("it has not been wiped yet"),
+            Refusal::NotImaged => f.write_str("no verified system image was written on it yet"),
+            Refusal::NotGraded => f.write_str("it has no grade yet"),
+            Refusal::NotForReuse(g) => {
+                write!(f, "it is graded {g:?}, not for reuse (A, B or C): recycle it or keep it for parts")
+            }
+            Refusal::AlreadyReady => f.write_str("it is already ready"),
+            Refusal::ReturnFirst => f.write_str("it is allocated: record its return first"),
+            Refusal::WipeAgain => f.write_str(
+                "it came back from a beneficiary: wipe it again (a new certificate) before it is given again",
+            ),
+            Refusal::AlreadyAllocated => f.write_str("it is already allocated"),
+            Refusal::NotReady => f.write_str("only a unit marked ready can be allocated"),
+            Refusal::NotAllocated => f.write_str("only an allocated unit can be returned"),
+            Refusal::Recycled => f.write_str("it was recycled"),
+        }
     }
 }
 
 /// The state `action` takes a unit in `state` (with `evidence` from its latest certificate) to,
 /// or why it may not.
 pub fn apply(state: State, evidence: &Evidence, action: &Action) -> Result<State, Refusal> {
-    let no = |why: &str| Err(Refusal(why.to_owned()));
     match (action, state) {
         (Action::Ready { .. }, State::Graded) => match evidence.grade.as_deref() {
             Some("A" | "B" | "C") => Ok(State::Ready),
-            Some(g) => {
-                no(&format!("it is graded {g:?}, not for reuse (A, B or C): recycle it or keep it for parts"))
-            }
-            None => no("it has no grade yet"),
+            Some(g) => Err(Refusal::NotForReuse(g.to_owned())),
+            None => Err(Refusal::NotGraded),
         },
-        (Action::Ready { .. }, State::Received) if evidence.certified => {
-            no("its latest wipe failed or was not verified: wipe it again first")
-        }
-        (Action::Ready { .. }, State::Received) => no("it has not been wiped yet"),
-        (Action::Ready { .. }, State::Wiped) => no("no verified system image was written on it yet"),
-        (Action::Ready { .. }, State::Imaged) => no("it has no grade yet"),
-        (Action::Ready { .. }, State::Ready) => no("it is already ready"),
-        (Action::Ready { .. }, State::Allocated) => no("it is allocated: record its return first"),
-        (Action::Ready { .. }, State::Returned) => {
-            no("it came back from a beneficiary: wipe it again (a new certificate) before it is given again")
-        }
+        (Action::Ready { .. }, State::Received) if evidence.certified => Err(Refusal::WipeFailed),
+        (Action::Ready { .. }, State::Received) => Err(Refusal::NotWiped),
+        (Action::Ready { .. }, State::Wiped) => Err(Refusal::NotImaged),
+        (Action::Ready { .. }, State::Imaged) => Err(Refusal::NotGraded),
+        (Action::Ready { .. }, State::Ready) => Err(Refusal::AlreadyReady),
+        (Action::Ready { .. }, State::Allocated) => Err(Refusal::ReturnFirst),
+        (Action::Ready { .. }, State::Returned) => Err(Refusal::WipeAgain),
         (Action::Allocate { .. }, State::Ready) => Ok(State::Allocated),
-        (Action::Allocate { .. }, State::Allocated) => no("it is already allocated"),
-        (Action::Allocate { .. }, _) => no("only a unit marked ready can be allocated"),
+        (Action::Allocate { .. }, State::Allocated) => Err(Refusal::AlreadyAllocated),
+        (Action::Allocate { .. }, _) => Err(Refusal::NotReady),
         (Action::Return, State::Allocated) => Ok(State::Returned),
-        (Action::Return, _) => no("only an allocated unit can be returned"),
-        (Action::Recycle, State::Allocated) => no("it is allocated: record its return first"),
-        (Action::Ready { .. } | Action::Recycle, State::Recycled) => no("it was recycled"),
+        (Action::Return, _) => Err(Refusal::NotAllocated),
+        (Action::Recycle, State::Allocated) => Err(Refusal::ReturnFirst),
+        (Action::Ready { .. } | Action::Recycle, State::Recycled) => Err(Refusal::Recycled),
         (Action::Recycle, _) => Ok(State::Recycled),
     }
 }
@@ -554,7 +592,7 @@ mod tests {
                     Some(to) => assert_eq!(got, Ok(to), "{from:?} {action:?}"),
                     None => {
                         let why = got.expect_err(&format!("{from:?} {action:?} must be refused"));
-                        assert!(!why.0.is_empty());
+                        assert!(!why.to_string().is_empty());
                     }
                 }
             }
@@ -564,7 +602,7 @@ mod tests {
     #[test]
     fn refusals_say_why_in_plain_words() {
         let failed = evidence(false, false, None);
-        let why = |s, e: &Evidence, a: &Action| apply(s, e, a).expect_err("refused").0;
+        let why = |s, e: &Evidence, a: &Action| apply(s, e, a).expect_err("refused").to_string();
         assert!(why(State::Received, &failed, &READY).contains("latest wipe failed"));
         assert!(why(State::Received, &Evidence::default(), &READY).contains("not been wiped"));
         assert!(why(State::Wiped, &evidence(true, false, None), &READY).contains("image"));

@@ -371,7 +371,7 @@ fn life_on(backend: &str) {
     let refused =
         camille.post("/units/U-WEEE/act", &[("csrf", &csrf), ("lot", "LOT-U"), ("action", "recycle")]);
     assert_eq!(refused.status, 409);
-    assert!(refused.text().contains("Refusé") && refused.text().contains("recycled"), "{}", refused.text());
+    assert!(refused.text().contains("Refusé : elle a été recyclée"), "{}", refused.text());
 
     // The partner's role stops at its units.
     for path in ["/flags", "/stations", "/admin"] {

@@ -421,7 +421,7 @@ pub(super) fn act(
     actor: &str,
 ) -> Result<UnitRow, StoreError> {
     let unit = get(tx, lot, reference)?.ok_or_else(|| StoreError::NoSuchUnit(reference.to_owned()))?;
-    let to = crate::units::apply(unit.state, &unit.evidence, action).map_err(|r| StoreError::Refused(r.0))?;
+    let to = crate::units::apply(unit.state, &unit.evidence, action).map_err(StoreError::Transition)?;
     let mut allocation = None;
     let price = match action {
         Action::Ready { price } => Some(*price),
@@ -540,7 +540,7 @@ mod tests {
         let ready = Action::Ready { price: Price::Yearly { cents: 2500 } };
         let refused = store.unit_act("CD34-2026-017", "U-FAILED", &ready, "camille");
         assert!(
-            matches!(&refused, Err(StoreError::Refused(m)) if m.contains("latest wipe failed")),
+            matches!(&refused, Err(StoreError::Transition(crate::units::Refusal::WipeFailed))),
             "{refused:?}"
         );
         store.unit_act("CD34-2026-017", "U-GRADED", &ready, "camille").expect("ready");
@@ -556,7 +556,7 @@ mod tests {
         assert_eq!(unit.price, Some(Price::Yearly { cents: 2500 }));
         let twice = store.unit_act("CD34-2026-017", "U-GRADED", &allocate, "dominique");
         assert!(
-            matches!(&twice, Err(StoreError::Refused(m)) if m.contains("already allocated")),
+            matches!(&twice, Err(StoreError::Transition(crate::units::Refusal::AlreadyAllocated))),
             "{twice:?}"
         );
         let events = store.unit_events("CD34-2026-017", "U-GRADED").expect("events");

@@ -312,6 +312,18 @@ const FR: &[(&str, &str)] = &[
     ("report_dest_recycled", "Remises au recyclage (DEEE) : {}"),
     ("report_dest_returned", "Rendues par un partenaire : {}"),
     ("report_dest_in_progress", "Encore à l'atelier : {}"),
+    ("refusal_wipe_failed", "son dernier effacement a échoué ou n'a pas été vérifié : effacez-la de nouveau"),
+    ("refusal_not_wiped", "elle n'a pas encore été effacée"),
+    ("refusal_not_imaged", "aucun système vérifié n'y a encore été installé"),
+    ("refusal_not_graded", "elle n'est pas encore classée"),
+    ("refusal_not_for_reuse", "elle est classée « {} », pas pour le réemploi (A, B ou C) : recyclez-la ou gardez-la pour pièces"),
+    ("refusal_already_ready", "elle est déjà prête à donner"),
+    ("refusal_return_first", "elle est attribuée : enregistrez d'abord son retour"),
+    ("refusal_wipe_again", "elle revient d'un bénéficiaire : effacez-la de nouveau (un nouveau certificat) avant de la redonner"),
+    ("refusal_already_allocated", "elle est déjà attribuée"),
+    ("refusal_not_ready", "seule une machine prête à donner peut être attribuée"),
+    ("refusal_not_allocated", "seule une machine attribuée peut être rendue"),
+    ("refusal_recycled", "elle a été recyclée"),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -570,6 +582,18 @@ const EN: &[(&str, &str)] = &[
     ("report_dest_recycled", "Sent to recycling (WEEE): {}"),
     ("report_dest_returned", "Returned by a partner: {}"),
     ("report_dest_in_progress", "Still in the workshop: {}"),
+    ("refusal_wipe_failed", "its latest wipe failed or was not verified: wipe it again first"),
+    ("refusal_not_wiped", "it has not been wiped yet"),
+    ("refusal_not_imaged", "no verified system image was written on it yet"),
+    ("refusal_not_graded", "it has no grade yet"),
+    ("refusal_not_for_reuse", "it is graded “{}”, not for reuse (A, B or C): recycle it or keep it for parts"),
+    ("refusal_already_ready", "it is already ready"),
+    ("refusal_return_first", "it is allocated: record its return first"),
+    ("refusal_wipe_again", "it came back from a beneficiary: wipe it again (a new certificate) before it is given again"),
+    ("refusal_already_allocated", "it is already allocated"),
+    ("refusal_not_ready", "only a unit marked ready can be allocated"),
+    ("refusal_not_allocated", "only an allocated unit can be returned"),
+    ("refusal_recycled", "it was recycled"),
 ];
 
 #[cfg(test)]

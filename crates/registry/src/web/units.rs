@@ -20,8 +20,10 @@ pub enum UnitError {
     Forbidden(String),
     /// The request's fields are wrong; the message says which.
     Bad(String),
-    /// The unit's state does not allow it (409).
+    /// It is refused; the message says why (409).
     Refused(String),
+    /// The unit's state does not allow the transition (409).
+    Transition(crate::units::Refusal),
     /// The registry failed.
     Store(StoreError),
 }
@@ -32,6 +34,7 @@ impl From<StoreError> for UnitError {
             StoreError::NoSuchUnit(r) => UnitError::NotFound(format!("no unit is known by {r:?}")),
             StoreError::NoSuchPartner(p) => UnitError::Bad(format!("no partner organisation is named {p:?}")),
             StoreError::Refused(why) => UnitError::Refused(why),
+            StoreError::Transition(why) => UnitError::Transition(why),
             e => UnitError::Store(e),
         }
     }
@@ -88,7 +91,7 @@ pub fn act(
     };
     if let (Role::Partner, Action::Allocate { .. }) = (user.role, &action) {
         if unit.state != State::Ready {
-            return Err(UnitError::Refused("only a unit marked ready can be reserved".into()));
+            return Err(UnitError::Transition(crate::units::Refusal::NotReady));
         }
     }
     Ok(store.unit_act(&unit.lot, &unit.reference, &action, &user.name)?)

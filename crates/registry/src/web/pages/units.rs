@@ -17,6 +17,7 @@ impl From<UnitError> for WebError {
             UnitError::Forbidden(m) => WebError::Forbidden(m),
             UnitError::Bad(m) => WebError::BadRequest(m),
             UnitError::Refused(m) => WebError::Conflict(m),
+            UnitError::Transition(why) => WebError::Conflict(why.to_string()),
             UnitError::Store(e) => e.into(),
         }
     }
@@ -56,6 +57,26 @@ pub(super) fn programme_key(p: crate::units::Programme) -> &'static str {
         Students => "programme_students",
         Other => "programme_other",
     }
+}
+
+/// Why a transition is refused, in the page's language.
+fn refusal_words(l: Lang, why: &crate::units::Refusal) -> String {
+    use crate::units::Refusal::*;
+    let key = match why {
+        WipeFailed => "refusal_wipe_failed",
+        NotWiped => "refusal_not_wiped",
+        NotImaged => "refusal_not_imaged",
+        NotGraded => "refusal_not_graded",
+        NotForReuse(g) => return fill(tr(l, "refusal_not_for_reuse"), &[g]),
+        AlreadyReady => "refusal_already_ready",
+        ReturnFirst => "refusal_return_first",
+        WipeAgain => "refusal_wipe_again",
+        AlreadyAllocated => "refusal_already_allocated",
+        NotReady => "refusal_not_ready",
+        NotAllocated => "refusal_not_allocated",
+        Recycled => "refusal_recycled",
+    };
+    tr(l, key).to_owned()
 }
 
 fn euros(cents: i64) -> String {
@@ -382,6 +403,9 @@ pub async fn unit_act(
         let lot = form.get("lot").map(String::as_str).filter(|l| !l.is_empty());
         let u = rules::act(state.store.as_ref(), &p.user, &serial, lot, &fields).map_err(|e| match e {
             UnitError::Refused(why) => WebError::Conflict(fill(tr(ctx.lang, "unit_refused"), &[&why])),
+            UnitError::Transition(why) => {
+                WebError::Conflict(fill(tr(ctx.lang, "unit_refused"), &[&refusal_words(ctx.lang, &why)]))
+            }
             e => e.into(),
         })?;
         let to = HeaderValue::from_str(&unit_href(&u, AUDITORS.contains(&p.user.role)))
