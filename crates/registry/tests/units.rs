@@ -429,3 +429,39 @@ fn life_on(backend: &str) {
         }
     }
 }
+
+#[test]
+fn migration_8_finds_the_units_of_a_registry_that_had_none() {
+    for backend in backends() {
+        migration_on(backend);
+    }
+}
+
+/// A registry whose certificates were stored before migration 8: started again, it knows their
+/// units, their states from the certificates.
+fn migration_on(backend: &str) {
+    let mut reg = Registry::start("units_migration", backend);
+    let key = SigningIdentity::from_seed(&[27; 32]);
+    reg.enrol(&key);
+    ingest(&reg, &key, unit(&key, "M-GRADED", Some("A"), true));
+    let mut failed = unit(&key, "M-FAILED", None, false);
+    failed.disks[0].sanitization.result = SanitizeResult::Failed;
+    failed.result = certificate::Outcome::Failed;
+    ingest(&reg, &key, failed);
+    let _ = reg.child.kill();
+    let _ = reg.child.wait();
+    // Back to migration 7: no units, no partners.
+    let undo = "DROP TABLE unit_events; DROP TABLE units; ALTER TABLE users DROP COLUMN partner;
+                DROP TABLE partners; DELETE FROM schema_migrations WHERE version = 8;";
+    if backend == "postgres" {
+        let mut db = postgres::Client::connect(&reg.db, postgres::NoTls).expect("connects");
+        db.batch_execute(undo).expect("back to migration 7");
+    } else {
+        rusqlite::Connection::open(&reg.db).expect("db").execute_batch(undo).expect("back to migration 7");
+    }
+    reg.restart();
+    let v = |serial: &str| api(&reg, &reg.token, "GET", &format!("/api/v1/units/{serial}"), None).json();
+    assert_eq!(v("M-GRADED")["state"], "graded", "{backend}");
+    assert_eq!(v("M-FAILED")["state"], "received", "{backend}");
+    assert_eq!(v("M-GRADED")["lot"], "LOT-U");
+}
