@@ -96,8 +96,8 @@ pub struct ValidationFile {
 #[derive(Debug, thiserror::Error)]
 pub enum ValidationError {
     /// The reason breaks a rule.
-    #[error("{0}")]
-    Reason(String),
+    #[error(transparent)]
+    Reason(#[from] ReasonError),
     /// The file is not a validation file.
     #[error("not a validation file: {0}")]
     Shape(String),
@@ -118,35 +118,46 @@ pub enum ValidationError {
     Seal(String),
 }
 
+/// Why a reason is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReasonError {
+    /// A rejection without a reason.
+    #[error("a rejection needs a reason: say what is wrong")]
+    Missing,
+    /// Longer than [`MAX_REASON_CHARS`].
+    #[error("the reason has {0} characters; at most {MAX_REASON_CHARS}")]
+    TooLong(usize),
+    /// A control or bidirectional formatting character, at this character (1-based).
+    #[error("the reason holds a control character (U+{code:04X}) at character {at}")]
+    Control {
+        /// Its code point.
+        code: u32,
+        /// Where, counting characters from 1.
+        at: usize,
+    },
+}
+
 /// Checks a decision's reason: required for a rejection (1 to [`MAX_REASON_CHARS`] characters,
 /// no control character but line breaks), optional for a validation. Returns it trimmed.
-pub fn check_reason(decision: Decision, reason: Option<&str>) -> Result<Option<String>, ValidationError> {
+pub fn check_reason(decision: Decision, reason: Option<&str>) -> Result<Option<String>, ReasonError> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let Some(reason) = reason else {
         return match decision {
-            Decision::Rejected => {
-                Err(ValidationError::Reason("a rejection needs a reason: say what is wrong".into()))
-            }
+            Decision::Rejected => Err(ReasonError::Missing),
             Decision::Validated => Ok(None),
         };
     };
-    let count = reason.chars().count();
-    if count > MAX_REASON_CHARS {
-        return Err(ValidationError::Reason(format!(
-            "the reason has {count} characters; at most {MAX_REASON_CHARS}"
-        )));
-    }
     // Line breaks from a text area are kept (as \n); anything else that moves the cursor or
     // reorders text is refused.
     let reason = reason.replace("\r\n", "\n");
+    let count = reason.chars().count();
+    if count > MAX_REASON_CHARS {
+        return Err(ReasonError::TooLong(count));
+    }
     if let Some((i, c)) =
         reason.chars().enumerate().find(|(_, c)| *c != '\n' && crate::api::is_forbidden_in_names(*c))
     {
-        return Err(ValidationError::Reason(format!(
-            "the reason holds a control character (U+{:04X}) at character {}",
-            c as u32,
-            i + 1
-        )));
+        return Err(ReasonError::Control { code: c as u32, at: i + 1 });
     }
     Ok(Some(reason))
 }
@@ -203,7 +214,7 @@ pub fn verify_file(file: &ValidationFile) -> Result<Statement, ValidationError> 
         )));
     }
     if statement.decision == Decision::Rejected && statement.reason.is_none() {
-        return Err(ValidationError::Reason("the statement is a rejection without a reason".into()));
+        return Err(ValidationError::Reason(ReasonError::Missing));
     }
     Ok(statement)
 }
