@@ -253,8 +253,8 @@ const FR: &[(&str, &str)] = &[
     // Validation by a supervisor (issue 26, pages/validation.rs).
     ("account_title", "Mon compte"),
     ("val_heading", "Validation"),
-    ("val_validated", "Validé par un encadrant"),
-    ("val_rejected", "Rejeté par un encadrant"),
+    ("val_validated", "Validé par un superviseur"),
+    ("val_rejected", "Rejeté par un superviseur"),
     ("val_decision", "Décision"),
     ("val_by", "Par"),
     ("val_at", "Le"),
