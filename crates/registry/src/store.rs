@@ -2229,6 +2229,70 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    #[test]
+    fn migration_7_adds_validations_to_a_database_with_certificates() {
+        let dir = scratch("migration-7");
+        let path = dir.join("r.sqlite");
+        {
+            // The schema as migration 6 left it, with one certificate and one account.
+            let conn = rusqlite::Connection::open(&path).expect("db");
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .expect("table");
+            for (i, step) in MIGRATIONS[..6].iter().enumerate() {
+                conn.execute_batch(&step.replace("{blob}", "BLOB")).expect("migration");
+                conn.execute("INSERT INTO schema_migrations VALUES (?1, 'then')", [i as i64 + 1])
+                    .expect("row");
+            }
+            conn.execute_batch(
+                "INSERT INTO stations (key_id, public_key, requested_at) VALUES ('k', 'AAAA', 'then');
+                 INSERT INTO certificates (id, station_key_id, document, content_sha256, result, finished_at, received_at, leaf_index)
+                 VALUES ('old', 'k', '{}', 'sha-old', 'sanitized', 'then', 'then', 0);
+                 INSERT INTO log_leaves VALUES (0, zeroblob(32), 'old');
+                 INSERT INTO log_state VALUES (1, 1, zeroblob(32));
+                 INSERT INTO users VALUES ('camille', 'supervisor', 'hash', 'then');",
+            )
+            .expect("old rows");
+        }
+        let store = SqliteStore::open(&path).expect("migrates");
+        assert_eq!(store.certificate("old").expect("query").expect("kept").content_sha256, "sha-old");
+        assert_eq!(store.validation("old").expect("query"), None);
+        assert_eq!(store.validator_key("camille").expect("query"), None);
+        let key = ValidatorKey {
+            key_id: "kid".into(),
+            user: "camille".into(),
+            public_key: "pk".into(),
+            sealed_seed: "sealed".into(),
+            created_at: "now".into(),
+        };
+        assert_eq!(store.add_validator_key(&key).expect("key"), key);
+        let again = ValidatorKey { key_id: "kid2".into(), ..key.clone() };
+        assert_eq!(store.add_validator_key(&again).expect("key"), key, "one current key per account");
+        let v = Validation {
+            certificate_id: "old".into(),
+            user: "camille".into(),
+            role: "supervisor".into(),
+            decision: "validated".into(),
+            reason: None,
+            at: "now".into(),
+            key_id: "kid".into(),
+            public_key: "pk".into(),
+            statement: "{}".into(),
+            signature: "sig".into(),
+        };
+        assert_eq!(store.add_validation(&v).expect("recorded"), Decided::New);
+        let second = Validation { decision: "rejected".into(), reason: Some("no".into()), ..v.clone() };
+        assert_eq!(store.add_validation(&second).expect("answer"), Decided::Already(Box::new(v.clone())));
+        assert_eq!(store.validation("old").expect("query"), Some(v));
+        // A new password retires the key; the decision stays.
+        store.set_password("camille", "new hash").expect("password");
+        assert_eq!(store.validator_key("camille").expect("query"), None);
+        assert!(store.validation("old").expect("query").is_some());
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// SQLite whose next `panics` appends panic, as a bug in the append would.
     struct PanickingAppend {
         inner: sqlite::Sqlite,
