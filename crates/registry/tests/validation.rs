@@ -184,6 +184,22 @@ fn verify(reg: &Registry, cert: &std::path::Path, validation: &std::path::Path, 
     (out.status.success(), text)
 }
 
+/// `scripts/verify-certificate CERT --validation V`: exit code and all output. Fails if the
+/// tools it needs are missing (./scripts/test installs them): never pass without checking.
+fn independent(cert: &std::path::Path, validation: &std::path::Path) -> (i32, String) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/verify-certificate");
+    let out = std::process::Command::new(&script)
+        .arg(cert)
+        .arg("--validation")
+        .arg(validation)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let code = out.status.code().expect("exit code");
+    assert_ne!(code, 2, "scripts/verify-certificate could not run (python3 rfc8785, openssl 3): {text}");
+    (code, text)
+}
+
 #[test]
 fn a_supervisor_validates_and_rejects_with_its_own_key() {
     for backend in backends() {
@@ -339,6 +355,10 @@ fn validate_on(backend: &str) {
     assert!(text.contains("validated by camille (supervisor)") && text.contains("the expected one"), "{text}");
     let (ok, text) = verify(&reg, &cert_path, &val_path, Some(&station.key_id()));
     assert!(!ok && text.contains("not the expected"), "another key is refused: {text}");
+    // And with Python and OpenSSL only (scripts/verify-certificate --validation).
+    let (code, text) = independent(&cert_path, &val_path);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("OK: validated by camille (supervisor)"), "{text}");
     // One byte of the statement: the decision's date.
     let at = statement["statement"]["at"].as_str().expect("at").to_owned();
     let mut changed_at = at.clone().into_bytes();
@@ -348,6 +368,8 @@ fn validate_on(backend: &str) {
     std::fs::write(&val_path, tampered).expect("write");
     let (ok, text) = verify(&reg, &cert_path, &val_path, None);
     assert!(!ok && text.contains("does not match the statement"), "{text}");
+    let (code, text) = independent(&cert_path, &val_path);
+    assert!(code == 1 && text.contains("does not match the statement"), "{text}");
     // One byte of the certificate, re-signed by the station so that the certificate itself
     // verifies: the statement names other bytes.
     std::fs::write(&val_path, &download.body).expect("write");
@@ -360,6 +382,8 @@ fn validate_on(backend: &str) {
     std::fs::write(&cert_path, station.sign(&c).expect("signs").to_json_pretty()).expect("write");
     let (ok, text) = verify(&reg, &cert_path, &val_path, None);
     assert!(!ok && text.contains("changed after the decision"), "{text}");
+    let (code, text) = independent(&cert_path, &val_path);
+    assert!(code == 1 && text.contains("changed after the decision"), "{text}");
 }
 
 #[test]
