@@ -537,7 +537,11 @@ async fn get_validation(
             || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}")),
         )?;
         let v = state.store.validation(&row.id)?.ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, "not_validated", format!("certificate {id} has no decision yet"))
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_validated",
+                format!("certificate {id} has no decision yet"),
+            )
         })?;
         let file = crate::validation::file_of(&v).map_err(|e| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("stored validation: {e}"))

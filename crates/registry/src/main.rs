@@ -508,8 +508,8 @@ fn verify_validation(
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let value = certificate::strict::from_slice(&text)
         .with_context(|| format!("{} is not strict JSON", path.display()))?;
-    let file: registry::validation::ValidationFile =
-        serde_json::from_value(value).with_context(|| format!("{} is not a validation file", path.display()))?;
+    let file: registry::validation::ValidationFile = serde_json::from_value(value)
+        .with_context(|| format!("{} is not a validation file", path.display()))?;
     let id = verified.certificate.id.to_string();
     let statement = registry::validation::verify_against(&file, &id, &verified.canonical)
         .with_context(|| format!("the validation {} does not verify", path.display()))?;

@@ -1557,7 +1557,10 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn validator_key(&self, user: &str) -> Result<Option<ValidatorKey>, StoreError> {
-        let rows = self.read(&format!("{VALIDATOR_KEY_QUERY} WHERE lower(user_name) = lower($1) AND retired_at IS NULL"), &[t(user)])?;
+        let rows = self.read(
+            &format!("{VALIDATOR_KEY_QUERY} WHERE lower(user_name) = lower($1) AND retired_at IS NULL"),
+            &[t(user)],
+        )?;
         Ok(rows.first().map(|r| validator_key_from(r)))
     }
 
@@ -1602,7 +1605,8 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn validation(&self, certificate_id: &str) -> Result<Option<Validation>, StoreError> {
-        let rows = self.read(&format!("{VALIDATION_QUERY} WHERE certificate_id = $1"), &[t(certificate_id)])?;
+        let rows =
+            self.read(&format!("{VALIDATION_QUERY} WHERE certificate_id = $1"), &[t(certificate_id)])?;
         Ok(rows.first().map(|r| validation_from(r)))
     }
 

@@ -221,7 +221,11 @@ pub fn verify_file(file: &ValidationFile) -> Result<Statement, ValidationError> 
 
 /// Checks a validation file against a certificate: [`verify_file`], then the statement names
 /// this certificate (`id`) and the SHA-256 of these canonical bytes.
-pub fn verify_against(file: &ValidationFile, id: &str, canonical: &[u8]) -> Result<Statement, ValidationError> {
+pub fn verify_against(
+    file: &ValidationFile,
+    id: &str,
+    canonical: &[u8],
+) -> Result<Statement, ValidationError> {
     let statement = verify_file(file)?;
     if statement.certificate_id != id {
         return Err(ValidationError::OtherCertificate(format!(
@@ -287,7 +291,12 @@ fn bound_to(user: &str, key_id: &str) -> Vec<u8> {
 /// Seals a 32-byte seed under `password`: Argon2id over a random 16-byte salt gives a 256-bit
 /// key; ChaCha20-Poly1305 (RFC 8439) with a random nonce encrypts and authenticates the seed,
 /// bound to the account and key id. Text: `sv-seal-v1$m,t,p$salt$nonce$ciphertext` (base64).
-pub fn seal_seed(seed: &[u8; 32], password: &str, user: &str, key_id: &str) -> Result<String, ValidationError> {
+pub fn seal_seed(
+    seed: &[u8; 32],
+    password: &str,
+    user: &str,
+    key_id: &str,
+) -> Result<String, ValidationError> {
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 12];
     getrandom::fill(&mut salt).map_err(|e| ValidationError::Seal(format!("no randomness: {e}")))?;
@@ -310,15 +319,19 @@ pub fn seal_seed(seed: &[u8; 32], password: &str, user: &str, key_id: &str) -> R
 
 /// Opens a sealed seed with the account's password; a wrong password (or a sealed seed of
 /// another account or key) is an error, never another key.
-pub fn open_seed(sealed: &str, password: &str, user: &str, key_id: &str) -> Result<SigningIdentity, ValidationError> {
+pub fn open_seed(
+    sealed: &str,
+    password: &str,
+    user: &str,
+    key_id: &str,
+) -> Result<SigningIdentity, ValidationError> {
     let damaged = || ValidationError::Seal("the stored validation key is damaged".into());
     let parts: Vec<&str> = sealed.split('$').collect();
     let [SEALED_PREFIX, params, salt, nonce, data] = parts.as_slice() else { return Err(damaged()) };
     let params: Vec<u32> = params.split(',').filter_map(|n| n.parse().ok()).collect();
     let [m, t, p] = params.as_slice() else { return Err(damaged()) };
     let salt = BASE64.decode(salt).map_err(|_| damaged())?;
-    let nonce: [u8; 12] =
-        BASE64.decode(nonce).ok().and_then(|n| n.try_into().ok()).ok_or_else(damaged)?;
+    let nonce: [u8; 12] = BASE64.decode(nonce).ok().and_then(|n| n.try_into().ok()).ok_or_else(damaged)?;
     let mut data = BASE64.decode(data).map_err(|_| damaged())?;
     let key = sealing_key(password, &salt, (*m, *t, *p))?;
     let seed = key
@@ -337,7 +350,10 @@ pub fn open_seed(sealed: &str, password: &str, user: &str, key_id: &str) -> Resu
 }
 
 /// A new key for `user`, its seed sealed under `password`.
-pub fn new_key(user: &str, password: &str) -> Result<(SigningIdentity, crate::store::ValidatorKey), ValidationError> {
+pub fn new_key(
+    user: &str,
+    password: &str,
+) -> Result<(SigningIdentity, crate::store::ValidatorKey), ValidationError> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| ValidationError::Seal(format!("no randomness: {e}")))?;
     let identity = SigningIdentity::from_seed(&seed);
@@ -407,7 +423,8 @@ mod tests {
         assert!(!sealed.contains(&BASE64.encode(seed)), "the seed is not in the clear");
         let opened = open_seed(&sealed, "correct horse battery", "camille", &id).expect("opens");
         assert_eq!(opened.seed(), seed);
-        for (password, user) in [("correct horse batterx", "camille"), ("correct horse battery", "dominique")] {
+        for (password, user) in [("correct horse batterx", "camille"), ("correct horse battery", "dominique")]
+        {
             let e = open_seed(&sealed, password, user, &id).expect_err("refused");
             assert!(e.to_string().contains("does not open"), "{e}");
         }
@@ -427,7 +444,10 @@ mod tests {
             Some("disque 2 non relu \n voir photo".into())
         );
         let long = "x".repeat(MAX_REASON_CHARS + 1);
-        assert!(check_reason(Decision::Rejected, Some(&long)).expect_err("long").to_string().contains("1001"));
+        assert!(check_reason(Decision::Rejected, Some(&long))
+            .expect_err("long")
+            .to_string()
+            .contains("1001"));
         let e = check_reason(Decision::Rejected, Some("ok\u{1b}[2J")).expect_err("control");
         assert!(e.to_string().contains("U+001B"), "{e}");
         assert!(check_reason(Decision::Rejected, Some("a\u{202e}b")).is_err());

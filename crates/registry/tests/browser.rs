@@ -318,7 +318,8 @@ fn a_supervisor_validates_a_certificate_in_the_browser() {
     let reg = Registry::start("browser_validation", "sqlite");
     let key = SigningIdentity::from_seed(&[32; 32]);
     reg.enrol(&key);
-    let cert = certificate::example::with_station_key(certificate::example::certificate("WD-VALID-0001"), &key);
+    let cert =
+        certificate::example::with_station_key(certificate::example::certificate("WD-VALID-0001"), &key);
     let id = cert.id.to_string();
     assert_eq!(reg.post(&key.sign(&cert).expect("signs").to_json_pretty()).0, 201);
     reg.add_user("camille", "supervisor", &[]);

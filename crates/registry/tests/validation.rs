@@ -44,7 +44,8 @@ fn answer(mut r: ureq::http::Response<ureq::Body>) -> Answer {
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
         .collect();
-    let get = |name: &str| headers.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let get =
+        |name: &str| headers.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let location = get("location").into_iter().next().unwrap_or_default();
     let cookies = get("set-cookie");
     let body = r.body_mut().with_config().limit(50 << 20).read_to_vec().expect("body");
@@ -173,7 +174,12 @@ fn pdftotext(bytes: &[u8], dir: &std::path::Path, name: &str) -> Option<String> 
 }
 
 /// `registry verify CERT --validation V [--validator-key K]`: exit status and all output.
-fn verify(reg: &Registry, cert: &std::path::Path, validation: &std::path::Path, key: Option<&str>) -> (bool, String) {
+fn verify(
+    reg: &Registry,
+    cert: &std::path::Path,
+    validation: &std::path::Path,
+    key: Option<&str>,
+) -> (bool, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_registry"));
     cmd.arg("verify").arg(cert).arg("--validation").arg(validation);
     if let Some(k) = key {
@@ -329,7 +335,10 @@ fn validate_on(backend: &str) {
     assert_eq!(api.status, 200);
     assert_eq!(api.body, good_file, "the certificate stays the file as received");
     let link = api.header("link").expect("a Link header");
-    assert!(link.contains(&format!("/api/v1/certificates/{good}/validation")) && link.contains("validated"), "{link}");
+    assert!(
+        link.contains(&format!("/api/v1/certificates/{good}/validation")) && link.contains("validated"),
+        "{link}"
+    );
     let from_api = bearer(&reg, &reg.token, &format!("/api/v1/certificates/{good}/validation"));
     assert_eq!(from_api.status, 200, "{}", from_api.text());
     let donor_token = reg.token_for("villea");
@@ -352,7 +361,10 @@ fn validate_on(backend: &str) {
     std::fs::write(&val_path, &download.body).expect("write");
     let (ok, text) = verify(&reg, &cert_path, &val_path, Some(&key_id));
     assert!(ok, "{text}");
-    assert!(text.contains("validated by camille (supervisor)") && text.contains("the expected one"), "{text}");
+    assert!(
+        text.contains("validated by camille (supervisor)") && text.contains("the expected one"),
+        "{text}"
+    );
     let (ok, text) = verify(&reg, &cert_path, &val_path, Some(&station.key_id()));
     assert!(!ok && text.contains("not the expected"), "another key is refused: {text}");
     // And with Python and OpenSSL only (scripts/verify-certificate --validation).
@@ -398,7 +410,9 @@ fn a_new_password_retires_the_key_and_past_decisions_still_verify() {
     assert_eq!(client.decide(&first, "validated", "", PASSWORD).status, 303);
     let key_of = || {
         let out = reg.cli(&["user", "key", "--name", "dominique", "--password-file", "/dev/null"]);
-        String::from_utf8_lossy(&out.stdout).lines().find_map(|l| l.strip_prefix("key id: ").map(str::to_owned))
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("key id: ").map(str::to_owned))
     };
     let old = key_of().expect("a key after the first validation");
     let file = reg.dir.join("new.password");
@@ -407,7 +421,8 @@ fn a_new_password_retires_the_key_and_past_decisions_still_verify() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(key_of(), None, "the old key is retired; `user key` needs the password to make one");
     // `registry user key` makes the new key with the new password.
-    let out = reg.cli(&["user", "key", "--name", "dominique", "--password-file", &file.display().to_string()]);
+    let out =
+        reg.cli(&["user", "key", "--name", "dominique", "--password-file", &file.display().to_string()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let new = key_of().expect("a new key");
     assert_ne!(old, new);

@@ -57,7 +57,11 @@ pub(super) fn section(h: &mut Html, ctx: &Ctx, c: &Checked) {
     match &c.validation {
         Some(s) => {
             let class = if s.v.decision == "validated" { "ok" } else { "error" };
-            h.raw("<p class=\"").raw(class).raw("\">").text(tr(l, decision_key(&s.v.decision))).raw("</p><dl>");
+            h.raw("<p class=\"")
+                .raw(class)
+                .raw("\">")
+                .text(tr(l, decision_key(&s.v.decision)))
+                .raw("</p><dl>");
             let item = |h: &mut Html, key: &str, value: &str| {
                 h.raw("<dt>").text(tr(l, key)).raw("</dt><dd>").text(value).raw("</dd>");
             };
@@ -270,7 +274,11 @@ pub async fn validation_json(
 }
 
 /// `GET /account`: the account's name, role and validation key.
-pub async fn account_page(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+pub async fn account_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
     run(state, headers, q, move |state, ctx| {
         let l = ctx.lang;
         let p = ctx.require(ALL)?;
