@@ -467,6 +467,19 @@ pub struct SearchQuery {
     pub limit: Option<u64>,
     /// Only rows after this one in the order of the results (`finished_at`, `id`): the next page.
     pub after: Option<(String, String)>,
+    /// Only certificates with this decision by a supervisor (issue 26).
+    pub validation: Option<ValidationFilter>,
+}
+
+/// Certificates by their supervisor's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidationFilter {
+    /// No decision yet.
+    Pending,
+    /// Validated.
+    Validated,
+    /// Rejected.
+    Rejected,
 }
 
 /// A certificate with what the lists show beside it.
@@ -1664,6 +1677,24 @@ impl<B: Backend> Store for SqlStore<B> {
                 "c.lot IN (SELECT l.lot FROM lots l JOIN user_donors u ON u.donor = l.donor WHERE u.user_name = ?)",
                 &[v],
             );
+        }
+        match q.validation {
+            Some(ValidationFilter::Pending) => filter(
+                &mut sql,
+                "NOT EXISTS (SELECT 1 FROM validations v WHERE v.certificate_id = c.id)",
+                &[],
+            ),
+            Some(ValidationFilter::Validated) => filter(
+                &mut sql,
+                "EXISTS (SELECT 1 FROM validations v WHERE v.certificate_id = c.id AND v.decision = ?)",
+                &["validated"],
+            ),
+            Some(ValidationFilter::Rejected) => filter(
+                &mut sql,
+                "EXISTS (SELECT 1 FROM validations v WHERE v.certificate_id = c.id AND v.decision = ?)",
+                &["rejected"],
+            ),
+            None => {}
         }
         if let Some((finished_at, id)) = &q.after {
             filter(

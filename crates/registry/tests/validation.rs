@@ -271,6 +271,12 @@ fn validate_on(backend: &str) {
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no password"));
     assert_eq!(bearer(&reg, &reg.token, &format!("/api/v1/certificates/{good}/validation")).status, 404);
 
+    // The search by decision: both wait.
+    let pending = sup.get("/search?validation=pending").text();
+    assert!(pending.contains(&good) && pending.contains(&bad), "{pending}");
+    assert!(!sup.get("/search?validation=validated").text().contains(&good));
+    assert_eq!(sup.get("/search?validation=maybe").status, 400);
+
     // Validate one, reject the other with its reason.
     let r = sup.decide(&good, "validated", "", PASSWORD);
     assert_eq!((r.status, r.location.as_str()), (303, format!("/certificates/{good}#validation").as_str()));
@@ -281,6 +287,12 @@ fn validate_on(backend: &str) {
     assert_eq!(r.status, 409);
     assert!(r.text().contains("déjà une décision"), "{}", r.text());
     assert_eq!(admin.decide(&bad, "validated", "", PASSWORD).status, 409);
+
+    let search = |filter: &str| sup.get(&format!("/search?validation={filter}")).text();
+    assert!(!search("pending").contains(&good) && !search("pending").contains(&bad));
+    assert!(search("validated").contains(&good) && !search("validated").contains(&bad));
+    assert!(search("rejected").contains(&bad) && !search("rejected").contains(&good));
+    assert!(sup.get("/search.csv?validation=rejected").text().contains(&bad));
 
     // The account's key: one, shown by the CLI, on /account and on /admin, not the registry's.
     let out = reg.cli(&["user", "key", "--name", "camille"]);

@@ -282,6 +282,12 @@ const FR: &[(&str, &str)] = &[
     ("val_err_password", "Ce mot de passe n'est pas celui de votre compte."),
     ("val_err_unverified", "La signature de ce certificat ne se vérifie pas ; il ne peut pas être validé : {}"),
     ("val_err_already", "Ce certificat a déjà une décision ({}, par {}, le {}) : elle ne change plus."),
+    ("f_validation", "Validation"),
+    ("f_validation_any", "toutes"),
+    ("f_validation_pending", "pas encore validés"),
+    ("f_validation_validated", "validés"),
+    ("f_validation_rejected", "rejetés"),
+    ("err_bad_validation_filter", "Validation « {} » : choisissez pas encore validés, validés ou rejetés."),
 ];
 
 const EN: &[(&str, &str)] = &[
@@ -510,6 +516,12 @@ const EN: &[(&str, &str)] = &[
     ("val_err_password", "This password is not your account's."),
     ("val_err_unverified", "This certificate's signature does not verify; it cannot be validated: {}"),
     ("val_err_already", "This certificate already has a decision ({}, by {}, on {}): it does not change."),
+    ("f_validation", "Validation"),
+    ("f_validation_any", "any"),
+    ("f_validation_pending", "not validated yet"),
+    ("f_validation_validated", "validated"),
+    ("f_validation_rejected", "rejected"),
+    ("err_bad_validation_filter", "Validation “{}”: choose not validated yet, validated or rejected."),
 ];
 
 #[cfg(test)]
