@@ -178,8 +178,11 @@ pub async fn certificate_decide(
         if let Some(v) = store.validation(&row.id)? {
             return Err(already(l, &v));
         }
-        // A wrong password here earns the login's delays (per account name).
-        let limit_key = "re-authentication";
+        // A wrong password here earns the login's delays: counted with the account name's
+        // failed logins (guesses through either form add up), and per account, never shared
+        // between accounts (the session is the account's; its address is not the point).
+        let limit_key = format!("re-authentication:{}", p.user.name.to_lowercase());
+        let limit_key = limit_key.as_str();
         std::thread::sleep(state.web.login_delays.delay(&p.user.name, limit_key));
         let (key, key_row) = match val::account_key(store, &p.user, password) {
             Ok(k) => k,
