@@ -232,6 +232,22 @@ fn validate_on(backend: &str) {
     assert!(page.contains("type=\"password\""), "{page}");
     assert_eq!(bearer(&reg, &reg.token, &format!("/api/v1/certificates/{good}/validation")).status, 404);
 
+    // Without an account: the login page, or 401 for the API.
+    let anonymous = Client { reg: &reg, cookie: String::new() };
+    for path in ["/account".to_owned(), format!("/certificates/{good}/validation.json")] {
+        let r = anonymous.get(&path);
+        assert_eq!((r.status, r.location.as_str()), (303, "/login"), "GET {path}");
+    }
+    let r = anonymous.post(
+        &format!("/certificates/{good}/validation"),
+        &[("csrf", "x"), ("decision", "validated"), ("password", PASSWORD)],
+    );
+    assert_eq!((r.status, r.location.as_str()), (303, "/login"), "POST without a session");
+    let r = answer(
+        agent().get(&format!("{}/api/v1/certificates/{good}/validation", reg.base)).call().expect("request"),
+    );
+    assert_eq!(r.status, 401);
+
     // The rules of the form, each refused with a plain message, nothing recorded.
     let r = sup.decide(&bad, "rejected", "   ", PASSWORD);
     assert_eq!(r.status, 400, "a rejection without a reason");
