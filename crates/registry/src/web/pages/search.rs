@@ -245,29 +245,6 @@ pub async fn search_csv(
     .await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("a;b"), "\"a;b\"", "French spreadsheets split on ;");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-    }
-
-    #[test]
-    fn dates_must_be_real_days() {
-        assert!(is_day("2026-11-23"));
-        assert!(!is_day("2026-13-01"));
-        assert!(!is_day("23/11/2026"));
-        assert!(!is_day("2026-11-23T00"));
-    }
-}
-
 /// The search's "Validation" filter (issue 26): any, not decided yet, validated, rejected.
 fn validation_select(h: &mut Html, l: Lang, chosen: Option<&str>) {
     h.raw("<div><label for=\"f-validation\">")
@@ -289,4 +266,27 @@ fn validation_select(h: &mut Html, l: Lang, chosen: Option<&str>) {
             .raw("</option>");
     }
     h.raw("</select></div>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("a;b"), "\"a;b\"", "French spreadsheets split on ;");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+
+    #[test]
+    fn dates_must_be_real_days() {
+        assert!(is_day("2026-11-23"));
+        assert!(!is_day("2026-13-01"));
+        assert!(!is_day("23/11/2026"));
+        assert!(!is_day("2026-11-23T00"));
+    }
 }
