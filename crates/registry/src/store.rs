@@ -1583,10 +1583,17 @@ impl<B: Backend> Store for SqlStore<B> {
             if let Some(r) = tx.query(&current, &[t(&key.user)])?.first() {
                 return Ok(validator_key_from(r));
             }
-            tx.exec(
-                "INSERT INTO validator_keys (key_id, user_name, public_key, sealed_seed, created_at) VALUES ($1, $2, $3, $4, $5)",
+            // Another process may have recorded one since the read: its row wins.
+            let added = tx.exec(
+                "INSERT INTO validator_keys (key_id, user_name, public_key, sealed_seed, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT DO NOTHING",
                 &[t(&key.key_id), t(&key.user), t(&key.public_key), t(&key.sealed_seed), t(&key.created_at)],
             )?;
+            if added == 0 {
+                if let Some(r) = tx.query(&current, &[t(&key.user)])?.first() {
+                    return Ok(validator_key_from(r));
+                }
+            }
             Ok(key.clone())
         })
     }
@@ -1597,9 +1604,9 @@ impl<B: Backend> Store for SqlStore<B> {
             if let Some(r) = existing.first() {
                 return Ok(Decided::Already(Box::new(validation_from(r))));
             }
-            tx.exec(
+            let added = tx.exec(
                 "INSERT INTO validations (certificate_id, user_name, role, decision, reason, at, key_id, public_key, statement, signature)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (certificate_id) DO NOTHING",
                 &[
                     t(&v.certificate_id),
                     t(&v.user),
@@ -1613,6 +1620,14 @@ impl<B: Backend> Store for SqlStore<B> {
                     t(&v.signature),
                 ],
             )?;
+            if added == 0 {
+                // Decided by another process since the read.
+                let existing =
+                    tx.query(&format!("{VALIDATION_QUERY} WHERE certificate_id = $1"), &[t(&v.certificate_id)])?;
+                if let Some(r) = existing.first() {
+                    return Ok(Decided::Already(Box::new(validation_from(r))));
+                }
+            }
             Ok(Decided::New)
         })
     }
