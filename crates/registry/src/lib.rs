@@ -14,6 +14,7 @@ pub mod deadline;
 pub mod server;
 pub mod store;
 pub mod units;
+pub mod validation;
 pub mod web;
 
 use std::sync::Arc;

@@ -155,6 +155,9 @@ pub fn routes() -> Router<AppState> {
         .route("/search.csv", get(pages::search_csv))
         .route("/certificates/{id}", get(pages::certificate_page))
         .route("/certificates/{id}/pdf", get(pages::certificate_pdf))
+        .route("/certificates/{id}/validation", post(pages::certificate_decide))
+        .route("/certificates/{id}/validation.json", get(pages::validation_json))
+        .route("/account", get(pages::account_page))
         .route("/flags", get(pages::flags_page))
         .route("/lots", get(pages::lots_page))
         .route("/lots/{lot}/report", get(pages::lot_report_page))
@@ -255,7 +258,8 @@ pub enum WebError {
     BadRequest(String),
     /// Too many attempts.
     TooManyRequests(String),
-    /// The thing's state does not allow it (a unit's transition); the message says why.
+    /// Already done, or the state does not allow it (a certificate's second validation, a
+    /// unit's transition); the message says why.
     Conflict(String),
     /// The request's deadline passed before its work was done; the work stopped.
     Timeout,

@@ -75,8 +75,9 @@ fn shell(h: &mut Html, ctx: &Ctx, title: &str) {
             link("/admin", "nav_admin");
         }
         link("/check", "nav_check");
-        h.raw("</ul></nav><p class=\"who\">")
+        h.raw("</ul></nav><p class=\"who\"><a href=\"/account\">")
             .text(&p.user.name)
+            .raw("</a>")
             .raw(" (")
             .text(tr(l, role_key(p.user.role)))
             .raw(")</p><form method=\"post\" action=\"/logout\" class=\"inline\">");
@@ -173,6 +174,7 @@ mod lots;
 mod search;
 mod stations;
 mod units;
+mod validation;
 
 pub use admin::*;
 pub use certificates::*;
@@ -182,3 +184,4 @@ pub use lots::*;
 pub use search::*;
 pub use stations::*;
 pub use units::*;
+pub use validation::*;
