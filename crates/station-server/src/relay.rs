@@ -86,12 +86,12 @@ impl Relay {
         // cannot name a path.
         let id = match certificate::strict::from_slice(body) {
             Err(e) => return refuse("invalid_json", format!("the body is not one JSON document: {e}")),
-            Ok(v) => match v["id"].as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) {
+            Ok(v) => match v["certificate"]["id"].as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) {
                 Some(id) => id.hyphenated().to_string(),
                 None => {
                     return refuse(
                         "invalid_certificate",
-                        "the certificate has no \"id\" that is a UUID".into(),
+                        "the body has no certificate.id that is a UUID".into(),
                     )
                 }
             },

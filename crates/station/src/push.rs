@@ -24,6 +24,17 @@ pub enum PushOutcome {
         /// The registry's explanation.
         message: String,
     },
+    /// The bench server's relay kept it (HTTP 202, `{"queued": true, ...}`) and will forward it
+    /// to the registry itself: delivered as far as the station is concerned, moved to `sent/`
+    /// with the relay's answer beside it.
+    Queued {
+        /// Where it is now.
+        path: PathBuf,
+        /// The bench server that keeps it.
+        at: String,
+        /// How many certificates the bench server holds for the registry.
+        pending: u64,
+    },
     /// The registry could not be reached; it stays pending for `station push`.
     Unreachable(String),
 }
@@ -141,6 +152,11 @@ impl RegistryClient {
             let path = spool.mark_sent(pending, text.as_bytes())?;
             let rel = answer["url"].as_str().unwrap_or_default();
             Ok(PushOutcome::Accepted { path, url: format!("{}{rel}", self.base) })
+        } else if status == 202 && answer["queued"] == serde_json::Value::Bool(true) {
+            // Only a bench server's relay answers 202: it holds the certificate durably.
+            let path = spool.mark_sent(pending, text.as_bytes())?;
+            let at = answer["at"].as_str().unwrap_or(&self.base).to_owned();
+            Ok(PushOutcome::Queued { path, at, pending: answer["pending"].as_u64().unwrap_or(0) })
         } else {
             let code = answer["error"]["code"].as_str().unwrap_or_default().to_owned();
             let mut message = answer["error"]["message"].as_str().map(str::to_owned).unwrap_or(text.clone());
