@@ -18,11 +18,13 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod attestation;
 pub mod example;
 pub mod jcs;
 pub mod log;
 mod model;
 mod signing;
+pub mod standards;
 pub mod strict;
 
 pub use model::*;

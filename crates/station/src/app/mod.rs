@@ -1609,6 +1609,8 @@ impl App {
             disks: self.records.clone().unwrap_or_default(),
             checks: Some(self.checks.to_checks()),
             hardware_tests: self.hardware.done.clone(),
+            performed_by: self.settings.performer(),
+            post_sanitization: self.settings.post_sanitization(),
             grade: match &self.grade {
                 Some(Ok(g)) => serde_json::to_value(g).ok(),
                 _ => None,
