@@ -110,6 +110,7 @@ mod tests {
             LotReport {
                 received: 5,
                 wiped: 4,
+                attested: 0,
                 reused: 2,
                 parts: 1,
                 recycled: 1,
