@@ -219,10 +219,18 @@ pub fn seal(
     key: &SigningIdentity,
     spool: &Spool,
 ) -> anyhow::Result<(Certificate, PathBuf)> {
-    let certificate = Certificate {
+    let certificate = assemble(parts, key.key_id());
+    let signed = key.sign(&certificate)?;
+    let spooled_at = spool.store(&certificate.id.to_string(), &signed.to_json_pretty())?;
+    Ok((certificate, spooled_at))
+}
+
+/// The certificate the parts make, finished now, for the station key `key_id` (unsigned).
+pub fn assemble(parts: CertificateParts, key_id: String) -> Certificate {
+    Certificate {
         schema: SCHEMA_V1.into(),
         id: uuid::Uuid::now_v7(),
-        station: StationRef { id: parts.station_name.unwrap_or_else(|| key.key_id()), key_id: key.key_id() },
+        station: StationRef { id: parts.station_name.unwrap_or_else(|| key_id.clone()), key_id },
         operator: parts.operator,
         lot: parts.lot,
         started_at: parts.started_at,
@@ -237,10 +245,7 @@ pub fn seal(
         hardware_tests: parts.hardware_tests,
         performed_by: parts.performed_by,
         post_sanitization: parts.post_sanitization,
-    };
-    let signed = key.sign(&certificate)?;
-    let spooled_at = spool.store(&certificate.id.to_string(), &signed.to_json_pretty())?;
-    Ok((certificate, spooled_at))
+    }
 }
 
 /// Wipes every disk at once, each on its own thread, so a slow or hung disk delays only its own

@@ -223,6 +223,8 @@ pub struct Sealed {
     pub path: PathBuf,
     /// The overall result.
     pub result: Outcome,
+    /// The "reconditionné" attestation, computed from the signed certificate.
+    pub attestation: certificate::attestation::Attestation,
 }
 
 /// Where the certificate is on its way to the registry.

@@ -181,6 +181,7 @@ fn quitting_during_a_wipe_stops_it_and_signs_it_as_interrupted() {
         id: uuid::Uuid::now_v7(),
         path: "x".into(),
         result: Outcome::Incomplete,
+        attestation: certificate::attestation::reconditionne(&certificate::example::certificate("S1")),
     })));
     assert_eq!(effects, vec![Effect::Quit], "leaves once the interruption is signed");
 }
@@ -419,6 +420,7 @@ fn the_happy_path_takes_at_most_twenty_key_presses_besides_the_keyboard_test() {
         id: uuid::Uuid::now_v7(),
         path: "x".into(),
         result: Outcome::Incomplete,
+        attestation: certificate::attestation::reconditionne(&certificate::example::certificate("S1")),
     })));
     assert_eq!(press(&mut a, Key::Enter, ms(at, 1000)), vec![Effect::Quit]);
     let presses = a.keystrokes - a.typed;

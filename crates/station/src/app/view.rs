@@ -812,6 +812,21 @@ fn render_certificate(app: &App, frame: &mut Frame, area: Rect) {
         Outcome::Incomplete => (Status::Warning, "cert.incomplete"),
     };
     lines.push(line(status, &app.t(key)));
+    // The attestation's words are the certificate crate's, so the station, the registry's page
+    // and its PDF say exactly the same sentence.
+    let lang = match app.lang {
+        Lang::Fr => certificate::attestation::Language::Fr,
+        Lang::En => certificate::attestation::Language::En,
+    };
+    let attestation = &sealed.attestation;
+    let status = if attestation.granted { Status::Good } else { Status::Warning };
+    lines.push(line(status, &attestation.line(lang)));
+    // What it rests on, where there is room (on an 80×25 console the switch-off line comes
+    // first) or when the worker asks for details.
+    let room = app.show_details || area.height >= 30;
+    if let Some(grounds) = attestation.grounds(lang).filter(|_| attestation.granted && room) {
+        lines.push(Line::from(Span::styled(format!("    {grounds}"), theme::quiet())));
+    }
     let (status, key) = match &app.delivery {
         Some(Delivery::Sent) => (Status::Good, "cert.sent"),
         Some(Delivery::Kept(_)) => (Status::Warning, "cert.kept"),
