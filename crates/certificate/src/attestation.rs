@@ -380,7 +380,7 @@ mod tests {
              effacées et vérifiées, système installé et vérifié."
         );
         assert_eq!(
-            a.grounds(Language::Fr).unwrap(),
+            a.grounds(Language::Fr).expect("grounds"),
             "Repose sur : 4 fonctions testées (1 sans objet), 1 test matériel réussi, disque WD-WCAV12345678 \
              effacé et vérifié, système Debian 12 installé et vérifié."
         );
@@ -400,11 +400,11 @@ mod tests {
     fn each_missing_piece_is_named() {
         assert_eq!(missing_after(|c| c.checks = None), [Missing::NoChecks]);
         assert_eq!(
-            missing_after(|c| c.checks.as_mut().unwrap().keyboard.status = CheckStatus::Fail),
+            missing_after(|c| c.checks.as_mut().expect("checks").keyboard.status = CheckStatus::Fail),
             [Missing::CheckFailed(Function::Keyboard)]
         );
         assert_eq!(
-            missing_after(|c| c.checks.as_mut().unwrap().sound.status = CheckStatus::Skipped),
+            missing_after(|c| c.checks.as_mut().expect("checks").sound.status = CheckStatus::Skipped),
             [Missing::CheckSkipped(Function::Sound)]
         );
         assert_eq!(
@@ -445,7 +445,9 @@ mod tests {
             [Missing::SystemFailed]
         );
         assert_eq!(
-            missing_after(|c| c.image.as_mut().unwrap()["verification"]["result"] = "not-verified".into()),
+            missing_after(
+                |c| c.image.as_mut().expect("image")["verification"]["result"] = "not-verified".into()
+            ),
             [Missing::SystemNotVerified]
         );
     }
@@ -453,7 +455,7 @@ mod tests {
     #[test]
     fn the_sentence_names_everything_missing() {
         let mut c = complete();
-        c.checks.as_mut().unwrap().keyboard.status = CheckStatus::Fail;
+        c.checks.as_mut().expect("checks").keyboard.status = CheckStatus::Fail;
         c.disks[0].sanitization.result = SanitizeResult::NotVerified;
         c.result = Outcome::from_disks(&c.disks);
         c.image = None;
