@@ -448,7 +448,7 @@ pub enum Overlay {
 }
 
 /// Lines of the supervisor menu.
-pub const SUPERVISOR_LINES: [&str; 8] = [
+pub const SUPERVISOR_LINES: [&str; 13] = [
     "sup.registry",
     "sup.name",
     "sup.enrol",
@@ -456,6 +456,11 @@ pub const SUPERVISOR_LINES: [&str; 8] = [
     "sup.language",
     "sup.lot",
     "sup.operator",
+    "sup.role",
+    "sup.organisation",
+    "sup.site",
+    "sup.contact",
+    "sup.destination",
     "sup.pin",
 ];
 
@@ -1170,6 +1175,10 @@ impl App {
                             self.settings.lot = value;
                         }
                         "sup.operator" => self.settings.operator = value,
+                        "sup.role" => self.settings.operator_role = value,
+                        "sup.organisation" => self.settings.organisation = value,
+                        "sup.site" => self.settings.site = value,
+                        "sup.contact" => self.settings.contact = value,
                         "sup.pin" => self.settings.pin_sha256 = value.map(|p| settings::pin_hash(&p)),
                         _ => {}
                     }
@@ -1223,12 +1232,25 @@ impl App {
                     self.set_lang(self.lang.other());
                     return vec![Effect::SaveSettings(self.settings.clone())];
                 }
+                "sup.destination" => {
+                    // Not set, then each destination in turn, then not set again.
+                    let all = certificate::Destination::ALL;
+                    self.settings.destination = match self.settings.destination {
+                        None => Some(all[0]),
+                        Some(d) => all.iter().position(|x| *x == d).and_then(|i| all.get(i + 1)).copied(),
+                    };
+                    return vec![Effect::SaveSettings(self.settings.clone())];
+                }
                 field => {
                     let current = match field {
                         "sup.registry" => self.settings.registry.clone(),
                         "sup.name" => self.settings.station_name.clone(),
                         "sup.lot" => Some(self.lot.clone()),
                         "sup.operator" => self.settings.operator.clone(),
+                        "sup.role" => self.settings.operator_role.clone(),
+                        "sup.organisation" => self.settings.organisation.clone(),
+                        "sup.site" => self.settings.site.clone(),
+                        "sup.contact" => self.settings.contact.clone(),
                         _ => None,
                     };
                     self.overlay =

@@ -1019,6 +1019,18 @@ fn render_overlay(app: &App, frame: &mut Frame, area: Rect) {
                     ("sup.operator", _) => {
                         app.settings.operator.clone().unwrap_or_else(|| app.t("sup.unset"))
                     }
+                    ("sup.role", _) => {
+                        app.settings.operator_role.clone().unwrap_or_else(|| app.t("sup.unset"))
+                    }
+                    ("sup.organisation", _) => {
+                        app.settings.organisation.clone().unwrap_or_else(|| app.t("sup.unset"))
+                    }
+                    ("sup.site", _) => app.settings.site.clone().unwrap_or_else(|| app.t("sup.unset")),
+                    ("sup.contact", _) => app.settings.contact.clone().unwrap_or_else(|| app.t("sup.unset")),
+                    ("sup.destination", _) => match app.settings.destination {
+                        Some(d) => app.t(&format!("sup.dest.{}", d.as_str())),
+                        None => app.t("sup.unset"),
+                    },
                     ("sup.pin", _) => {
                         app.t(if app.settings.pin_sha256.is_some() { "sup.pin_set" } else { "sup.unset" })
                     }
