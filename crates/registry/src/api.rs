@@ -307,6 +307,7 @@ impl std::fmt::Debug for AppState {
 pub fn app(state: AppState) -> Router {
     let lookups = Router::new()
         .route("/api/v1/certificates/{id}", get(get_certificate))
+        .route("/api/v1/certificates/{id}/validation", get(get_validation))
         .route("/api/v1/disks/{serial}", get(disk_history))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::require_api_user));
     Router::new()
@@ -506,7 +507,46 @@ async fn get_certificate(
         let row = crate::web::visible_certificate(state.store.as_ref(), &principal.user, &id)?.ok_or_else(
             || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}")),
         )?;
-        Ok(([(header::CONTENT_TYPE, "application/json")], row.document).into_response())
+        // The body stays the file exactly as received (it verifies as is); a supervisor's
+        // decision on it is named by a Link header (RFC 8288) and read at its own address.
+        let mut response = ([(header::CONTENT_TYPE, "application/json")], row.document).into_response();
+        if let Some(v) = state.store.validation(&row.id)? {
+            let link = format!(
+                "</api/v1/certificates/{}/validation>; rel=\"validation\"; title=\"{}\"",
+                crate::web::html::url_encode(&row.id),
+                v.decision
+            );
+            if let Ok(value) = axum::http::HeaderValue::from_str(&link) {
+                response.headers_mut().insert(header::LINK, value);
+            }
+        }
+        Ok(response)
+    })
+    .await
+}
+
+/// The supervisor's decision on a certificate (docs/certificate.md, "Validation"): the
+/// statement, its signature and the validator's public key, or 404 `not_validated`.
+async fn get_validation(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Arc<Principal>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    blocking(move || {
+        let row = crate::web::visible_certificate(state.store.as_ref(), &principal.user, &id)?.ok_or_else(
+            || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}")),
+        )?;
+        let v = state.store.validation(&row.id)?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_validated",
+                format!("certificate {id} has no decision yet"),
+            )
+        })?;
+        let file = crate::validation::file_of(&v).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("stored validation: {e}"))
+        })?;
+        Ok(axum::Json(file).into_response())
     })
     .await
 }

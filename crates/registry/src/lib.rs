@@ -13,6 +13,7 @@ pub mod api;
 pub mod deadline;
 pub mod server;
 pub mod store;
+pub mod validation;
 pub mod web;
 
 use std::sync::Arc;

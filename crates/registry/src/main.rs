@@ -63,6 +63,13 @@ enum Command {
         /// The registry's log key (C2SP vkey, `GET /api/v1/log/key`).
         #[arg(long, env = "REGISTRY_VKEY")]
         vkey: Option<String>,
+        /// A supervisor's signed decision on it (`GET /certificates/{id}/validation.json`).
+        #[arg(long)]
+        validation: Option<std::path::PathBuf>,
+        /// The key id the validation must be signed with (the validator's, as its account page
+        /// and `registry user key` show it); without it the file's own key is only reported.
+        #[arg(long, requires = "validation")]
+        validator_key: Option<String>,
     },
     /// Manage enrolled stations.
     Station {
@@ -133,6 +140,19 @@ enum UserCommand {
         /// Login name.
         name: String,
         /// A file holding the password.
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+    },
+    /// Show a supervisor's or admin's validation key; create it (with the account's password,
+    /// from --password-file or stdin) if it has none yet.
+    Key {
+        /// A SQLite file or a postgres:// URL.
+        #[arg(long, env = "REGISTRY_DB", default_value = "registry.sqlite")]
+        db: String,
+        /// Login name.
+        #[arg(long)]
+        name: String,
+        /// A file holding the account's password (needed only to create the key).
         #[arg(long)]
         password_file: Option<std::path::PathBuf>,
     },
@@ -297,8 +317,28 @@ fn run(command: Command) -> anyhow::Result<()> {
                 Ok(())
             })
         }
-        Command::Verify { certificate, receipt, vkey } => {
-            verify(&certificate, receipt.as_deref(), vkey.as_deref())
+        Command::Verify { certificate, receipt, vkey, validation, validator_key } => {
+            verify(&certificate, receipt.as_deref(), vkey.as_deref())?;
+            match validation {
+                Some(v) => verify_validation(&certificate, &v, validator_key.as_deref()),
+                None => Ok(()),
+            }
+        }
+        Command::User { command: UserCommand::Key { db, name, password_file } } => {
+            let store = open(&db)?;
+            let user = store.user(&name)?.with_context(|| format!("no account is named {name:?}"))?;
+            let key = match store.validator_key(&user.name)? {
+                Some(key) => key,
+                None => {
+                    let password = read_password(password_file.as_deref())?;
+                    registry::validation::account_key(store.as_ref(), &user, &password)?.1
+                }
+            };
+            println!("validation key of {} ({})", shown(&user.name), user.role.as_str());
+            println!("key id: {}", key.key_id);
+            println!("public key: {}", key.public_key);
+            println!("created: {}", key.created_at);
+            Ok(())
         }
         Command::Station { command: StationCommand::Add { db, public_key, name } } => {
             let store = open(&db)?;
@@ -453,6 +493,48 @@ fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
         "no password: give --password-file FILE, or the password on the first line of stdin"
     );
     Ok(password)
+}
+
+/// Checks a validation file against the certificate file at `certificate`.
+fn verify_validation(
+    certificate: &std::path::Path,
+    path: &std::path::Path,
+    expected_key: Option<&str>,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(certificate).with_context(|| format!("reading {}", certificate.display()))?;
+    let verified = certificate::SignedDocument::from_json(&bytes)
+        .and_then(|d| d.verify())
+        .with_context(|| format!("{} does not verify", certificate.display()))?;
+    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let value = certificate::strict::from_slice(&text)
+        .with_context(|| format!("{} is not strict JSON", path.display()))?;
+    let file: registry::validation::ValidationFile = serde_json::from_value(value)
+        .with_context(|| format!("{} is not a validation file", path.display()))?;
+    let id = verified.certificate.id.to_string();
+    let statement = registry::validation::verify_against(&file, &id, &verified.canonical)
+        .with_context(|| format!("the validation {} does not verify", path.display()))?;
+    if let Some(expected) = expected_key {
+        anyhow::ensure!(
+            statement.validator.key_id.eq_ignore_ascii_case(expected.trim()),
+            "the validation {} was signed with key {}, not the expected {}",
+            path.display(),
+            statement.validator.key_id,
+            expected.trim()
+        );
+    }
+    println!(
+        "{} by {} ({}) at {}: signature OK (validator key {}{})",
+        statement.decision.as_str(),
+        shown(&statement.validator.name),
+        shown(&statement.validator.role),
+        statement.at,
+        statement.validator.key_id,
+        if expected_key.is_some() { ", the expected one" } else { "; compare it with the account's key id" }
+    );
+    if let Some(reason) = &statement.reason {
+        println!("reason: {}", shown(reason));
+    }
+    Ok(())
 }
 
 fn verify(

@@ -285,6 +285,15 @@ pub trait Store: Send + Sync {
     /// The kept flags, newest certificate first: at most `limit` of them after `before` (a
     /// [`FlagRow::cursor`] of the previous page), and how many there are in all.
     fn flags(&self, before: Option<(u64, i64)>, limit: u64) -> Result<(Vec<FlagRow>, u64), StoreError>;
+    /// The current validation key of an account.
+    fn validator_key(&self, user: &str) -> Result<Option<ValidatorKey>, StoreError>;
+    /// Records `key` as the account's current key unless it already has one; returns the
+    /// current key (the one already there, if two requests raced).
+    fn add_validator_key(&self, key: &ValidatorKey) -> Result<ValidatorKey, StoreError>;
+    /// Records a decision on a certificate, unless it has one already.
+    fn add_validation(&self, v: &Validation) -> Result<Decided, StoreError>;
+    /// The decision on a certificate.
+    fn validation(&self, certificate_id: &str) -> Result<Option<Validation>, StoreError>;
 }
 
 /// One kept flag, as the flags page lists it.
@@ -298,6 +307,56 @@ pub struct FlagRow {
     pub unit_serial: Option<String>,
     /// Why (for a disk wiped twice, `times` is the disk's count now).
     pub kind: crate::web::flags::FlagKind,
+}
+
+/// An account's validation key (crate::validation): public, and its seed sealed under the
+/// account's password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatorKey {
+    /// Hex SHA-256 of the raw public key.
+    pub key_id: String,
+    /// Its account.
+    pub user: String,
+    /// Base64 raw Ed25519 public key.
+    pub public_key: String,
+    /// The seed sealed under the password ([`crate::validation::seal_seed`]).
+    pub sealed_seed: String,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// A recorded validation or rejection of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// The certificate.
+    pub certificate_id: String,
+    /// The validator's account.
+    pub user: String,
+    /// Its role then.
+    pub role: String,
+    /// `validated` or `rejected`.
+    pub decision: String,
+    /// Why (always for a rejection).
+    pub reason: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The validator's key id.
+    pub key_id: String,
+    /// The validator's public key (base64 raw Ed25519).
+    pub public_key: String,
+    /// The statement as signed: its JCS text.
+    pub statement: String,
+    /// Base64 Ed25519 signature over `statement`.
+    pub signature: String,
+}
+
+/// What recording a validation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// Recorded.
+    New,
+    /// The certificate already had a decision, this one; nothing was recorded.
+    Already(Box<Validation>),
 }
 
 /// What an account may do (docs/web.md, "Roles").
@@ -408,6 +467,19 @@ pub struct SearchQuery {
     pub limit: Option<u64>,
     /// Only rows after this one in the order of the results (`finished_at`, `id`): the next page.
     pub after: Option<(String, String)>,
+    /// Only certificates with this decision by a supervisor (issue 26).
+    pub validation: Option<ValidationFilter>,
+}
+
+/// Certificates by their supervisor's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValidationFilter {
+    /// No decision yet.
+    Pending,
+    /// Validated.
+    Validated,
+    /// Rejected.
+    Rejected,
 }
 
 /// A certificate with what the lists show beside it.
@@ -682,6 +754,34 @@ UPDATE certificate_flags SET unit_serial =
     (SELECT c.unit_serial FROM certificates c WHERE c.id = certificate_flags.certificate_id);
 CREATE INDEX certificates_finished_id ON certificates(finished_at, id);
 DROP INDEX certificates_finished_at;
+",
+    // Issue 26, part 2: a supervisor's validation or rejection of a certificate, signed with
+    // the account's own Ed25519 key (crate::validation). One decision per certificate.
+    // `statement` is the JCS text that was signed; the other columns repeat it for the pages.
+    // A key's seed is sealed under the account's password; a new password retires the key
+    // (`retired_at`), so at most one key per account is current.
+    "
+CREATE TABLE validator_keys (
+    key_id      TEXT PRIMARY KEY,
+    user_name   TEXT NOT NULL,
+    public_key  TEXT NOT NULL,
+    sealed_seed TEXT,
+    created_at  TEXT NOT NULL,
+    retired_at  TEXT
+);
+CREATE UNIQUE INDEX validator_keys_current ON validator_keys(user_name) WHERE retired_at IS NULL;
+CREATE TABLE validations (
+    certificate_id TEXT PRIMARY KEY REFERENCES certificates(id),
+    user_name      TEXT NOT NULL,
+    role           TEXT NOT NULL,
+    decision       TEXT NOT NULL,
+    reason         TEXT,
+    at             TEXT NOT NULL,
+    key_id         TEXT NOT NULL,
+    public_key     TEXT NOT NULL,
+    statement      TEXT NOT NULL,
+    signature      TEXT NOT NULL
+);
 ",
 ];
 
@@ -1373,6 +1473,9 @@ impl<B: Backend> Store for SqlStore<B> {
             let name = user.name.as_str();
             tx.exec("UPDATE users SET password_hash = $1 WHERE name = $2", &[t(password_hash), t(name)])?;
             tx.exec("DELETE FROM sessions WHERE user_name = $1", &[t(name)])?;
+            // The validation key was sealed under the old password: retired, a new one is
+            // made at the next validation (past validations keep their public key).
+            retire_validator_key(tx, name)?;
             Ok(())
         })
     }
@@ -1386,6 +1489,7 @@ impl<B: Backend> Store for SqlStore<B> {
             for table in ["sessions", "api_tokens", "user_donors"] {
                 tx.exec(&format!("DELETE FROM {table} WHERE user_name = $1"), &[t(name)])?;
             }
+            retire_validator_key(tx, name)?;
             tx.exec("DELETE FROM users WHERE name = $1", &[t(name)])?;
             Ok(())
         })
@@ -1465,6 +1569,75 @@ impl<B: Backend> Store for SqlStore<B> {
         self.read_flags(before, limit)
     }
 
+    fn validator_key(&self, user: &str) -> Result<Option<ValidatorKey>, StoreError> {
+        let rows = self.read(
+            &format!("{VALIDATOR_KEY_QUERY} WHERE lower(user_name) = lower($1) AND retired_at IS NULL"),
+            &[t(user)],
+        )?;
+        Ok(rows.first().map(|r| validator_key_from(r)))
+    }
+
+    fn add_validator_key(&self, key: &ValidatorKey) -> Result<ValidatorKey, StoreError> {
+        self.tx(Access::Write, |tx| {
+            let current = format!("{VALIDATOR_KEY_QUERY} WHERE user_name = $1 AND retired_at IS NULL");
+            if let Some(r) = tx.query(&current, &[t(&key.user)])?.first() {
+                return Ok(validator_key_from(r));
+            }
+            // Another process may have recorded one since the read: its row wins.
+            let added = tx.exec(
+                "INSERT INTO validator_keys (key_id, user_name, public_key, sealed_seed, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT DO NOTHING",
+                &[t(&key.key_id), t(&key.user), t(&key.public_key), t(&key.sealed_seed), t(&key.created_at)],
+            )?;
+            if added == 0 {
+                if let Some(r) = tx.query(&current, &[t(&key.user)])?.first() {
+                    return Ok(validator_key_from(r));
+                }
+            }
+            Ok(key.clone())
+        })
+    }
+
+    fn add_validation(&self, v: &Validation) -> Result<Decided, StoreError> {
+        self.tx(Access::Write, |tx| {
+            let existing = tx.query(&format!("{VALIDATION_QUERY} WHERE certificate_id = $1"), &[t(&v.certificate_id)])?;
+            if let Some(r) = existing.first() {
+                return Ok(Decided::Already(Box::new(validation_from(r))));
+            }
+            let added = tx.exec(
+                "INSERT INTO validations (certificate_id, user_name, role, decision, reason, at, key_id, public_key, statement, signature)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (certificate_id) DO NOTHING",
+                &[
+                    t(&v.certificate_id),
+                    t(&v.user),
+                    t(&v.role),
+                    t(&v.decision),
+                    opt(v.reason.as_deref()),
+                    t(&v.at),
+                    t(&v.key_id),
+                    t(&v.public_key),
+                    t(&v.statement),
+                    t(&v.signature),
+                ],
+            )?;
+            if added == 0 {
+                // Decided by another process since the read.
+                let existing =
+                    tx.query(&format!("{VALIDATION_QUERY} WHERE certificate_id = $1"), &[t(&v.certificate_id)])?;
+                if let Some(r) = existing.first() {
+                    return Ok(Decided::Already(Box::new(validation_from(r))));
+                }
+            }
+            Ok(Decided::New)
+        })
+    }
+
+    fn validation(&self, certificate_id: &str) -> Result<Option<Validation>, StoreError> {
+        let rows =
+            self.read(&format!("{VALIDATION_QUERY} WHERE certificate_id = $1"), &[t(certificate_id)])?;
+        Ok(rows.first().map(|r| validation_from(r)))
+    }
+
     fn search(&self, q: &SearchQuery) -> Result<Vec<CertificateRow>, StoreError> {
         let mut sql = String::from(
             "SELECT c.id, c.document, c.unit_serial, c.lot, c.result, c.finished_at, c.received_at, c.leaf_index,
@@ -1519,6 +1692,24 @@ impl<B: Backend> Store for SqlStore<B> {
                 "c.lot IN (SELECT l.lot FROM lots l JOIN user_donors u ON u.donor = l.donor WHERE u.user_name = ?)",
                 &[v],
             );
+        }
+        match q.validation {
+            Some(ValidationFilter::Pending) => filter(
+                &mut sql,
+                "NOT EXISTS (SELECT 1 FROM validations v WHERE v.certificate_id = c.id)",
+                &[],
+            ),
+            Some(ValidationFilter::Validated) => filter(
+                &mut sql,
+                "EXISTS (SELECT 1 FROM validations v WHERE v.certificate_id = c.id AND v.decision = ?)",
+                &["validated"],
+            ),
+            Some(ValidationFilter::Rejected) => filter(
+                &mut sql,
+                "EXISTS (SELECT 1 FROM validations v WHERE v.certificate_id = c.id AND v.decision = ?)",
+                &["rejected"],
+            ),
+            None => {}
         }
         if let Some((finished_at, id)) = &q.after {
             filter(
@@ -1588,6 +1779,46 @@ impl<B: Backend> SqlStore<B> {
         }
         Ok((out, total.first().map(|r| r[0].int() as u64).unwrap_or(0)))
     }
+}
+
+const VALIDATOR_KEY_QUERY: &str =
+    "SELECT key_id, user_name, public_key, sealed_seed, created_at FROM validator_keys";
+
+fn validator_key_from(r: &[Val]) -> ValidatorKey {
+    ValidatorKey {
+        key_id: r[0].text().unwrap_or_default(),
+        user: r[1].text().unwrap_or_default(),
+        public_key: r[2].text().unwrap_or_default(),
+        sealed_seed: r[3].text().unwrap_or_default(),
+        created_at: r[4].text().unwrap_or_default(),
+    }
+}
+
+const VALIDATION_QUERY: &str = "SELECT certificate_id, user_name, role, decision, reason, at, key_id, public_key, statement, signature FROM validations";
+
+fn validation_from(r: &[Val]) -> Validation {
+    Validation {
+        certificate_id: r[0].text().unwrap_or_default(),
+        user: r[1].text().unwrap_or_default(),
+        role: r[2].text().unwrap_or_default(),
+        decision: r[3].text().unwrap_or_default(),
+        reason: r[4].text(),
+        at: r[5].text().unwrap_or_default(),
+        key_id: r[6].text().unwrap_or_default(),
+        public_key: r[7].text().unwrap_or_default(),
+        statement: r[8].text().unwrap_or_default(),
+        signature: r[9].text().unwrap_or_default(),
+    }
+}
+
+/// Retires an account's current validation key and forgets its sealed seed: nobody can sign
+/// with it again; validations made with it keep their public key.
+fn retire_validator_key(tx: &mut dyn Tx, user: &str) -> Result<(), StoreError> {
+    tx.exec(
+        "UPDATE validator_keys SET retired_at = $1, sealed_seed = NULL WHERE user_name = $2 AND retired_at IS NULL",
+        &[t(&now()), t(user)],
+    )?;
+    Ok(())
 }
 
 fn token_row(r: &[Val]) -> ApiTokenRow {
@@ -2044,6 +2275,70 @@ mod tests {
         let (flags, _) = store.flags(None, 100).expect("flags");
         let thrice = FlagKind::DiskWipedTwice { serial: "TWICE".into(), times: 3 };
         assert_eq!(flags.iter().filter(|f| f.kind == thrice).count(), 3, "{flags:?}");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn migration_7_adds_validations_to_a_database_with_certificates() {
+        let dir = scratch("migration-7");
+        let path = dir.join("r.sqlite");
+        {
+            // The schema as migration 6 left it, with one certificate and one account.
+            let conn = rusqlite::Connection::open(&path).expect("db");
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .expect("table");
+            for (i, step) in MIGRATIONS[..6].iter().enumerate() {
+                conn.execute_batch(&step.replace("{blob}", "BLOB")).expect("migration");
+                conn.execute("INSERT INTO schema_migrations VALUES (?1, 'then')", [i as i64 + 1])
+                    .expect("row");
+            }
+            conn.execute_batch(
+                "INSERT INTO stations (key_id, public_key, requested_at) VALUES ('k', 'AAAA', 'then');
+                 INSERT INTO certificates (id, station_key_id, document, content_sha256, result, finished_at, received_at, leaf_index)
+                 VALUES ('old', 'k', '{}', 'sha-old', 'sanitized', 'then', 'then', 0);
+                 INSERT INTO log_leaves VALUES (0, zeroblob(32), 'old');
+                 INSERT INTO log_state VALUES (1, 1, zeroblob(32));
+                 INSERT INTO users VALUES ('camille', 'supervisor', 'hash', 'then');",
+            )
+            .expect("old rows");
+        }
+        let store = SqliteStore::open(&path).expect("migrates");
+        assert_eq!(store.certificate("old").expect("query").expect("kept").content_sha256, "sha-old");
+        assert_eq!(store.validation("old").expect("query"), None);
+        assert_eq!(store.validator_key("camille").expect("query"), None);
+        let key = ValidatorKey {
+            key_id: "kid".into(),
+            user: "camille".into(),
+            public_key: "pk".into(),
+            sealed_seed: "sealed".into(),
+            created_at: "now".into(),
+        };
+        assert_eq!(store.add_validator_key(&key).expect("key"), key);
+        let again = ValidatorKey { key_id: "kid2".into(), ..key.clone() };
+        assert_eq!(store.add_validator_key(&again).expect("key"), key, "one current key per account");
+        let v = Validation {
+            certificate_id: "old".into(),
+            user: "camille".into(),
+            role: "supervisor".into(),
+            decision: "validated".into(),
+            reason: None,
+            at: "now".into(),
+            key_id: "kid".into(),
+            public_key: "pk".into(),
+            statement: "{}".into(),
+            signature: "sig".into(),
+        };
+        assert_eq!(store.add_validation(&v).expect("recorded"), Decided::New);
+        let second = Validation { decision: "rejected".into(), reason: Some("no".into()), ..v.clone() };
+        assert_eq!(store.add_validation(&second).expect("answer"), Decided::Already(Box::new(v.clone())));
+        assert_eq!(store.validation("old").expect("query"), Some(v));
+        // A new password retires the key; the decision stays.
+        store.set_password("camille", "new hash").expect("password");
+        assert_eq!(store.validator_key("camille").expect("query"), None);
+        assert!(store.validation("old").expect("query").is_some());
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -309,3 +309,40 @@ fn a_supervisor_finds_a_disk_opens_its_certificate_and_downloads_the_pdf() {
     }
     eprintln!("screenshots in {}", artefacts_dir().display());
 }
+
+#[test]
+fn a_supervisor_validates_a_certificate_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let reg = Registry::start("browser_validation", "sqlite");
+    let key = SigningIdentity::from_seed(&[32; 32]);
+    reg.enrol(&key);
+    let cert =
+        certificate::example::with_station_key(certificate::example::certificate("WD-VALID-0001"), &key);
+    let id = cert.id.to_string();
+    assert_eq!(reg.post(&key.sign(&cert).expect("signs").to_json_pretty()).0, 201);
+    reg.add_user("camille", "supervisor", &[]);
+    let b = Browser::start(1366, 768);
+    b.go(&format!("{}/login", reg.base));
+    b.type_into("#name", "camille");
+    b.type_into("#password", PASSWORD);
+    b.click("form[action='/login'] button");
+    b.wait_url("/search");
+    b.go(&format!("{}/certificates/{id}", reg.base));
+    assert!(b.source().contains("Pas encore validé."));
+    let unlabelled = b.script(
+        "return [...document.querySelectorAll('#validation textarea, #validation input:not([type=hidden])')].filter(e => e.labels.length === 0).map(e => e.name)",
+    );
+    assert_eq!(unlabelled, json!([]), "every field of the form has a label");
+    b.screenshot("validation-form-laptop");
+    b.type_into("#password", PASSWORD);
+    b.click("#validation button[value=validated]");
+    b.wait_url("#validation");
+    let page = b.source();
+    for expected in ["Validé par un superviseur", "camille (superviseur)", "<dd>vérifiée</dd>"] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+    assert!(!page.contains("button type=\"submit\" name=\"decision\""), "no form once decided");
+    b.screenshot("validation-done-laptop");
+}

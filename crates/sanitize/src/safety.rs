@@ -3,7 +3,10 @@
 //! A wipe is refused, with a plain reason, for: anything that is neither a regular file nor a
 //! whole-disk block device; a partition (name the whole disk); a disk holding the running system
 //! or the live medium; a disk any of whose partitions or stacked devices (LVM, RAID, dm-crypt)
-//! has a mounted file system or active swap; a read-only disk. The system is read through
+//! has a mounted file system or active swap; a read-only disk; a disk that belongs to another
+//! machine, reached over the network (NBD, Ceph RBD, iSCSI, NVMe over TCP/RDMA/FC, a loop device
+//! on a network file system) — so a PC booted from a bench server can never wipe the server's
+//! disks or another PC's. The system is read through
 //! [`SystemView`], a root directory (`/` on a station), so the rules run on fixture trees in tests.
 
 use std::collections::BTreeSet;
@@ -97,6 +100,13 @@ pub enum Refusal {
     },
     /// The kernel marks the disk read-only.
     ReadOnly,
+    /// The disk is another machine's, reached over the network: never wiped from here.
+    Remote {
+        /// The device.
+        device: String,
+        /// What kind of network disk it is, in words.
+        what: String,
+    },
     /// Another block device is stacked on the disk and active (device-mapper: LVM, LUKS, a
     /// mapping; or an md array): writing under it would pull the floor from a device the kernel
     /// is using.
@@ -123,6 +133,11 @@ impl fmt::Display for Refusal {
             }
             Refusal::Swap { device } => write!(f, "is in use as swap ({device}); run swapoff first"),
             Refusal::ReadOnly => f.write_str("is read-only"),
+            Refusal::Remote { device, what } => write!(
+                f,
+                "is another machine's disk ({device} is {what}): a station wipes only the disks inside \
+                 the PC it runs on"
+            ),
             Refusal::Held { device, holder } => write!(
                 f,
                 "is in use: /dev/{holder} is built on {device}; deactivate it first (dmsetup remove, \
@@ -186,6 +201,9 @@ pub fn check_block_device(devnum: DevNum, view: &SystemView) -> Result<TargetKin
     if read_trimmed(&sys_dir.join("ro")).as_deref() == Some("1") {
         return Err(Refusal::ReadOnly);
     }
+    if let Some(what) = remote_kind(&name, &sys_dir, view) {
+        return Err(Refusal::Remote { device: format!("/dev/{name}"), what });
+    }
     // The disk, its partitions, and everything stacked on them.
     let mut family: BTreeSet<(String, DevNum)> = BTreeSet::new();
     collect_family(&sys_dir, view, &mut family, 0);
@@ -224,6 +242,77 @@ pub fn check_block_device(devnum: DevNum, view: &SystemView) -> Result<TargetKin
         return Err(Refusal::Held { device, holder });
     }
     Ok(TargetKind::BlockDevice { name, devnum })
+}
+
+/// File systems whose files live on another machine.
+const NETWORK_FILE_SYSTEMS: &[&str] = &[
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "9p",
+    "ceph",
+    "glusterfs",
+    "afs",
+    "fuse.sshfs",
+    "davfs",
+    "fuse.davfs2",
+];
+
+/// Whether the whole disk `name` (its /sys directory `sys_dir`) is reached over the network, and
+/// what it is then, in words. Read from /sys: the driver's name (nbd, rbd), an iSCSI session in
+/// the device's path, an NVMe controller's transport, a loop device's backing file's file system.
+fn remote_kind(name: &str, sys_dir: &Path, view: &SystemView) -> Option<String> {
+    let digits_after = |prefix: &str| {
+        name.strip_prefix(prefix).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if digits_after("nbd") {
+        return Some("a network block device (NBD)".into());
+    }
+    if digits_after("rbd") {
+        return Some("a Ceph network disk (RBD)".into());
+    }
+    // iSCSI disks sit under their session: /sys/devices/platform/host3/session1/target3:0:0/…
+    let in_session = sys_dir.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy();
+        c.strip_prefix("session").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if in_session {
+        return Some("an iSCSI disk".into());
+    }
+    if name.starts_with("nvme") {
+        // A namespace's `device` is its controller; the controller's `transport` says how it is
+        // reached: pcie (inside the PC), loop (a local target), or tcp, rdma, fc (the network).
+        let transport = read_trimmed(&sys_dir.join("device/transport"))?;
+        return matches!(transport.as_str(), "tcp" | "rdma" | "fc")
+            .then(|| format!("an NVMe disk reached over the network (NVMe over {transport})"));
+    }
+    if digits_after("loop") {
+        let backing = read_trimmed(&sys_dir.join("loop/backing_file"))?;
+        let fs_type = file_system_of(Path::new(&backing), view)?;
+        return NETWORK_FILE_SYSTEMS
+            .contains(&fs_type.as_str())
+            .then(|| format!("a loop device on a file of a network file system ({fs_type}: {backing})"));
+    }
+    None
+}
+
+/// The file system type of the mount holding `file` (the longest mount point that contains it).
+fn file_system_of(file: &Path, view: &SystemView) -> Option<String> {
+    let mountinfo = fs::read_to_string(view.path("proc/self/mountinfo")).ok()?;
+    let mut best: Option<(usize, String)> = None;
+    for line in mountinfo.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let Some(mountpoint) = fields.get(4).map(|m| unescape_octal(m)) else { continue };
+        let Some(fs_type) = line.split(" - ").nth(1).and_then(|rest| rest.split_whitespace().next()) else {
+            continue;
+        };
+        if file.starts_with(&mountpoint) && best.as_ref().is_none_or(|(len, _)| mountpoint.len() >= *len) {
+            best = Some((mountpoint.len(), fs_type.to_owned()));
+        }
+    }
+    best.map(|(_, t)| t)
 }
 
 /// The first device stacked on the disk or one of its partitions, as (held, holder).
@@ -397,6 +486,69 @@ mod tests {
         );
         fs::write(t.path().join("sys/devices/pci/sda/ro"), "1\n").expect("write");
         assert_eq!(check_block_device(DevNum { major: 8, minor: 0 }, &view), Err(Refusal::ReadOnly));
+    }
+
+    /// Adds a whole disk `name` (`dev`) at `sys_rel` under the tree's /sys.
+    fn add_disk(t: &tempdir::TempTree, sys_rel: &str, name: &str, dev: &str) -> PathBuf {
+        let d = t.path().join(sys_rel).join(name);
+        fs::create_dir_all(d.join("holders")).expect("mkdir");
+        fs::write(d.join("dev"), format!("{dev}\n")).expect("write");
+        fs::write(d.join("ro"), "0\n").expect("write");
+        link(t.path(), &format!("sys/dev/block/{dev}"), &d);
+        d
+    }
+
+    /// A PC booted from a bench server must never wipe a disk of the server or of another PC: a
+    /// disk reached over the network is refused, whatever it is called and however it is attached.
+    #[test]
+    fn disks_of_other_machines_are_refused() {
+        let t = tree(
+            "22 1 0:20 / / rw - tmpfs tmpfs rw\n30 22 0:45 / /srv/share rw - nfs4 server:/export rw\n",
+            SWAPS_HEADER,
+        );
+        let view = SystemView::at(t.path());
+        let remote = |major, minor| match check_block_device(DevNum { major, minor }, &view) {
+            Err(Refusal::Remote { device, what }) => format!("{device}: {what}"),
+            other => panic!("{major}:{minor} not refused as remote: {other:?}"),
+        };
+        add_disk(&t, "sys/devices/virtual/block", "nbd0", "43:0");
+        assert_eq!(remote(43, 0), "/dev/nbd0: a network block device (NBD)");
+        add_disk(&t, "sys/devices/virtual/block", "rbd1", "252:0");
+        assert!(remote(252, 0).contains("RBD"));
+        add_disk(&t, "sys/devices/platform/host3/session1/target3:0:0/3:0:0:0/block", "sdc", "8:32");
+        assert_eq!(remote(8, 32), "/dev/sdc: an iSCSI disk");
+        let tcp = add_disk(&t, "sys/devices/virtual/nvme-fabrics/ctl/nvme1", "nvme1n1", "259:5");
+        fs::create_dir_all(tcp.join("device")).expect("mkdir");
+        fs::write(tcp.join("device/transport"), "tcp\n").expect("write");
+        assert!(remote(259, 5).contains("NVMe over tcp"));
+        let lo = add_disk(&t, "sys/devices/virtual/block", "loop7", "7:7");
+        fs::create_dir_all(lo.join("loop")).expect("mkdir");
+        fs::write(lo.join("loop/backing_file"), "/srv/share/pc2-disk.img\n").expect("write");
+        assert!(remote(7, 7).contains("network file system (nfs4: /srv/share/pc2-disk.img)"));
+        let err = check_block_device(DevNum { major: 7, minor: 7 }, &view).expect_err("refused");
+        assert!(err.to_string().contains("only the disks inside the PC"), "{err}");
+    }
+
+    /// The same kinds of disk inside the PC stay allowed: a PCIe NVMe disk, a loop device on a
+    /// local (here RAM) file system, a SCSI disk that is no iSCSI session's.
+    #[test]
+    fn local_nvme_and_loop_devices_stay_allowed() {
+        let t = tree("22 1 0:20 / / rw - tmpfs tmpfs rw\n", SWAPS_HEADER);
+        let view = SystemView::at(t.path());
+        let pcie = add_disk(&t, "sys/devices/pci0000:00/0000:00:04.0/nvme/nvme0", "nvme0n1", "259:0");
+        fs::create_dir_all(pcie.join("device")).expect("mkdir");
+        fs::write(pcie.join("device/transport"), "pcie\n").expect("write");
+        assert!(matches!(
+            check_block_device(DevNum { major: 259, minor: 0 }, &view),
+            Ok(TargetKind::BlockDevice { .. })
+        ));
+        let lo = add_disk(&t, "sys/devices/virtual/block", "loop3", "7:3");
+        fs::create_dir_all(lo.join("loop")).expect("mkdir");
+        fs::write(lo.join("loop/backing_file"), "/tmp/disk.img\n").expect("write");
+        assert!(matches!(
+            check_block_device(DevNum { major: 7, minor: 3 }, &view),
+            Ok(TargetKind::BlockDevice { .. })
+        ));
     }
 
     #[test]

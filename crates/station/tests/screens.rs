@@ -224,6 +224,9 @@ fn states(lang: Lang) -> Vec<(&'static str, App)> {
     let mut kept = a.clone();
     kept.update(Msg::Delivered(Delivery::Kept("http://registre.local: connection refused".into())));
     out.push(("16b-certificate-kept", kept));
+    let mut relayed = a.clone();
+    relayed.update(Msg::Delivered(Delivery::Relayed));
+    out.push(("16c-certificate-relayed", relayed));
     a.update(Msg::Delivered(Delivery::Sent));
     out.push(("16-certificate", a.clone()));
 

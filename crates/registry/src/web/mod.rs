@@ -154,6 +154,9 @@ pub fn routes() -> Router<AppState> {
         .route("/search.csv", get(pages::search_csv))
         .route("/certificates/{id}", get(pages::certificate_page))
         .route("/certificates/{id}/pdf", get(pages::certificate_pdf))
+        .route("/certificates/{id}/validation", post(pages::certificate_decide))
+        .route("/certificates/{id}/validation.json", get(pages::validation_json))
+        .route("/account", get(pages::account_page))
         .route("/flags", get(pages::flags_page))
         .route("/lots", get(pages::lots_page))
         .route("/lots/{lot}/report", get(pages::lot_report_page))
@@ -248,6 +251,8 @@ pub enum WebError {
     BadRequest(String),
     /// Too many attempts.
     TooManyRequests(String),
+    /// Already done, and done once (a certificate's validation).
+    Conflict(String),
     /// The request's deadline passed before its work was done; the work stopped.
     Timeout,
     /// The registry failed; the detail is in its log.
@@ -399,6 +404,7 @@ fn error_page(lang: Lang, e: WebError) -> Response {
         WebError::NotFound(m) => (StatusCode::NOT_FOUND, m),
         WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
         WebError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m),
+        WebError::Conflict(m) => (StatusCode::CONFLICT, m),
         WebError::Timeout => (StatusCode::REQUEST_TIMEOUT, i18n::tr(lang, "err_timeout").to_owned()),
         WebError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, i18n::tr(lang, "err_internal").to_owned()),
     };

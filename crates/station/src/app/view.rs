@@ -829,6 +829,7 @@ fn render_certificate(app: &App, frame: &mut Frame, area: Rect) {
     }
     let (status, key) = match &app.delivery {
         Some(Delivery::Sent) => (Status::Good, "cert.sent"),
+        Some(Delivery::Relayed) => (Status::Good, "cert.relayed"),
         Some(Delivery::Kept(_)) => (Status::Warning, "cert.kept"),
         Some(Delivery::NoRegistry) => (Status::Protected, "cert.no_registry"),
         Some(Delivery::Sending) | None => (Status::Busy, "cert.sending"),

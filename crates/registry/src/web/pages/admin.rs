@@ -15,7 +15,7 @@ pub async fn admin_page(
         let mut h = Html::new();
         shell(&mut h, ctx, tr(l, "admin_title"));
         h.raw("<h2>").text(tr(l, "admin_users")).raw("</h2><div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
-        for key in ["col_name", "col_role", "col_donor", "col_created"] {
+        for key in ["col_name", "col_role", "col_donor", "col_created", "val_key"] {
             h.raw("<th scope=\"col\">").text(tr(l, key)).raw("</th>");
         }
         h.raw("<th scope=\"col\">").text(tr(l, "col_action")).raw("</th></tr></thead><tbody>");
@@ -29,6 +29,12 @@ pub async fn admin_page(
                 .raw("</td><td>")
                 .text(&u.created_at)
                 .raw("</td><td>");
+            // Issue 26: the account's validation key id, once it has validated.
+            match state.store.validator_key(&u.name)? {
+                Some(k) => h.raw("<code>").text(&k.key_id).raw("</code>"),
+                None => h.text("—"),
+            };
+            h.raw("</td><td>");
             // An admin cannot remove itself from the web: the last admin would lock everyone out.
             if u.name != p.user.name {
                 h.raw("<form method=\"post\" action=\"/admin/users/remove\">");

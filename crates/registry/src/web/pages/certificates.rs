@@ -75,7 +75,7 @@ pub(super) fn grade_words(l: Lang, c: &Certificate) -> String {
 
 /// What the registry can say about a stored certificate, checked now.
 pub(super) struct Checked {
-    row: CertificateRow,
+    pub(super) row: CertificateRow,
     certificate: Certificate,
     /// The signing key ids, when every signature verifies.
     signature: Result<Vec<String>, String>,
@@ -86,6 +86,8 @@ pub(super) struct Checked {
     leaf_hash: Option<[u8; 32]>,
     /// The log's size and root the proof was checked against.
     head: (u64, [u8; 32]),
+    /// A supervisor's decision on it, checked now (issue 26; pages/validation.rs).
+    pub(super) validation: Option<super::validation::Shown>,
 }
 
 /// Why an inclusion proof could not be computed, in words.
@@ -108,6 +110,8 @@ pub(super) fn check_certificate(store: &dyn Store, row: CertificateRow) -> Resul
         Err(_) => serde_json::from_value(doc.certificate.clone()).map_err(|_| WebError::Internal)?,
     };
     let (size, root) = store.log_head()?;
+    let validation =
+        super::validation::load(store, &row.id, verified.as_ref().ok().map(|v| v.canonical.as_slice()))?;
     let (signature, inclusion, leaf_hash) = match verified {
         Ok(v) => {
             let leaf = certificate::log::leaf_hash(&v.canonical);
@@ -125,7 +129,7 @@ pub(super) fn check_certificate(store: &dyn Store, row: CertificateRow) -> Resul
         Err(e) => (Err(e.to_string()), Err(e.to_string()), None),
     };
     let station = store.station(&row.station_key_id)?;
-    Ok(Checked { row, certificate, signature, station, inclusion, leaf_hash, head: (size, root) })
+    Ok(Checked { row, certificate, signature, station, inclusion, leaf_hash, head: (size, root), validation })
 }
 
 pub(super) fn signature_words(l: Lang, c: &Checked) -> String {
@@ -255,6 +259,7 @@ pub async fn certificate_page(
             }
             h.raw("</dl>");
         }
+        super::validation::section(&mut h, ctx, &c);
         h.raw("<h2>").text(tr(l, "cert_proof")).raw("</h2><dl>");
         item(&mut h, "signature", &signature_words(l, &c));
         item(&mut h, "log_position", &log_words(l, &c));
@@ -444,6 +449,7 @@ pub(super) fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> R
     row(&mut pdf, "signature_key", &c.row.station_key_id);
     row(&mut pdf, "signature", &signature_words(l, c));
     row(&mut pdf, "log_position", &log_words(l, c));
+    super::validation::pdf_lines(&mut pdf, l, c);
     pdf.gap(6.0);
     pdf.line(10.0, false, &fill(tr(l, "pdf_check_at"), &[&check_url]));
     Ok(pdf.finish())

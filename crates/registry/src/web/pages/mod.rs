@@ -70,8 +70,9 @@ fn shell(h: &mut Html, ctx: &Ctx, title: &str) {
             link("/admin", "nav_admin");
         }
         link("/check", "nav_check");
-        h.raw("</ul></nav><p class=\"who\">")
+        h.raw("</ul></nav><p class=\"who\"><a href=\"/account\">")
             .text(&p.user.name)
+            .raw("</a>")
             .raw(" (")
             .text(tr(l, role_key(p.user.role)))
             .raw(")</p><form method=\"post\" action=\"/logout\" class=\"inline\">");
@@ -162,6 +163,7 @@ mod login;
 mod lots;
 mod search;
 mod stations;
+mod validation;
 
 pub use admin::*;
 pub use certificates::*;
@@ -170,3 +172,4 @@ pub use login::*;
 pub use lots::*;
 pub use search::*;
 pub use stations::*;
+pub use validation::*;

@@ -34,7 +34,18 @@ pub(super) fn search_query(lang: Lang, form: &FormData) -> Result<SearchQuery, W
             }
         }
     }
+    // Issue 26: by the supervisor's decision.
+    let validation = match get("validation").as_deref() {
+        None => None,
+        Some("pending") => Some(crate::store::ValidationFilter::Pending),
+        Some("validated") => Some(crate::store::ValidationFilter::Validated),
+        Some("rejected") => Some(crate::store::ValidationFilter::Rejected),
+        Some(other) => {
+            return Err(WebError::BadRequest(fill(tr(lang, "err_bad_validation_filter"), &[other])))
+        }
+    };
     Ok(SearchQuery {
+        validation,
         unit_serial: get("unit"),
         disk_serial: get("disk"),
         certificate_id: get("id"),
@@ -52,7 +63,7 @@ pub(super) fn search_query(lang: Lang, form: &FormData) -> Result<SearchQuery, W
 pub(super) fn query_string(form: &FormData) -> String {
     SEARCH_FIELDS
         .iter()
-        .chain(&[("after", "")])
+        .chain(&[("validation", ""), ("after", "")])
         .filter_map(|(k, _)| {
             form.get(*k).filter(|v| !v.trim().is_empty()).map(|v| format!("{k}={}", url_encode(v.trim())))
         })
@@ -97,6 +108,7 @@ pub async fn search(
                 .text(form.get(*name).map(String::as_str).unwrap_or(""))
                 .raw("\"></div>");
         }
+        validation_select(&mut h, l, form.get("validation").map(String::as_str));
         h.raw("<div><button type=\"submit\">").text(tr(l, "search_submit")).raw("</button></div></form>");
         let qs = query_string(&form);
         h.raw("<p><a href=\"/search.csv?").text(&qs).raw("\">").text(tr(l, "search_csv")).raw("</a></p>");
@@ -231,6 +243,29 @@ pub async fn search_csv(
             .into_response())
     })
     .await
+}
+
+/// The search's "Validation" filter (issue 26): any, not decided yet, validated, rejected.
+fn validation_select(h: &mut Html, l: Lang, chosen: Option<&str>) {
+    h.raw("<div><label for=\"f-validation\">")
+        .text(tr(l, "f_validation"))
+        .raw("</label><select id=\"f-validation\" name=\"validation\">");
+    for (value, key) in [
+        ("", "f_validation_any"),
+        ("pending", "f_validation_pending"),
+        ("validated", "f_validation_validated"),
+        ("rejected", "f_validation_rejected"),
+    ] {
+        let selected = if chosen.unwrap_or("") == value { " selected" } else { "" };
+        h.raw("<option value=\"")
+            .text(value)
+            .raw("\"")
+            .raw(selected)
+            .raw(">")
+            .text(tr(l, key))
+            .raw("</option>");
+    }
+    h.raw("</select></div>");
 }
 
 #[cfg(test)]
