@@ -46,6 +46,7 @@ pub fn certificate(disk_serial: &str) -> Certificate {
         },
         identity_sources: None,
         bridge: None,
+        media: None,
     }];
     Certificate {
         schema: SCHEMA_V1.into(),
@@ -69,6 +70,8 @@ pub fn certificate(disk_serial: &str) -> Certificate {
         grade: None,
         checks: None,
         hardware_tests: Vec::new(),
+        performed_by: None,
+        post_sanitization: None,
     }
 }
 

@@ -4,8 +4,9 @@
 //! and how it was sanitized (NIST SP 800-88 Rev. 1 / IEEE 2883-2022) and verified, and the
 //! outcome. This crate holds the types ([`Certificate`], [`DiskRecord`], [`SanitizeRecord`], …),
 //! RFC 8785 canonical JSON ([`jcs`]), and Ed25519 signing and verification ([`SigningIdentity`],
-//! [`SignedDocument::verify`]). It does no I/O, so the station, the registry and any auditor's
-//! tool share one definition. docs/certificate.md is the specification.
+//! [`SignedDocument::verify`]), the standards' terms derived from a certificate ([`standards`]) and
+//! the "reconditionné" attestation ([`attestation`]). It does no I/O, so the station, the registry
+//! and any auditor's tool share one definition. docs/certificate.md is the specification.
 //!
 //! ```
 //! use certificate::{SigningIdentity, SignedDocument};
@@ -18,11 +19,13 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod attestation;
 pub mod example;
 pub mod jcs;
 pub mod log;
 mod model;
 mod signing;
+pub mod standards;
 pub mod strict;
 
 pub use model::*;

@@ -124,9 +124,11 @@ pub struct Certificate {
     pub unit: Unit,
     /// Every disk the station was asked to sanitize, in order.
     pub disks: Vec<DiskRecord>,
-    /// The operating system image written after the wipe (`null` until imaging exists).
+    /// The operating system image written after the wipe: the imaging record (`imaging::
+    /// ImagingRecord` as JSON), a failed attempt (`{"image", "result": "failed", "error"}`), or
+    /// `null` when no system was written.
     pub image: Option<serde_json::Value>,
-    /// The unit's grade (`null` until grading exists).
+    /// The unit's grade (`grading::Grade` as JSON), or `null` when the unit was not graded.
     pub grade: Option<serde_json::Value>,
     /// What the worker checked by hand on the station (screen, keyboard, sound, USB, battery,
     /// cosmetic grade). Absent from certificates made without the station app.
@@ -138,6 +140,186 @@ pub struct Certificate {
     pub hardware_tests: Vec<HardwareTest>,
     /// The outcome over all disks; see [`Outcome::from_disks`].
     pub result: Outcome,
+    /// The person who performed the sanitization beyond their name (`operator`): role,
+    /// organisation, site, contact (NIST SP 800-88 Rev. 1 Appendix G, "Sanitization Performed
+    /// By"). Absent when the station's settings name none, so older certificates keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performed_by: Option<Performer>,
+    /// Where the unit goes after the wipe, as the workshop decided at the station (NIST SP
+    /// 800-88 Rev. 1 Appendix G, "Post-Sanitization Destination"). Absent when not decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_sanitization: Option<PostSanitization>,
+}
+
+/// Who performed the sanitization, besides the name in `operator` (NIST SP 800-88 Rev. 1
+/// Appendix G: name, title, organisation, location, phone or other contact). Every member is
+/// optional; an empty one is not written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Performer {
+    /// The operator's role or title, e.g. "opératrice de reconditionnement".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The workshop's organisation, e.g. "ESAT Les Ateliers du Lez".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    /// Where the work was done, e.g. "Montpellier, atelier 2".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// How to reach the workshop about this certificate (a phone number or an address), never a
+    /// worker's private number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+}
+
+impl Performer {
+    /// Whether nothing is said (then the certificate leaves `performed_by` out).
+    pub fn is_empty(&self) -> bool {
+        self.role.is_none()
+            && self.organisation.is_none()
+            && self.location.is_none()
+            && self.contact.is_none()
+    }
+}
+
+/// What happens to the unit after the wipe (NIST SP 800-88 Rev. 1 Appendix G).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostSanitization {
+    /// Where the unit goes.
+    pub destination: Destination,
+}
+
+/// The post-sanitization destination (NIST SP 800-88 Rev. 1 Appendix G; Rev. 2's "disposition").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Destination {
+    /// Reused within the donor's or the workshop's organisation.
+    InternalReuse,
+    /// Given or sold to someone outside (a partner organisation, a beneficiary).
+    ExternalReuse,
+    /// Sent to recycling.
+    Recycling,
+    /// Returned to its manufacturer (warranty, take-back).
+    Manufacturer,
+    /// Not decided at the station.
+    Unknown,
+}
+
+impl Destination {
+    /// Every destination, in the order a menu shows them.
+    pub const ALL: [Destination; 5] = [
+        Destination::InternalReuse,
+        Destination::ExternalReuse,
+        Destination::Recycling,
+        Destination::Manufacturer,
+        Destination::Unknown,
+    ];
+
+    /// The name written in certificates and settings (`internal_reuse`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Destination::InternalReuse => "internal_reuse",
+            Destination::ExternalReuse => "external_reuse",
+            Destination::Recycling => "recycling",
+            Destination::Manufacturer => "manufacturer",
+            Destination::Unknown => "unknown",
+        }
+    }
+
+    /// Parses [`Destination::as_str`]'s names.
+    pub fn parse(text: &str) -> Option<Destination> {
+        Destination::ALL.into_iter().find(|d| d.as_str() == text)
+    }
+}
+
+/// The storage medium of a disk (NIST SP 800-88 Rev. 1 Appendix G "Media Type" and "Source",
+/// "Data Backed Up").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Media {
+    /// What kind of medium, from how it is attached and whether it spins; see
+    /// [`MediaType::derive`].
+    #[serde(rename = "type")]
+    pub kind: MediaType,
+    /// Whether it was inside the donated computer or came loose.
+    pub source: MediaSource,
+    /// Whether the donor backed the data up before the wipe, as far as the station was told.
+    pub data_backup: DataBackup,
+}
+
+/// The kind of storage medium.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaType {
+    /// A spinning hard disk (ATA or SCSI, `queue/rotational` 1).
+    Hdd,
+    /// A SATA or SAS solid-state drive (`queue/rotational` 0).
+    Ssd,
+    /// An NVMe solid-state drive.
+    Nvme,
+    /// A disk reached over USB (a stick, or a disk in a dock: the bridge hides whether it spins).
+    Usb,
+    /// An SD card or eMMC.
+    FlashCard,
+    /// A virtual disk (virtio, loop device) or a file standing for one (tests, demonstrations).
+    Virtual,
+    /// Not determined.
+    Unknown,
+}
+
+impl MediaType {
+    /// The medium from its transport and the kernel's `queue/rotational` flag (`None` when it
+    /// could not be read). Over USB the flag describes the bridge, so it is not trusted.
+    pub fn derive(transport: Transport, rotational: Option<bool>) -> MediaType {
+        match transport {
+            Transport::Nvme => MediaType::Nvme,
+            Transport::Usb => MediaType::Usb,
+            Transport::Mmc => MediaType::FlashCard,
+            Transport::Virtio | Transport::Loop | Transport::File => MediaType::Virtual,
+            Transport::Ata | Transport::Scsi => match rotational {
+                Some(true) => MediaType::Hdd,
+                Some(false) => MediaType::Ssd,
+                None => MediaType::Unknown,
+            },
+            Transport::Unknown => MediaType::Unknown,
+        }
+    }
+
+    /// The name written in certificates (`hdd`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaType::Hdd => "hdd",
+            MediaType::Ssd => "ssd",
+            MediaType::Nvme => "nvme",
+            MediaType::Usb => "usb",
+            MediaType::FlashCard => "flash_card",
+            MediaType::Virtual => "virtual",
+            MediaType::Unknown => "unknown",
+        }
+    }
+}
+
+/// Where a disk came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaSource {
+    /// Inside the donated computer the certificate describes.
+    Computer,
+    /// A loose disk, wiped in a bay (`station bay`): the unit is the station.
+    Loose,
+}
+
+/// Whether the donor's data was backed up before the wipe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataBackup {
+    /// The donor says it was.
+    Yes,
+    /// The donor says it was not.
+    No,
+    /// Nobody told the station (the usual case: backing up is the donor's business).
+    Unknown,
 }
 
 /// The station that produced a certificate.
@@ -240,6 +422,10 @@ pub struct DiskRecord {
     /// strings, never the disk's. Absent when the disk was not behind one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bridge: Option<UsbBridge>,
+    /// The medium: its type, where it came from, whether its data was backed up. Absent in
+    /// certificates made before stations recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
 }
 
 /// Where a disk's identity was read (the first source, in this order, that gave the field).

@@ -136,3 +136,28 @@ fn a_file_signed_by_another_key_than_the_station_s_is_refused() {
     assert_eq!(code, 1, "{output}");
     assert!(output.contains("no valid signature was made with it"), "{output}");
 }
+
+#[test]
+fn a_certificate_with_the_standards_members_verifies_independently() {
+    use certificate::{DataBackup, Destination, Media, MediaSource, MediaType, Performer, PostSanitization};
+    let key = example_key();
+    let mut cert = example::with_station_key(example::certificate("WD-STANDARDS"), &key);
+    cert.performed_by = Some(Performer {
+        role: Some("opérateur de reconditionnement".into()),
+        organisation: Some("ESAT Les Ateliers".into()),
+        location: Some("Montpellier, atelier 2".into()),
+        contact: Some("04 67 00 00 00".into()),
+    });
+    cert.post_sanitization = Some(PostSanitization { destination: Destination::InternalReuse });
+    cert.disks[0].media =
+        Some(Media { kind: MediaType::Ssd, source: MediaSource::Loose, data_backup: DataBackup::No });
+    let doc = signed(cert.clone(), &key);
+    let (code, output) = verify_independently(&doc.to_json_pretty());
+    assert_eq!(code, 0, "independent verification failed:\n{output}");
+    assert!(output.contains(&format!("OK: certificate {} verified", cert.id)), "{output}");
+
+    let mut tampered = doc.clone();
+    tampered.certificate["performed_by"]["organisation"] = "Autre atelier".into();
+    let (code, output) = verify_independently(&tampered.to_json_pretty());
+    assert_eq!(code, 1, "a changed performer must be refused:\n{output}");
+}

@@ -224,3 +224,69 @@ fn a_schema_violation_names_the_field() {
         }
     }
 }
+
+/// The example file of docs/certificate.md ("## Example"), as published.
+fn published_example() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/certificate.md"))
+        .expect("docs/certificate.md");
+    let after = doc.split("\n## Example\n").nth(1).expect("an Example section");
+    let json = after.split("```json\n").nth(1).expect("a JSON block");
+    json.split("\n```").next().expect("its end").to_owned()
+}
+
+#[test]
+fn the_published_example_still_verifies_byte_for_byte_with_the_new_optional_members() {
+    use sha2::{Digest as _, Sha256};
+    // Signed before performed_by, post_sanitization and media existed: this build reads it,
+    // verifies the signature and writes back the very bytes that were signed.
+    let file = published_example();
+    let verified = SignedDocument::from_json(file.as_bytes()).expect("parses").verify().expect("verifies");
+    assert_eq!(verified.canonical.len(), 1352);
+    assert_eq!(
+        hex::encode(Sha256::digest(&verified.canonical)),
+        "b7df81bb44a67903072fd03dad1429b21fb3349e4c332ddeeaaa33c4d85d3e89"
+    );
+    let c = &verified.certificate;
+    assert!(c.performed_by.is_none() && c.post_sanitization.is_none() && c.disks[0].media.is_none());
+    let again =
+        certificate::jcs::canonicalize(&serde_json::to_value(c).expect("serializes")).expect("canonical");
+    assert_eq!(again, verified.canonical, "re-serializing adds no member");
+}
+
+#[test]
+fn the_standards_members_round_trip_and_an_unknown_value_is_refused() {
+    use certificate::{DataBackup, Destination, Media, MediaSource, MediaType, Performer, PostSanitization};
+    let key = SigningIdentity::from_seed(&[42; 32]);
+    let mut cert = example::with_station_key(example::certificate("WD-WCAV12345678"), &key);
+    cert.performed_by = Some(Performer {
+        role: Some("opératrice".into()),
+        organisation: Some("ESAT du Lez".into()),
+        location: Some("Montpellier".into()),
+        contact: None,
+    });
+    cert.post_sanitization = Some(PostSanitization { destination: Destination::ExternalReuse });
+    cert.disks[0].media =
+        Some(Media { kind: MediaType::Hdd, source: MediaSource::Computer, data_backup: DataBackup::Unknown });
+    let doc = key.sign(&cert).expect("signs");
+    let verified =
+        SignedDocument::from_json(&doc.to_json_pretty()).expect("parses").verify().expect("verifies");
+    assert_eq!(verified.certificate, cert);
+    let canonical = String::from_utf8(verified.canonical).expect("utf-8");
+    assert!(
+        canonical.contains(r#""media":{"data_backup":"unknown","source":"computer","type":"hdd"}"#),
+        "{canonical}"
+    );
+    assert!(
+        canonical.contains(
+            r#""performed_by":{"location":"Montpellier","organisation":"ESAT du Lez","role":"opératrice"}"#
+        ),
+        "{canonical}"
+    );
+    assert!(canonical.contains(r#""post_sanitization":{"destination":"external_reuse"}"#), "{canonical}");
+    // An unknown destination, even signed, is refused with its place.
+    let bad = resigned(&key, &doc, |c| c["post_sanitization"]["destination"] = "attic".into());
+    let err = SignedDocument::from_json(&bad.to_json_pretty())
+        .and_then(|d| d.verify().map(|_| ()))
+        .expect_err("an unknown destination is refused");
+    assert!(err.to_string().contains("post_sanitization"), "{err}");
+}

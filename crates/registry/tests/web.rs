@@ -603,3 +603,100 @@ fn behind_https_cookies_are_secure_and_pdfs_link_to_the_public_address() {
         assert!(text.contains(&format!("https://registre.example.org/check?id={id}")), "{text}");
     }
 }
+
+/// A certificate with everything décret 2022-190 asks for, and the standards members filled.
+fn reconditioned(disk: &str, unit: &str, lot: &str, key: &SigningIdentity) -> certificate::Certificate {
+    use certificate::{CheckResult, CheckStatus, Checks};
+    let mut c = in_lot(disk, unit, lot, key);
+    let pass = || CheckResult::new(CheckStatus::Pass);
+    c.checks = Some(Checks {
+        screen: pass(),
+        keyboard: pass(),
+        sound: pass(),
+        usb: pass(),
+        battery: CheckResult::new(CheckStatus::NotApplicable),
+        cosmetic: None,
+    });
+    c.image = Some(serde_json::json!({
+        "image": {"name": "Debian", "version": "12", "source": "/images/debian-12.img.zst"},
+        "device": "/dev/sda",
+        "verification": {"method": "bmap-ranges", "ranges_checked": 12, "bytes_read_back": 1048576, "result": "verified"},
+    }));
+    c.performed_by = Some(certificate::Performer {
+        role: Some("opératrice de reconditionnement".into()),
+        organisation: Some("ESAT Les Ateliers du Lez".into()),
+        location: Some("Montpellier, atelier 2".into()),
+        contact: None,
+    });
+    c.post_sanitization =
+        Some(certificate::PostSanitization { destination: certificate::Destination::ExternalReuse });
+    c.disks[0].media = Some(certificate::Media {
+        kind: certificate::MediaType::Hdd,
+        source: certificate::MediaSource::Computer,
+        data_backup: certificate::DataBackup::Unknown,
+    });
+    c
+}
+
+#[test]
+fn the_attestation_and_the_performer_are_on_the_page_the_pdf_and_the_lot_report() {
+    let reg = Registry::start("web_attestation", "sqlite");
+    let key = SigningIdentity::from_seed(&[26; 32]);
+    reg.enrol(&key);
+    let done = ingest(&reg, &key, reconditioned("RECOND-DISK", "RECOND-UNIT", "LOT-R", &key));
+    let mut failed_keyboard = reconditioned("KEYB-DISK", "KEYB-UNIT", "LOT-R", &key);
+    failed_keyboard.checks.as_mut().expect("checks").keyboard.status = certificate::CheckStatus::Fail;
+    failed_keyboard.image = None;
+    let not_yet = ingest(&reg, &key, failed_keyboard);
+    let sup = {
+        reg.add_user("dominique", "supervisor", &[]);
+        Client::login(&reg, "dominique")
+    };
+
+    let page = sup.get(&format!("/certificates/{done}")).text();
+    for expected in [
+        "Reconditionné au sens du décret n° 2022-190 : toutes les fonctions testées, toutes les données effacées et vérifiées, système installé et vérifié.",
+        "Repose sur : 4 fonctions testées (1 sans objet), disque RECOND-DISK effacé et vérifié, système Debian 12 installé et vérifié.",
+        "<dt>Fonction</dt><dd>opératrice de reconditionnement</dd>",
+        "<dt>Organisme</dt><dd>ESAT Les Ateliers du Lez</dd>",
+        "<dt>Lieu</dt><dd>Montpellier, atelier 2</dd>",
+        "<dt>Confidentialité après effacement</dt><dd>publique : aucune donnée du donateur ne reste</dd>",
+        "<dt>Destination après effacement</dt><dd>réemploi externe (don, vente solidaire)</dd>",
+        "<dt>Support</dt><dd>disque dur, dans l&#39;ordinateur, données sauvegardées : inconnu</dd>",
+        "<dt>IEEE 2883</dt><dd>Clear — ATA Overwrite (WRITE commands)</dd>",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+    let page = sup.get(&format!("/certificates/{not_yet}?lang=en")).text();
+    assert!(
+        page.contains("Not yet refurbished (reconditionné): the keyboard test failed; no system installed."),
+        "{page}"
+    );
+    assert!(!page.contains("Refurbished (reconditionné) under"), "{page}");
+
+    let pdf = sup.get(&format!("/certificates/{done}/pdf"));
+    assert_eq!(pdf.status, 200);
+    if let Some(text) = pdftotext(&pdf.body, &reg.dir, "attested.pdf") {
+        for expected in [
+            "Reconditionné au sens du décret n° 2022-190 : toutes les fonctions testées, toutes les données effacées et vérifiées, système installé et vérifié.",
+            "Opérateur : Camille",
+            "Fonction : opératrice de reconditionnement",
+            "Organisme : ESAT Les Ateliers du Lez",
+            "Destination après effacement : réemploi externe (don, vente solidaire)",
+            "IEEE 2883 : Clear — ATA Overwrite (WRITE commands)",
+        ] {
+            assert!(text.contains(expected), "{expected:?} not in the PDF:\n{text}");
+        }
+    }
+    let pdf = sup.get(&format!("/certificates/{not_yet}/pdf?lang=en"));
+    if let Some(text) = pdftotext(&pdf.body, &reg.dir, "not-yet.pdf") {
+        assert!(text.contains("Not yet refurbished (reconditionné): the keyboard test failed"), "{text}");
+    }
+
+    let report = sup.get("/lots/LOT-R/report.pdf");
+    assert_eq!(report.status, 200);
+    if let Some(text) = pdftotext(&report.body, &reg.dir, "lot-r.pdf") {
+        assert!(text.contains("Effacées et vérifiées : 2"), "{text}");
+        assert!(text.contains("Reconditionnées au sens du décret n° 2022-190 : 1"), "{text}");
+    }
+}

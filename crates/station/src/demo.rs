@@ -75,6 +75,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
         journal_dir: Some(data.join("journal")),
         auto_purge: false,
         root: PathBuf::from("/"),
+        performed_by: Some(certificate::Performer {
+            role: Some("demo role".into()),
+            organisation: Some("demo workshop".into()),
+            location: None,
+            contact: None,
+        }),
+        post_sanitization: None,
     };
     let spool = Spool::open(&data.join("spool"))?;
     let client = RegistryClient::new(&base);

@@ -52,6 +52,9 @@ pub struct DiskIdentity {
     /// The USB bridge the disk was behind, if any.
     #[serde(default)]
     pub bridge: Option<certificate::UsbBridge>,
+    /// The medium (type, source, backup), as the certificate records it.
+    #[serde(default)]
+    pub media: Option<certificate::Media>,
 }
 
 /// What the journal of one disk says.
@@ -229,6 +232,7 @@ fn interrupted_record(e: &JournalEntry, found_at: &Timestamp) -> DiskRecord {
         smart: Probed::unavailable(UNKNOWN),
         identity_sources: None,
         bridge: None,
+        media: None,
     });
     let started_at = Timestamp::parse(&e.started_at).unwrap_or_else(|_| found_at.clone());
     let last = e.updated_at.as_deref().and_then(|t| Timestamp::parse(t).ok()).unwrap_or(started_at.clone());
@@ -251,6 +255,7 @@ fn interrupted_record(e: &JournalEntry, found_at: &Timestamp) -> DiskRecord {
         smart: disk.smart,
         identity_sources: disk.identity_sources,
         bridge: disk.bridge,
+        media: disk.media,
         sanitization: {
             let mut record = crate::run::unwritten_record(
                 e.method.clone(),
@@ -279,6 +284,7 @@ fn unreadable_record(path: &Path, why: &str, found_at: &Timestamp) -> DiskRecord
         smart: Probed::unavailable(reason.clone()),
         identity_sources: None,
         bridge: None,
+        media: None,
         sanitization: crate::run::unwritten_record(
             "unknown".into(),
             VerificationMode::LastPass,
@@ -358,6 +364,8 @@ pub fn recover(
                         hardware_tests: Vec::new(),
                         image: None,
                         grade: None,
+                        performed_by: None,
+                        post_sanitization: None,
                     },
                     vec![file],
                 ));

@@ -397,6 +397,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run { disks, registry, spool, operator, lot, wipe, root, batch: None } => {
             report_leftover_journals(&data.join("journal"));
+            let settings = station::app::settings::Settings::load(&data)?;
             let config = RunConfig {
                 disks,
                 operator,
@@ -406,6 +407,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 options: wipe.options(),
                 root,
                 journal_dir: Some(data.join("journal")),
+                performed_by: settings.performer(),
+                post_sanitization: settings.post_sanitization(),
             };
             let key = station::key::load_or_create(&data)?;
             let spool = Spool::open(&spool.unwrap_or_else(|| data.join("spool")))?;

@@ -40,6 +40,10 @@ pub struct RunConfig {
     /// Let the policy choose a firmware Purge where the disk supports one (the default when the
     /// operator names no method); otherwise every disk is Cleared with `options.method`.
     pub auto_purge: bool,
+    /// Who performed the work beyond the operator's name (the station's settings).
+    pub performed_by: Option<certificate::Performer>,
+    /// Where the unit goes after the wipe (the station's settings).
+    pub post_sanitization: Option<certificate::PostSanitization>,
 }
 
 /// Something the run reports as it goes, for a progress display.
@@ -138,6 +142,8 @@ pub fn run(
         hardware_tests: Vec::new(),
         image: None,
         grade: None,
+        performed_by: config.performed_by.clone(),
+        post_sanitization: config.post_sanitization.clone(),
     };
     if let Some(dir) = &config.journal_dir {
         // A crash from here on still ends in a signed record (crate::journal::recover).
@@ -198,6 +204,12 @@ pub struct CertificateParts {
     pub image: Option<serde_json::Value>,
     /// The unit's grade (`grading::Grade` as JSON).
     pub grade: Option<serde_json::Value>,
+    /// Who performed the work, beyond the operator's name (the station's settings).
+    #[serde(default)]
+    pub performed_by: Option<certificate::Performer>,
+    /// Where the unit goes after the wipe (the station's settings).
+    #[serde(default)]
+    pub post_sanitization: Option<certificate::PostSanitization>,
 }
 
 /// Builds, signs and spools the certificate (durably, before any network use). Returns it with
@@ -207,10 +219,18 @@ pub fn seal(
     key: &SigningIdentity,
     spool: &Spool,
 ) -> anyhow::Result<(Certificate, PathBuf)> {
-    let certificate = Certificate {
+    let certificate = assemble(parts, key.key_id());
+    let signed = key.sign(&certificate)?;
+    let spooled_at = spool.store(&certificate.id.to_string(), &signed.to_json_pretty())?;
+    Ok((certificate, spooled_at))
+}
+
+/// The certificate the parts make, finished now, for the station key `key_id` (unsigned).
+pub fn assemble(parts: CertificateParts, key_id: String) -> Certificate {
+    Certificate {
         schema: SCHEMA_V1.into(),
         id: uuid::Uuid::now_v7(),
-        station: StationRef { id: parts.station_name.unwrap_or_else(|| key.key_id()), key_id: key.key_id() },
+        station: StationRef { id: parts.station_name.unwrap_or_else(|| key_id.clone()), key_id },
         operator: parts.operator,
         lot: parts.lot,
         started_at: parts.started_at,
@@ -223,10 +243,9 @@ pub fn seal(
         grade: parts.grade,
         checks: parts.checks,
         hardware_tests: parts.hardware_tests,
-    };
-    let signed = key.sign(&certificate)?;
-    let spooled_at = spool.store(&certificate.id.to_string(), &signed.to_json_pretty())?;
-    Ok((certificate, spooled_at))
+        performed_by: parts.performed_by,
+        post_sanitization: parts.post_sanitization,
+    }
 }
 
 /// Wipes every disk at once, each on its own thread, so a slow or hung disk delays only its own
@@ -280,6 +299,7 @@ pub fn wipe_disks(
                         sanitization: record,
                         identity_sources: None,
                         bridge: None,
+                        media: None,
                     }
                 })
             })
@@ -301,6 +321,13 @@ struct Shared<'a> {
 fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl FnMut(RunEvent)) -> DiskRecord {
     let facts = inventory::probe_disk(path, shared.root, &grading::Policy::default_policy().disk.endurance);
     let device = path.display().to_string();
+    // Inside the unit unless the caller says otherwise (a bay marks its disks loose). Whether the
+    // donor backed the data up is not the station's to know.
+    let media = certificate::Media {
+        kind: certificate::MediaType::derive(facts.transport, rotational(path, shared.root)),
+        source: certificate::MediaSource::Computer,
+        data_backup: certificate::DataBackup::Unknown,
+    };
     let (capacity_bytes, sanitization) = match DeviceFile::open(path) {
         Ok(mut dev) => {
             let size = dev.size();
@@ -315,6 +342,7 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
                     smart: facts.smart.clone(),
                     identity_sources: Some(facts.identity_sources.clone()),
                     bridge: facts.bridge.clone(),
+                    media: Some(media.clone()),
                 };
                 let passes = shared.options.method.specs().len() as u32;
                 crate::journal::Journal::start(
@@ -371,6 +399,17 @@ fn wipe_one(index: usize, path: &Path, shared: &Shared<'_>, mut observe: impl Fn
         sanitization,
         identity_sources: Some(facts.identity_sources),
         bridge: facts.bridge,
+        media: Some(media),
+    }
+}
+
+/// The kernel's `queue/rotational` flag of the disk at `path`, when it can be read.
+fn rotational(path: &Path, root: &Root) -> Option<bool> {
+    let real = std::fs::canonicalize(path).ok()?;
+    let name = real.file_name()?.to_str()?;
+    match root.attribute(&format!("/sys/block/{name}/queue/rotational")) {
+        certificate::Probed::Value(v) => Some(v.trim() == "1"),
+        certificate::Probed::Unavailable(_) => None,
     }
 }
 

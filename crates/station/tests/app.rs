@@ -51,6 +51,13 @@ fn a_batch_run_answers_the_apps_questions_wipes_and_delivers_a_signed_certificat
     registry::enrol_station(&SqliteStore::open(&db).expect("db"), &public_key, Some("t")).expect("enrols");
     let _registry = LiveRegistry::start(&db, addr);
 
+    // The supervisor's settings name the workshop: they reach the certificate's performed_by.
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::write(
+        data.join("settings.toml"),
+        "operator_role = \"opératrice\"\norganisation = \"ESAT du Lez\"\nsite = \"Montpellier\"\ndestination = \"external_reuse\"\n",
+    )
+    .expect("settings");
     let batch = s.path().join("answers.toml");
     std::fs::write(
         &batch,
@@ -92,11 +99,35 @@ cosmetic = "B"
     assert_eq!(c.lot.as_deref(), Some("CD34-2026-017"));
     assert_eq!(c.operator, "Camille");
     assert_eq!(c.disks.len(), 2);
-    let checks = c.checks.expect("checks recorded");
+    let checks = c.checks.clone().expect("checks recorded");
     assert_eq!(checks.keyboard.status, CheckStatus::Fail);
     assert_eq!(checks.keyboard.details, vec!["keys that never answered: M".to_string()]);
     assert_eq!(checks.sound.status, CheckStatus::Fail);
     assert_eq!(checks.cosmetic, Some(CosmeticGrade::B));
+    let performer = c.performed_by.clone().expect("performed_by from the settings");
+    assert_eq!(performer.role.as_deref(), Some("opératrice"));
+    assert_eq!(performer.organisation.as_deref(), Some("ESAT du Lez"));
+    assert_eq!(performer.location.as_deref(), Some("Montpellier"));
+    assert_eq!(performer.contact, None);
+    assert_eq!(
+        c.post_sanitization.as_ref().map(|p| p.destination),
+        Some(certificate::Destination::ExternalReuse)
+    );
+    for d in &c.disks {
+        let media = d.media.as_ref().expect("media");
+        // Files standing for disks: virtual media, inside the unit, backup not known.
+        assert_eq!(
+            (media.kind, media.source, media.data_backup),
+            (
+                certificate::MediaType::Virtual,
+                certificate::MediaSource::Computer,
+                certificate::DataBackup::Unknown
+            )
+        );
+    }
+    let attestation = certificate::attestation::reconditionne(&c);
+    assert!(!attestation.granted);
+    assert!(attestation.missing.contains(&certificate::attestation::Missing::NoSystem), "{attestation:?}");
     let stored = SqliteStore::open(&db).expect("db");
     assert!(registry::Store::certificate(&stored, &c.id.to_string()).expect("query").is_some());
 }

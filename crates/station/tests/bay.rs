@@ -160,6 +160,8 @@ fn disks_plugged_in_during_a_session_are_wiped_one_certificate_each_and_nothing_
         assert_eq!(verified.certificate.disks.len(), 1);
         assert_eq!(verified.certificate.lot.as_deref(), Some("CD34-VRAC-01"));
         assert_eq!(verified.certificate.unit.chassis, certificate::Probed::Value("loose disk".into()));
+        let media = verified.certificate.disks[0].media.as_ref().expect("media");
+        assert_eq!(media.source, certificate::MediaSource::Loose, "a bay's disk came loose");
     }
     let mounted = by_device(&mounted_dev).expect("the mounted disk was seen");
     assert!(mounted["state"].as_str().expect("state").starts_with("protected"), "{mounted}");

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use certificate::{CheckStatus, CosmeticGrade, Outcome, SanitizeResult};
+use certificate::{CheckStatus, CosmeticGrade, SanitizeResult};
 use inventory::smart::HealthVerdict;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -186,7 +186,10 @@ fn states(lang: Lang) -> Vec<(&'static str, App)> {
     })));
     failed_image.update(Msg::Key(Key::Char('d'), t0 + Duration::from_secs(9)));
     out.push(("13e-image-failed-details", failed_image));
-    a.update(Msg::Imaged(Ok(serde_json::json!({"image": {"name": "debian-12-xfce"}}))));
+    a.update(Msg::Imaged(Ok(serde_json::json!({
+        "image": {"name": "debian-12-xfce", "version": "2026.11"},
+        "verification": {"method": "bmap-ranges", "result": "verified"},
+    }))));
     out.push(("13f-image-done", a.clone()));
     answer(&mut a, Answer::Next);
     out.push(("14a-grade-computing", a.clone()));
@@ -195,11 +198,29 @@ fn states(lang: Lang) -> Vec<(&'static str, App)> {
     out.push(("14-grade", a.clone()));
     answer(&mut a, Answer::Next);
     out.push(("15-certificate-signing", a.clone()));
-    a.update(Msg::Sealed(Ok(Sealed {
+    // The attestation as the runtime computes it: from the certificate these parts make.
+    let made = station::run::assemble(a.certificate_parts(), "0".repeat(64));
+    let sealed = Sealed {
         id: "01a207f2-7a86-7c3e-9a51-3d2f6b8e4c17".parse().expect("uuid"),
         path: "/data/spool/pending/01a207f2-7a86-7c3e-9a51-3d2f6b8e4c17.json".into(),
-        result: Outcome::Sanitized,
-    })));
+        result: made.result,
+        attestation: certificate::attestation::reconditionne(&made),
+    };
+    // This unit's battery check failed: not reconditionné, and the screen says why. The same
+    // unit with a battery that charges is.
+    assert_eq!(
+        sealed.attestation.missing,
+        [certificate::attestation::Missing::CheckFailed(certificate::attestation::Function::Battery)]
+    );
+    let mut granted = a.clone();
+    let mut repaired = made.clone();
+    repaired.checks.as_mut().expect("checks").battery.status = CheckStatus::Pass;
+    let attestation = certificate::attestation::reconditionne(&repaired);
+    assert!(attestation.granted, "{attestation:?}");
+    granted.update(Msg::Sealed(Ok(Sealed { attestation, ..sealed.clone() })));
+    granted.update(Msg::Delivered(Delivery::Sent));
+    out.push(("16c-certificate-reconditionne", granted));
+    a.update(Msg::Sealed(Ok(sealed)));
     let mut kept = a.clone();
     kept.update(Msg::Delivered(Delivery::Kept("http://registre.local: connection refused".into())));
     out.push(("16b-certificate-kept", kept));

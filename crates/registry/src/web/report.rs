@@ -27,6 +27,9 @@ pub struct LotReport {
     pub received: usize,
     /// Units whose latest certificate says every disk was sanitized and verified.
     pub wiped: usize,
+    /// Units whose latest certificate attests "reconditionné" (décret n° 2022-190: every function
+    /// tested, all data erased and verified, system installed and verified), computed from it.
+    pub attested: usize,
     /// Units graded for reuse (A, B or C).
     pub reused: usize,
     /// Units kept for parts.
@@ -56,6 +59,9 @@ pub fn lot_report(certificates: &[Certificate]) -> LotReport {
     for c in latest.values() {
         if c.result == Outcome::Sanitized {
             r.wiped += 1;
+        }
+        if certificate::attestation::reconditionne(c).granted {
+            r.attested += 1;
         }
         match grade_word(c).as_deref() {
             Some("A" | "B" | "C") => r.reused += 1,
@@ -199,6 +205,7 @@ mod tests {
             LotReport {
                 received: 5,
                 wiped: 4,
+                attested: 0,
                 reused: 2,
                 parts: 1,
                 recycled: 1,

@@ -223,6 +223,8 @@ pub struct Sealed {
     pub path: PathBuf,
     /// The overall result.
     pub result: Outcome,
+    /// The "reconditionné" attestation, computed from the signed certificate.
+    pub attestation: certificate::attestation::Attestation,
 }
 
 /// Where the certificate is on its way to the registry.
@@ -448,7 +450,7 @@ pub enum Overlay {
 }
 
 /// Lines of the supervisor menu.
-pub const SUPERVISOR_LINES: [&str; 8] = [
+pub const SUPERVISOR_LINES: [&str; 13] = [
     "sup.registry",
     "sup.name",
     "sup.enrol",
@@ -456,6 +458,11 @@ pub const SUPERVISOR_LINES: [&str; 8] = [
     "sup.language",
     "sup.lot",
     "sup.operator",
+    "sup.role",
+    "sup.organisation",
+    "sup.site",
+    "sup.contact",
+    "sup.destination",
     "sup.pin",
 ];
 
@@ -1170,6 +1177,10 @@ impl App {
                             self.settings.lot = value;
                         }
                         "sup.operator" => self.settings.operator = value,
+                        "sup.role" => self.settings.operator_role = value,
+                        "sup.organisation" => self.settings.organisation = value,
+                        "sup.site" => self.settings.site = value,
+                        "sup.contact" => self.settings.contact = value,
                         "sup.pin" => self.settings.pin_sha256 = value.map(|p| settings::pin_hash(&p)),
                         _ => {}
                     }
@@ -1223,12 +1234,25 @@ impl App {
                     self.set_lang(self.lang.other());
                     return vec![Effect::SaveSettings(self.settings.clone())];
                 }
+                "sup.destination" => {
+                    // Not set, then each destination in turn, then not set again.
+                    let all = certificate::Destination::ALL;
+                    self.settings.destination = match self.settings.destination {
+                        None => Some(all[0]),
+                        Some(d) => all.iter().position(|x| *x == d).and_then(|i| all.get(i + 1)).copied(),
+                    };
+                    return vec![Effect::SaveSettings(self.settings.clone())];
+                }
                 field => {
                     let current = match field {
                         "sup.registry" => self.settings.registry.clone(),
                         "sup.name" => self.settings.station_name.clone(),
                         "sup.lot" => Some(self.lot.clone()),
                         "sup.operator" => self.settings.operator.clone(),
+                        "sup.role" => self.settings.operator_role.clone(),
+                        "sup.organisation" => self.settings.organisation.clone(),
+                        "sup.site" => self.settings.site.clone(),
+                        "sup.contact" => self.settings.contact.clone(),
                         _ => None,
                     };
                     self.overlay =
@@ -1611,6 +1635,8 @@ impl App {
             disks: self.records.clone().unwrap_or_default(),
             checks: Some(self.checks.to_checks()),
             hardware_tests: self.hardware.done.clone(),
+            performed_by: self.settings.performer(),
+            post_sanitization: self.settings.post_sanitization(),
             grade: match &self.grade {
                 Some(Ok(g)) => serde_json::to_value(g).ok(),
                 _ => None,

@@ -227,6 +227,7 @@ impl Runtime {
                         id: certificate.id,
                         path: path.clone(),
                         result: certificate.result,
+                        attestation: certificate::attestation::reconditionne(&certificate),
                     })));
                     if let Some(url) = registry {
                         let (delivery, moved) = deliver(&url, &spool, &path);

@@ -27,6 +27,18 @@ pub struct Settings {
     pub method: Option<String>,
     /// SHA-256 of the supervisor PIN (see [`pin_hash`]); none until the supervisor picks one.
     pub pin_sha256: Option<String>,
+    /// The operator's role or title, for certificates' `performed_by` (NIST SP 800-88 Rev. 1
+    /// Appendix G), e.g. "opératrice de reconditionnement".
+    pub operator_role: Option<String>,
+    /// The workshop's organisation, e.g. "ESAT Les Ateliers du Lez".
+    pub organisation: Option<String>,
+    /// Where the station works, e.g. "Montpellier, atelier 2".
+    pub site: Option<String>,
+    /// How to reach the workshop about a certificate (a phone number, an address).
+    pub contact: Option<String>,
+    /// Where the units go after the wipe: `internal_reuse`, `external_reuse`, `recycling`,
+    /// `manufacturer` or `unknown`; certificates leave `post_sanitization` out without it.
+    pub destination: Option<certificate::Destination>,
 }
 
 /// The PIN as stored. A PIN of a few digits only keeps a curious hand out of the supervisor
@@ -36,6 +48,24 @@ pub fn pin_hash(pin: &str) -> String {
 }
 
 impl Settings {
+    /// The certificate's `performed_by` from these settings: `None` when none of role,
+    /// organisation, site and contact is set (blank values count as unset).
+    pub fn performer(&self) -> Option<certificate::Performer> {
+        let set = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let p = certificate::Performer {
+            role: set(&self.operator_role),
+            organisation: set(&self.organisation),
+            location: set(&self.site),
+            contact: set(&self.contact),
+        };
+        (!p.is_empty()).then_some(p)
+    }
+
+    /// The certificate's `post_sanitization`, when a destination is set.
+    pub fn post_sanitization(&self) -> Option<certificate::PostSanitization> {
+        self.destination.map(|destination| certificate::PostSanitization { destination })
+    }
+
     /// The settings file in a data directory.
     pub fn path(data_dir: &Path) -> PathBuf {
         data_dir.join("settings.toml")

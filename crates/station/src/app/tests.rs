@@ -181,6 +181,7 @@ fn quitting_during_a_wipe_stops_it_and_signs_it_as_interrupted() {
         id: uuid::Uuid::now_v7(),
         path: "x".into(),
         result: Outcome::Incomplete,
+        attestation: certificate::attestation::reconditionne(&certificate::example::certificate("S1")),
     })));
     assert_eq!(effects, vec![Effect::Quit], "leaves once the interruption is signed");
 }
@@ -419,6 +420,7 @@ fn the_happy_path_takes_at_most_twenty_key_presses_besides_the_keyboard_test() {
         id: uuid::Uuid::now_v7(),
         path: "x".into(),
         result: Outcome::Incomplete,
+        attestation: certificate::attestation::reconditionne(&certificate::example::certificate("S1")),
     })));
     assert_eq!(press(&mut a, Key::Enter, ms(at, 1000)), vec![Effect::Quit]);
     let presses = a.keystrokes - a.typed;
@@ -522,4 +524,42 @@ fn the_station_name_is_set_in_the_supervisor_menu() {
         matches!(effects.as_slice(), [Effect::SaveSettings(s)] if s.station_name.as_deref() == Some("atelier-7"))
     );
     assert_eq!(a.station_name, "atelier-7");
+}
+
+#[test]
+fn the_workshop_and_the_destination_are_set_in_the_supervisor_menu_and_reach_the_certificate() {
+    let t = Instant::now();
+    let mut a = app(false, 1);
+    press(&mut a, Key::F(2), t);
+    press(&mut a, Key::Enter, t);
+    let go_to = |a: &mut App, name: &str| {
+        while !matches!(a.overlay, Some(Overlay::Supervisor { line, .. }) if SUPERVISOR_LINES[line] == name) {
+            press(a, Key::Down, t);
+        }
+    };
+    go_to(&mut a, "sup.organisation");
+    press(&mut a, Key::Enter, t);
+    for c in "ESAT du Lez".chars() {
+        press(&mut a, Key::Char(c), t);
+    }
+    let effects = press(&mut a, Key::Enter, t);
+    assert!(
+        matches!(effects.as_slice(), [Effect::SaveSettings(s)] if s.organisation.as_deref() == Some("ESAT du Lez")),
+        "{effects:?}"
+    );
+    go_to(&mut a, "sup.destination");
+    // Each Entrée moves to the next destination, and after the last back to "not set".
+    let mut seen = Vec::new();
+    for _ in 0..=certificate::Destination::ALL.len() {
+        let effects = press(&mut a, Key::Enter, t);
+        let [Effect::SaveSettings(s)] = effects.as_slice() else { panic!("{effects:?}") };
+        seen.push(s.destination);
+    }
+    let mut expected: Vec<_> = certificate::Destination::ALL.into_iter().map(Some).collect();
+    expected.push(None);
+    assert_eq!(seen, expected);
+    press(&mut a, Key::Enter, t);
+    let parts = a.certificate_parts();
+    assert_eq!(parts.performed_by.and_then(|p| p.organisation).as_deref(), Some("ESAT du Lez"));
+    assert_eq!(parts.post_sanitization.map(|p| p.destination), Some(certificate::Destination::InternalReuse));
 }

@@ -812,6 +812,21 @@ fn render_certificate(app: &App, frame: &mut Frame, area: Rect) {
         Outcome::Incomplete => (Status::Warning, "cert.incomplete"),
     };
     lines.push(line(status, &app.t(key)));
+    // The attestation's words are the certificate crate's, so the station, the registry's page
+    // and its PDF say exactly the same sentence.
+    let lang = match app.lang {
+        Lang::Fr => certificate::attestation::Language::Fr,
+        Lang::En => certificate::attestation::Language::En,
+    };
+    let attestation = &sealed.attestation;
+    let status = if attestation.granted { Status::Good } else { Status::Warning };
+    lines.push(line(status, &attestation.line(lang)));
+    // What it rests on, where there is room (on an 80×25 console the switch-off line comes
+    // first) or when the worker asks for details.
+    let room = app.show_details || area.height >= 30;
+    if let Some(grounds) = attestation.grounds(lang).filter(|_| attestation.granted && room) {
+        lines.push(Line::from(Span::styled(format!("    {grounds}"), theme::quiet())));
+    }
     let (status, key) = match &app.delivery {
         Some(Delivery::Sent) => (Status::Good, "cert.sent"),
         Some(Delivery::Relayed) => (Status::Good, "cert.relayed"),
@@ -1005,6 +1020,18 @@ fn render_overlay(app: &App, frame: &mut Frame, area: Rect) {
                     ("sup.operator", _) => {
                         app.settings.operator.clone().unwrap_or_else(|| app.t("sup.unset"))
                     }
+                    ("sup.role", _) => {
+                        app.settings.operator_role.clone().unwrap_or_else(|| app.t("sup.unset"))
+                    }
+                    ("sup.organisation", _) => {
+                        app.settings.organisation.clone().unwrap_or_else(|| app.t("sup.unset"))
+                    }
+                    ("sup.site", _) => app.settings.site.clone().unwrap_or_else(|| app.t("sup.unset")),
+                    ("sup.contact", _) => app.settings.contact.clone().unwrap_or_else(|| app.t("sup.unset")),
+                    ("sup.destination", _) => match app.settings.destination {
+                        Some(d) => app.t(&format!("sup.dest.{}", d.as_str())),
+                        None => app.t("sup.unset"),
+                    },
                     ("sup.pin", _) => {
                         app.t(if app.settings.pin_sha256.is_some() { "sup.pin_set" } else { "sup.unset" })
                     }

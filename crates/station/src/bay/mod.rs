@@ -385,6 +385,10 @@ impl BayApp {
             }
         }
         let label = "loose disk";
+        let mut record = record;
+        if let Some(media) = record.media.as_mut() {
+            media.source = certificate::MediaSource::Loose;
+        }
         let parts = CertificateParts {
             operator,
             lot,
@@ -402,6 +406,8 @@ impl BayApp {
             hardware_tests: Vec::new(),
             image: None,
             grade: None,
+            performed_by: self.settings.performer(),
+            post_sanitization: self.settings.post_sanitization(),
         };
         vec![Effect::Seal(name.to_owned(), Box::new(parts)), Effect::Bell]
     }

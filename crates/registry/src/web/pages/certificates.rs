@@ -191,6 +191,11 @@ pub async fn certificate_page(
             .text(tr(l, "cert_pdf"))
             .raw("</a></p>");
         h.raw("<p class=\"verdict\">").text(outcome_words(l, &c.row.result)).raw("</p>");
+        let (attestation, grounds) = attestation_lines(l, cert);
+        h.raw("<p class=\"attestation\">").text(&attestation).raw("</p>");
+        if let Some(g) = grounds {
+            h.raw("<p class=\"attestation-grounds\">").text(&g).raw("</p>");
+        }
         h.raw("<h2>").text(tr(l, "cert_unit")).raw("</h2><dl>");
         let item = |h: &mut Html, key: &str, value: &str| {
             h.raw("<dt>").text(tr(l, key)).raw("</dt><dd>").text(value).raw("</dd>");
@@ -208,6 +213,9 @@ pub async fn certificate_page(
         item(&mut h, "finished", cert.finished_at.as_str());
         item(&mut h, "received", &c.row.received_at);
         item(&mut h, "grade", &grade_words(l, cert));
+        for (key, value) in standards_rows(l, cert) {
+            item(&mut h, key, &value);
+        }
         h.raw("</dl>");
         for (i, d) in cert.disks.iter().enumerate() {
             h.raw("<h2>")
@@ -227,6 +235,9 @@ pub async fn certificate_page(
                 None => tr(l, "smart_unknown").to_owned(),
             };
             item(&mut h, "disk_smart", &smart);
+            for (key, value) in disk_standards_rows(l, d) {
+                item(&mut h, key, &value);
+            }
             h.raw("</dl>");
         }
         if !cert.hardware_tests.is_empty() {
@@ -298,6 +309,82 @@ pub(super) fn check_status_key(status: certificate::CheckStatus) -> &'static str
     }
 }
 
+/// The "reconditionné" attestation (décret n° 2022-190), computed from the certificate each time
+/// it is shown, never stored: its line, and what it rests on when anything does.
+pub(super) fn attestation_lines(l: Lang, cert: &Certificate) -> (String, Option<String>) {
+    let lang = match l {
+        Lang::Fr => certificate::attestation::Language::Fr,
+        Lang::En => certificate::attestation::Language::En,
+    };
+    let a = certificate::attestation::reconditionne(cert);
+    (a.line(lang), a.grounds(lang))
+}
+
+/// The unit's rows of NIST SP 800-88 Rev. 1 Appendix G beyond the operator's name: the
+/// performer's role, organisation, location and contact, the post-sanitization confidentiality
+/// (derived from the result) and destination (when the station recorded one).
+pub(super) fn standards_rows(l: Lang, cert: &Certificate) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    if let Some(p) = &cert.performed_by {
+        for (key, value) in [
+            ("performer_role", &p.role),
+            ("performer_organisation", &p.organisation),
+            ("performer_location", &p.location),
+            ("performer_contact", &p.contact),
+        ] {
+            if let Some(v) = value {
+                rows.push((key, v.clone()));
+            }
+        }
+    }
+    let classification = match certificate::standards::PostClassification::of(cert) {
+        certificate::standards::PostClassification::Public => tr(l, "post_public"),
+        certificate::standards::PostClassification::Confidential => tr(l, "post_confidential"),
+    };
+    rows.push(("post_classification", classification.to_owned()));
+    if let Some(post) = &cert.post_sanitization {
+        let key = match post.destination {
+            certificate::Destination::InternalReuse => "dest_internal_reuse",
+            certificate::Destination::ExternalReuse => "dest_external_reuse",
+            certificate::Destination::Recycling => "dest_recycling",
+            certificate::Destination::Manufacturer => "dest_manufacturer",
+            certificate::Destination::Unknown => "dest_unknown",
+        };
+        rows.push(("post_destination", tr(l, key).to_owned()));
+    }
+    rows
+}
+
+/// A disk's rows in the standards' terms: its medium (when recorded) and IEEE 2883-2022's method
+/// and technique (derived from what was done).
+pub(super) fn disk_standards_rows(l: Lang, d: &certificate::DiskRecord) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    if let Some(m) = &d.media {
+        let kind = match m.kind {
+            certificate::MediaType::Hdd => "media_hdd",
+            certificate::MediaType::Ssd => "media_ssd",
+            certificate::MediaType::Nvme => "media_nvme",
+            certificate::MediaType::Usb => "media_usb",
+            certificate::MediaType::FlashCard => "media_flash_card",
+            certificate::MediaType::Virtual => "media_virtual",
+            certificate::MediaType::Unknown => "media_unknown",
+        };
+        let source = match m.source {
+            certificate::MediaSource::Computer => "media_computer",
+            certificate::MediaSource::Loose => "media_loose",
+        };
+        let backup = match m.data_backup {
+            certificate::DataBackup::Yes => "backup_yes",
+            certificate::DataBackup::No => "backup_no",
+            certificate::DataBackup::Unknown => "backup_unknown",
+        };
+        rows.push(("disk_media", format!("{}, {}, {}", tr(l, kind), tr(l, source), tr(l, backup))));
+    }
+    let t = certificate::standards::ieee2883(d);
+    rows.push(("disk_ieee2883", format!("{} — {} {}", t.method.as_str(), t.interface, t.technique)));
+    rows
+}
+
 /// The lines of the printable certificate.
 pub(super) fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> Result<Vec<u8>, WebError> {
     let cert = &c.certificate;
@@ -313,6 +400,13 @@ pub(super) fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> R
     pdf.line(10.0, false, &labelled(l, "outcome", outcome_words(l, &c.row.result)));
     // Below the QR code (its bottom is at PAGE_HEIGHT - 150), so no line runs under it.
     pdf.gap((pdf.cursor() - (pdf::PAGE_HEIGHT - 160.0)).max(12.0));
+    // The attestation, full width: it is the line the donor and the buyer read first.
+    let (attestation, grounds) = attestation_lines(l, cert);
+    pdf.line(10.0, true, &attestation);
+    if let Some(g) = grounds {
+        pdf.line(9.0, false, &g);
+    }
+    pdf.gap(6.0);
     pdf.line(12.0, true, tr(l, "cert_unit"));
     let row = |pdf: &mut pdf::Pdf, key: &str, value: &str| pdf.line(10.0, false, &labelled(l, key, value));
     row(&mut pdf, "unit_serial", &probed(l, &cert.unit.serial));
@@ -322,6 +416,9 @@ pub(super) fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> R
     row(&mut pdf, "f_station", &station_label(c));
     row(&mut pdf, "finished", cert.finished_at.as_str());
     row(&mut pdf, "grade", &grade_words(l, cert));
+    for (key, value) in standards_rows(l, cert) {
+        row(&mut pdf, key, &value);
+    }
     for (i, d) in cert.disks.iter().enumerate() {
         pdf.gap(6.0);
         pdf.line(12.0, true, &fill(tr(l, "disk_heading"), &[&(i + 1).to_string(), &probed(l, &d.serial)]));
@@ -330,6 +427,9 @@ pub(super) fn certificate_pdf_bytes(l: Lang, c: &Checked, public_url: &str) -> R
         row(&mut pdf, "disk_result", disk_result_words(l, d.sanitization.result));
         row(&mut pdf, "disk_method", &method_words(l, &d.sanitization));
         row(&mut pdf, "disk_verification", &verification_words(l, &d.sanitization));
+        for (key, value) in disk_standards_rows(l, d) {
+            row(&mut pdf, key, &value);
+        }
     }
     if !cert.hardware_tests.is_empty() {
         pdf.gap(6.0);

@@ -86,6 +86,7 @@ pub(super) fn report_lines(
         fill(tr(l, "report_lot"), &[lot, donor.unwrap_or("—")]),
         fill(tr(l, "report_received"), &[&r.received.to_string()]),
         fill(tr(l, "report_wiped"), &[&r.wiped.to_string()]),
+        fill(tr(l, "report_attested"), &[&r.attested.to_string()]),
         fill(tr(l, "report_reused"), &[&r.reused.to_string()]),
         fill(tr(l, "report_parts"), &[&r.parts.to_string()]),
         fill(tr(l, "report_recycled"), &[&r.recycled.to_string()]),
