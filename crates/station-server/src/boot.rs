@@ -54,6 +54,10 @@ pub fn dnsmasq_conf(config: &BenchConfig) -> String {
             let _ = writeln!(w, "dhcp-match=set:efi,option:client-arch,9");
             let _ = writeln!(w, "dhcp-boot=tag:efi,{EFI_LOADER}");
             let _ = writeln!(w, "dhcp-boot=tag:!efi,{BIOS_LOADER}.0");
+            // The boot file in the BOOTP `file` field, not only in option 67: shim reads the
+            // field to find the directory it was loaded from, and without it asked for
+            // `grubx64.efi` at the TFTP root (found by tests/netboot/run, DHCP_MODE=range).
+            let _ = writeln!(w, "dhcp-no-override");
         }
     }
     let _ = writeln!(w, "enable-tftp");
@@ -220,6 +224,7 @@ seat = "etabli-1"
             "dhcp-match=set:efi,option:client-arch,9",
             "dhcp-boot=tag:efi,efi/bootnetx64.efi",
             "dhcp-boot=tag:!efi,bios/core.0",
+            "dhcp-no-override",
             "enable-tftp",
             "port=0",
         ] {

@@ -80,6 +80,16 @@ pub struct Seat {
     pub language: Option<String>,
     /// App or batch.
     pub mode: Mode,
+    /// The operator's role, for certificates' `performed_by` (NIST SP 800-88 App. G).
+    pub operator_role: Option<String>,
+    /// The workshop's organisation.
+    pub organisation: Option<String>,
+    /// Where the bench is.
+    pub site: Option<String>,
+    /// How to reach the workshop about a certificate.
+    pub contact: Option<String>,
+    /// Where the units go after the wipe (certificates' `post_sanitization.destination`).
+    pub destination: Option<certificate::Destination>,
 }
 
 /// The checked configuration.
@@ -142,6 +152,11 @@ struct RawSeat {
     method: Option<Spanned<String>>,
     language: Option<Spanned<String>>,
     mode: Option<Spanned<String>>,
+    operator_role: Option<Spanned<String>>,
+    organisation: Option<Spanned<String>>,
+    site: Option<Spanned<String>>,
+    contact: Option<Spanned<String>>,
+    destination: Option<Spanned<String>>,
 }
 
 /// Normalises a MAC address to lower case `aa:bb:cc:dd:ee:ff`; `-` separators are accepted.
@@ -244,6 +259,22 @@ impl Reader<'_> {
                 }
             },
         };
+        let destination = match &r.destination {
+            None => base.and_then(|b| b.destination),
+            Some(d) => Some(
+                certificate::Destination::ALL.into_iter().find(|x| x.as_str() == d.get_ref()).ok_or_else(
+                    || {
+                        let names: Vec<&str> =
+                            certificate::Destination::ALL.iter().map(|x| x.as_str()).collect();
+                        self.error(
+                            &format!("{table}.destination"),
+                            d.span(),
+                            format!("{:?}: one of {}", d.get_ref(), names.join(", ")),
+                        )
+                    },
+                )?,
+            ),
+        };
         let inherit =
             |own: Option<String>, from: Option<&Option<String>>| own.or_else(|| from.cloned().flatten());
         Ok(Seat {
@@ -253,6 +284,11 @@ impl Reader<'_> {
             method: inherit(r.method.as_ref().map(|m| m.get_ref().clone()), base.map(|b| &b.method)),
             language: inherit(r.language.as_ref().map(|m| m.get_ref().clone()), base.map(|b| &b.language)),
             mode,
+            operator_role: inherit(text(&r.operator_role, "operator_role")?, base.map(|b| &b.operator_role)),
+            organisation: inherit(text(&r.organisation, "organisation")?, base.map(|b| &b.organisation)),
+            site: inherit(text(&r.site, "site")?, base.map(|b| &b.site)),
+            contact: inherit(text(&r.contact, "contact")?, base.map(|b| &b.contact)),
+            destination,
         })
     }
 }
@@ -476,10 +512,15 @@ operator = "Atelier Montpellier"
 method = "auto"
 language = "fr"
 mode = "app"
+operator_role = "opératrice de reconditionnement"
+organisation = "ESAT Les Ateliers du Lez"
+site = "Montpellier, atelier 2"
+destination = "external_reuse"
 
 [pc."52:54:00:12:34:56"]
 seat = "etabli-2"
 mode = "batch"
+destination = "recycling"
 
 [pc."52-54-00-AB-CD-EF"]
 lot = "OTHER"
@@ -510,6 +551,11 @@ lot = "OTHER"
         assert_eq!(c.seat_for(&["00:11:22:33:44:55".into()]).seat, "etabli-1");
         assert_eq!(c.seat_for(&["00:11:22:33:44:55".into(), "52:54:00:12:34:56".into()]).seat, "etabli-2");
         assert_eq!(c.seats().len(), 2);
+        // The performer and destination for certificates: inherited, or the PC's own.
+        assert_eq!(three.organisation.as_deref(), Some("ESAT Les Ateliers du Lez"));
+        assert_eq!(three.destination, Some(certificate::Destination::ExternalReuse));
+        assert_eq!(two.destination, Some(certificate::Destination::Recycling));
+        assert_eq!(two.site.as_deref(), Some("Montpellier, atelier 2"));
     }
 
     fn error(text: &str) -> String {
@@ -524,9 +570,11 @@ lot = "OTHER"
         let e = error(&GOOD.replace("\"10.77.0.1:8760\"", "\"0.0.0.0:8760\""));
         assert!(e.starts_with("bench.toml line 2: server.listen:"), "{e}");
         let e = error(&GOOD.replace("mode = \"batch\"", "mode = \"wipe-all\""));
-        assert!(e.contains("line 20") && e.contains(r#"pc."52:54:00:12:34:56".mode"#), "{e}");
+        assert!(e.contains("line 24") && e.contains(r#"pc."52:54:00:12:34:56".mode"#), "{e}");
         let e = error(&GOOD.replace("52:54:00:12:34:56", "52:54:00:12:34"));
-        assert!(e.contains("line 18") && e.contains("not a MAC address"), "{e}");
+        assert!(e.contains("line 22") && e.contains("not a MAC address"), "{e}");
+        let e = error(&GOOD.replace("destination = \"recycling\"", "destination = \"landfill\""));
+        assert!(e.contains("line 25") && e.contains("external_reuse, recycling"), "{e}");
         let e = error(&GOOD.replace("52-54-00-AB-CD-EF", "52:54:00:12:34:56"));
         assert!(e.contains("listed twice") || e.contains("duplicate"), "{e}");
         let e = error(&GOOD.replace("method = \"auto\"", "method = \"shred-it\""));

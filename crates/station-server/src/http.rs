@@ -112,9 +112,11 @@ pub fn settings_answer(config: &BenchConfig, master: &[u8; 32], seat: &Seat) -> 
         station_name: Some(seat.seat.clone()),
         method: seat.method.clone(),
         pin_sha256: None,
-        // The workshop's performer and destination settings are not in bench.toml yet: a seat's
-        // certificates leave performed_by and post_sanitization out.
-        ..Default::default()
+        operator_role: seat.operator_role.clone(),
+        organisation: seat.organisation.clone(),
+        site: seat.site.clone(),
+        contact: seat.contact.clone(),
+        destination: seat.destination,
     };
     let settings_toml = toml::to_string(&settings).unwrap_or_default();
     let batch_toml = (seat.mode == Mode::Batch).then(|| {

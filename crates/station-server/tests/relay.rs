@@ -199,6 +199,8 @@ operator = "Atelier Montpellier"
 method = "zero"
 language = "fr"
 mode = "app"
+organisation = "ESAT Les Ateliers du Lez"
+destination = "external_reuse"
 
 [pc."52:54:00:12:34:56"]
 seat = "etabli-2"
@@ -236,6 +238,8 @@ mode = "batch"
         format!("registry = \"{url}\""),
         "station_name = \"etabli-1\"".into(),
         "lot = \"CD34-2026-017\"".into(),
+        "organisation = \"ESAT Les Ateliers du Lez\"".into(),
+        "destination = \"external_reuse\"".into(),
     ] {
         assert!(settings.contains(&want), "{want} not in\n{settings}");
     }
