@@ -12,6 +12,7 @@ pub mod grade_cmd;
 pub mod image_cmd;
 pub mod journal;
 pub mod key;
+pub mod netboot;
 pub mod notice;
 pub mod push;
 pub mod run;

@@ -182,6 +182,19 @@ enum Command {
         #[arg(long)]
         spool: Option<PathBuf>,
     },
+    /// On a PC booted from a bench server: fetch this PC's settings and station key from it
+    /// (by the MAC addresses of its network cards) into the data directory (docs/netboot.md).
+    Netboot {
+        /// The bench server, e.g. http://10.77.0.1:8760 (the kernel's sv.server=).
+        #[arg(long)]
+        server: String,
+        /// A MAC address to ask with instead of the network cards' (repeat for several).
+        #[arg(long = "mac")]
+        macs: Vec<String>,
+        /// Replace a different station key already in the data directory.
+        #[arg(long)]
+        replace_key: bool,
+    },
     /// Ask the registry to enrol this station; shows the code a supervisor approves.
     Enrol {
         /// The registry's URL.
@@ -542,6 +555,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(if all_sent && left == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Netboot { server, macs, replace_key } => {
+            let macs = if macs.is_empty() {
+                station::netboot::machine_macs(Path::new("/sys/class/net"))
+            } else {
+                macs.iter().map(|m| m.trim().to_ascii_lowercase().replace('-', ":")).collect()
+            };
+            let settings = station::netboot::fetch(&server, &macs)?;
+            let written = station::netboot::install(&data, &settings, replace_key)?;
+            println!(
+                "seat {} mode {} (from {}, for {})",
+                settings.seat,
+                settings.mode,
+                server.trim_end_matches('/'),
+                macs.join(", ")
+            );
+            for p in written {
+                println!("  wrote {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Enrol { registry, name } => {
             let key = station::key::load_or_create(&data)?;
             let (status, code) =
@@ -819,6 +852,12 @@ fn report_push(path: &Path, outcome: &PushOutcome) -> bool {
     match outcome {
         PushOutcome::Accepted { url, .. } => {
             println!("registry: recorded at {url}");
+            true
+        }
+        PushOutcome::Queued { at, pending, .. } => {
+            println!(
+                "kept by the bench server {at}, which will forward it to the registry ({pending} waiting there)"
+            );
             true
         }
         PushOutcome::Refused { status, message } => {

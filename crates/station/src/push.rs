@@ -24,6 +24,17 @@ pub enum PushOutcome {
         /// The registry's explanation.
         message: String,
     },
+    /// The bench server's relay kept it (HTTP 202, `{"queued": true, ...}`) and will forward it
+    /// to the registry itself: delivered as far as the station is concerned, moved to `sent/`
+    /// with the relay's answer beside it.
+    Queued {
+        /// Where it is now.
+        path: PathBuf,
+        /// The bench server that keeps it.
+        at: String,
+        /// How many certificates the bench server holds for the registry.
+        pending: u64,
+    },
     /// The registry could not be reached; it stays pending for `station push`.
     Unreachable(String),
 }
@@ -83,10 +94,15 @@ impl RegistryClient {
     /// A CA file that cannot be read makes every request fail with its reason, and the
     /// certificates stay in the spool.
     pub fn new(base: &str) -> Self {
+        Self::with_timeout(base, Duration::from_secs(30))
+    }
+
+    /// A client whose every request gives up after `timeout` (the bench server's relay tries
+    /// the registry briefly, then queues).
+    pub fn with_timeout(base: &str, timeout: Duration) -> Self {
         let roots = registry_roots();
-        let mut config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)));
+        let mut config =
+            ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(timeout));
         let setup_error = match roots {
             Ok(roots) => {
                 config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
@@ -136,6 +152,11 @@ impl RegistryClient {
             let path = spool.mark_sent(pending, text.as_bytes())?;
             let rel = answer["url"].as_str().unwrap_or_default();
             Ok(PushOutcome::Accepted { path, url: format!("{}{rel}", self.base) })
+        } else if status == 202 && answer["queued"] == serde_json::Value::Bool(true) {
+            // Only a bench server's relay answers 202: it holds the certificate durably.
+            let path = spool.mark_sent(pending, text.as_bytes())?;
+            let at = answer["at"].as_str().unwrap_or(&self.base).to_owned();
+            Ok(PushOutcome::Queued { path, at, pending: answer["pending"].as_u64().unwrap_or(0) })
         } else {
             let code = answer["error"]["code"].as_str().unwrap_or_default().to_owned();
             let mut message = answer["error"]["message"].as_str().map(str::to_owned).unwrap_or(text.clone());
@@ -147,6 +168,25 @@ impl RegistryClient {
             }
             Ok(PushOutcome::Refused { status, message })
         }
+    }
+
+    /// Posts a certificate's bytes as they are to the registry's `POST /api/v1/certificates`;
+    /// returns the registry's status and body, or why it could not be reached. For the bench
+    /// server's relay, which passes the answer through.
+    pub fn post_certificate(&self, body: &[u8]) -> Result<(u16, String), String> {
+        if let Some(e) = &self.setup_error {
+            return Err(e.clone());
+        }
+        let url = format!("{}/api/v1/certificates", self.base);
+        let mut response = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(body)
+            .map_err(|e| format!("{}: {e}", self.base))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().map_err(|e| format!("{}: {e}", self.base))?;
+        Ok((status, text))
     }
 
     /// Asks the registry to enrol this station; returns (status, enrolment code if pending).

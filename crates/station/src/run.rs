@@ -168,7 +168,7 @@ pub fn run(
         None => None,
     };
     let spooled_at = match &push {
-        Some(PushOutcome::Accepted { path, .. }) => path.clone(),
+        Some(PushOutcome::Accepted { path, .. } | PushOutcome::Queued { path, .. }) => path.clone(),
         _ => spooled_at,
     };
     Ok(RunReport { certificate, spooled_at, push })

@@ -232,6 +232,8 @@ pub enum Delivery {
     Sending,
     /// The registry has it (and logged it).
     Sent,
+    /// The bench server's relay keeps it and will forward it to the registry (network boot).
+    Relayed,
     /// No registry is set: kept on the stick.
     NoRegistry,
     /// The registry could not be reached or refused it: kept, sent later by `station push`.

@@ -308,7 +308,9 @@ impl Runtime {
                         Ok(results) => {
                             let sent = results
                                 .iter()
-                                .filter(|(_, o)| matches!(o, PushOutcome::Accepted { .. }))
+                                .filter(|(_, o)| {
+                                    matches!(o, PushOutcome::Accepted { .. } | PushOutcome::Queued { .. })
+                                })
                                 .count();
                             (sent, spool.pending().map(|p| p.len()).unwrap_or(0))
                         }
@@ -418,6 +420,7 @@ fn refused_lines(spool: &Spool) -> Vec<String> {
 fn deliver(url: &str, spool: &Spool, path: &Path) -> (Delivery, Option<PathBuf>) {
     match RegistryClient::new(url).push(spool, path) {
         Ok(PushOutcome::Accepted { path, .. }) => (Delivery::Sent, Some(path)),
+        Ok(PushOutcome::Queued { path, .. }) => (Delivery::Relayed, Some(path)),
         Ok(PushOutcome::Refused { status, message }) => {
             (Delivery::Kept(format!("{url}: HTTP {status}: {message}")), None)
         }

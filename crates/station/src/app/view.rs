@@ -813,8 +813,9 @@ fn render_certificate(app: &App, frame: &mut Frame, area: Rect) {
     };
     lines.push(line(status, &app.t(key)));
     let (status, key) = match &app.delivery {
-        _ if app.netboot.is_some() && app.on_server => (Status::Good, "cert.sent"),
+        _ if app.netboot.is_some() && app.on_server => (Status::Good, "cert.relayed"),
         Some(Delivery::Sent) => (Status::Good, "cert.sent"),
+        Some(Delivery::Relayed) => (Status::Good, "cert.relayed"),
         // Network boot: no stick keeps it; the app tries again (App::on_tick).
         Some(Delivery::Kept(_)) if app.netboot.is_some() => (Status::Warning, "cert.netboot_retry"),
         Some(Delivery::Kept(_)) => (Status::Warning, "cert.kept"),

@@ -454,6 +454,7 @@ impl BayApp {
                 field(&d.certificate.map(|c| c.to_string()).unwrap_or_default()),
                 field(&match &d.delivery {
                     Some(Delivery::Sent) => "sent".into(),
+                    Some(Delivery::Relayed) => "kept by the bench server, which will forward it".into(),
                     Some(Delivery::Kept(why)) => format!("kept: {why}"),
                     Some(Delivery::NoRegistry) => "kept: no registry".into(),
                     Some(Delivery::Sending) => "sending".into(),

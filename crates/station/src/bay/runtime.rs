@@ -159,6 +159,7 @@ impl BayRuntime {
                             if let Some(url) = registry {
                                 let d = match RegistryClient::new(&url).push(&spool, &path) {
                                     Ok(PushOutcome::Accepted { .. }) => Delivery::Sent,
+                                    Ok(PushOutcome::Queued { .. }) => Delivery::Relayed,
                                     Ok(PushOutcome::Refused { status, message }) => {
                                         Delivery::Kept(format!("HTTP {status}: {message}"))
                                     }

@@ -127,7 +127,7 @@ fn disk_line(app: &BayApp, d: &BayDisk) -> Line<'static> {
         BayState::Hung => (Status::Problem, app.t("bay.hung")),
         BayState::Verified => {
             let sent = match &d.delivery {
-                Some(Delivery::Sent) => " √",
+                Some(Delivery::Sent | Delivery::Relayed) => " √",
                 _ => "",
             };
             (Status::Good, format!("{}{sent}", app.t("wipe.verified")))
