@@ -58,7 +58,10 @@ pub fn dnsmasq_conf(config: &BenchConfig) -> String {
     }
     let _ = writeln!(w, "enable-tftp");
     let _ = writeln!(w, "tftp-root={}", config.boot_dir.display());
-    let _ = writeln!(w, "tftp-secure");
+    // No tftp-secure: dnsmasq drops root for the user nobody, and tftp-secure then serves only
+    // files that user owns, so the boot files (root's, from live-usb/build) and the grub.cfg this
+    // server writes at start were refused ("cannot access …: Permission denied"). tftp-root is
+    // boot_dir, which holds boot files only; dnsmasq never serves above it.
     out
 }
 
