@@ -16,7 +16,7 @@ pub const EFI_LOADER: &str = "efi/bootnetx64.efi";
 ///
 /// - `grub/grub.cfg`: Debian's signed `grubnetx64.efi` has the prefix `/grub` built in and its
 ///   embedded config sources `$prefix/x86_64-efi/grub.cfg`, else `$prefix/grub.cfg` (read with
-///   `strings` from grub-efi-amd64-signed 1+2.06-13+deb12u1).
+///   `strings` from grub-efi-amd64-signed 1+2.06+13+deb12u2).
 /// - `bios/grub.cfg`: the i386-pc PXE image made by `grub-mknetdir --subdir=bios` reads
 ///   `$prefix/grub.cfg` with the prefix `/bios`.
 pub const GRUB_CFG_PATHS: [&str; 2] = ["grub/grub.cfg", "bios/grub.cfg"];

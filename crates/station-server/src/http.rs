@@ -62,6 +62,17 @@ pub fn app(state: ServerState) -> Router {
     Router::new()
         .merge(api)
         .route("/boot/{*path}", get(boot_file))
+        // A station's own enrolment is not relayed: its seat is enrolled from the server.
+        .route(
+            "/api/v1/stations/enrol",
+            post(|| async {
+                error(
+                    StatusCode::NOT_FOUND,
+                    "enrol_on_the_bench_server",
+                    "this is a bench server: its seats are enrolled there, with `station-server enrol`",
+                )
+            }),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such path on the bench server") })
         .with_state(state)
 }

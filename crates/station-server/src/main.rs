@@ -131,7 +131,7 @@ fn check(config: &BenchConfig) -> anyhow::Result<ExitCode> {
         if p.is_file() {
             println!("  ok      {}", p.display());
         } else {
-            println!("  MISSING {} (see docs/netboot.md, \"The boot directory\")", p.display());
+            println!("  MISSING {} (docs/netboot.md: \"What the technician installs\")", p.display());
             ok = false;
         }
     }

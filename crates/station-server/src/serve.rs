@@ -41,6 +41,9 @@ impl Dnsmasq {
             let keep = Arc::clone(&stderr);
             std::thread::spawn(move || {
                 for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if line.trim().is_empty() {
+                        continue;
+                    }
                     eprintln!("dnsmasq: {line}");
                     if let Ok(mut k) = keep.lock() {
                         k.push(line);

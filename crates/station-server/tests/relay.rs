@@ -263,6 +263,10 @@ mode = "batch"
         text(&out)
     );
 
+    // A station cannot enrol itself through the bench server: it says where seats are enrolled.
+    let out = station(&other, &["enrol", "--registry", &url]);
+    assert!(!out.status.success() && text(&out).contains("station-server enrol"), "{}", text(&out));
+
     // Enrol both seats; a supervisor approves them.
     let enrolled = server_cmd(&config, &["enrol"]);
     assert!(enrolled.status.success(), "{}", text(&enrolled));
@@ -375,4 +379,27 @@ fn boot_files_are_served_and_cannot_leave_the_boot_directory() {
     let mut answer = String::new();
     tcp.read_to_string(&mut answer).expect("read");
     assert!(!answer.contains("\r\n\r\nsecret") && !answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn a_dnsmasq_that_does_not_start_is_a_clear_error_with_its_words() {
+    let s = Scratch::new("dnsmasq");
+    let srv_addr = free_port();
+    let config = s.0.join("bench.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"{srv_addr}\"\ninterface = \"svnothere0\"\nregistry = \"http://127.0.0.1:9\"\ndata_dir = \"{}\"\nboot_dir = \"{}\"\n[bench]\nseat = \"etabli-1\"\n",
+            s.0.join("data").display(),
+            s.0.join("boot").display()
+        ),
+    )
+    .expect("bench.toml");
+    // An interface that does not exist: dnsmasq stops at once (as root: "unknown interface";
+    // as another user: no permission for port 67), and serve says so with dnsmasq's words.
+    let out = Command::new(server_bin()).args(["serve", "--config"]).arg(&config).output().expect("runs");
+    assert!(!out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("dnsmasq stopped at once") && t.contains("dnsmasq: "), "{t}");
+    assert!(std::net::TcpStream::connect(srv_addr).is_err(), "no HTTP server left behind");
 }

@@ -203,6 +203,9 @@ fn states(lang: Lang) -> Vec<(&'static str, App)> {
     let mut kept = a.clone();
     kept.update(Msg::Delivered(Delivery::Kept("http://registre.local: connection refused".into())));
     out.push(("16b-certificate-kept", kept));
+    let mut relayed = a.clone();
+    relayed.update(Msg::Delivered(Delivery::Relayed));
+    out.push(("16c-certificate-relayed", relayed));
     // Booted from the network: the data directory is in RAM, the certificate not yet on the
     // workshop server must not be lost by switching off; then the server takes it.
     let mut netboot = a.clone().with_netboot(Some("http://10.77.0.1:8760".into()));
