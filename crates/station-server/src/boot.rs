@@ -79,7 +79,7 @@ pub fn grub_cfg(config: &BenchConfig) -> String {
          set timeout=3\n\
          set default=0\n\
          menuentry \"Seconde Vie — station (réseau)\" {{\n\
-         \x20   linux (tftp,{ip})/vmlinuz sv.server={url} sv.mac=$net_default_mac boot=svnet console=ttyS0,115200n8 console=tty0 quiet{extra}\n\
+         \x20   linux (tftp,{ip})/vmlinuz sv.server={url} sv.mac=$net_default_mac boot=svnet console=ttyS0,115200n8 console=tty0 libata.ignore_hpa=1 quiet{extra}\n\
          \x20   initrd (tftp,{ip})/initrd.img\n\
          }}\n",
         file = config.file.display(),
@@ -239,7 +239,7 @@ seat = "etabli-1"
         let cfg = grub_cfg(&config(BENCH));
         assert!(cfg.contains("set timeout=3"), "{cfg}");
         assert!(cfg.contains("menuentry \"Seconde Vie — station (réseau)\""), "{cfg}");
-        assert!(cfg.contains("linux (tftp,10.77.0.1)/vmlinuz sv.server=http://10.77.0.1:8760 sv.mac=$net_default_mac boot=svnet console=ttyS0,115200n8 console=tty0 quiet sv.debug\n"), "{cfg}");
+        assert!(cfg.contains("linux (tftp,10.77.0.1)/vmlinuz sv.server=http://10.77.0.1:8760 sv.mac=$net_default_mac boot=svnet console=ttyS0,115200n8 console=tty0 libata.ignore_hpa=1 quiet sv.debug\n"), "{cfg}");
         assert!(cfg.contains("initrd (tftp,10.77.0.1)/initrd.img"), "{cfg}");
     }
 

@@ -310,7 +310,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = station::app::runtime::Runtime::new(env)?;
             let name =
                 settings.station_name.clone().unwrap_or_else(|| runtime.key().key_id()[..12].to_owned());
-            let app = station::app::App::new(settings, name).with_notices(station::notice::unread(&data));
+            let app = station::app::App::new(settings, name)
+                .with_notices(station::notice::unread(&data))
+                .with_netboot(std::env::var("SV_NETBOOT").ok());
             let (app, open_bay) = station::app::terminal::run(app, runtime)?;
             if open_bay {
                 let settings = station::app::settings::Settings::load(&data)?;

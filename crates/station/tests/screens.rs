@@ -227,6 +227,13 @@ fn states(lang: Lang) -> Vec<(&'static str, App)> {
     let mut relayed = a.clone();
     relayed.update(Msg::Delivered(Delivery::Relayed));
     out.push(("16c-certificate-relayed", relayed));
+    // Booted from the network: the data directory is in RAM, the certificate not yet on the
+    // workshop server must not be lost by switching off; then the server takes it.
+    let mut netboot = a.clone().with_netboot(Some("http://10.77.0.1:8760".into()));
+    netboot.update(Msg::Delivered(Delivery::Kept("http://10.77.0.1:8760: connection refused".into())));
+    out.push(("16c-certificate-netboot-unsent", netboot.clone()));
+    netboot.update(Msg::PendingPushed { sent: 1, left: 0 });
+    out.push(("16d-certificate-netboot-on-server", netboot));
     a.update(Msg::Delivered(Delivery::Sent));
     out.push(("16-certificate", a.clone()));
 

@@ -492,6 +492,9 @@ pub fn pin_delay(failures: u32) -> Duration {
 /// How often the supervisor menu asks the registry whether a pending enrolment was approved.
 pub const ENROL_POLL: Duration = Duration::from_secs(5);
 
+/// How often a network-booted station tries again to send a certificate the server did not get.
+pub const NETBOOT_RETRY: Duration = Duration::from_secs(10);
+
 /// Methods the supervisor can pick for the station.
 pub const METHOD_CHOICES: [&str; 6] = ["auto", "zero", "random", "dod-3", "hmg-is5-enhanced", "gutmann"];
 
@@ -530,6 +533,15 @@ pub struct App {
     pub sealed: Option<Sealed>,
     /// Where the certificate is going.
     pub delivery: Option<Delivery>,
+    /// Booted from the network (`SV_NETBOOT`, the workshop server's URL): the data directory is in
+    /// RAM, so a certificate not yet on the server is lost at power-off; the certificate screen
+    /// says not to switch off, and the app tries again, until the server has it.
+    pub netboot: Option<String>,
+    /// Network boot: the spool's pending certificates were all taken by the server after a
+    /// failed delivery (a later `PushPending`).
+    pub on_server: bool,
+    /// When the app last tried again to send to the server (network boot).
+    pub netboot_asked: Option<Instant>,
     /// The registry's answer to the enrolment request, or why there is none.
     pub enrolment: Option<Result<Enrolment, Failure>>,
     /// Certificates of earlier runs sent at start, and those still waiting.
@@ -673,6 +685,9 @@ impl App {
             records: None,
             sealed: None,
             delivery: None,
+            netboot: None,
+            on_server: false,
+            netboot_asked: None,
             enrolment: None,
             earlier: None,
             refused: Vec::new(),
@@ -691,6 +706,20 @@ impl App {
             hold: None,
             last_tick: None,
         }
+    }
+
+    /// The app of a network-booted station (`SV_NETBOOT`): see [`App::netboot`].
+    pub fn with_netboot(mut self, server: Option<String>) -> App {
+        self.netboot = server.filter(|s| !s.trim().is_empty());
+        self
+    }
+
+    /// Whether the machine may lose its RAM: not a network boot, or the certificate reached the
+    /// server (or the registry) since.
+    pub fn certificate_safe(&self) -> bool {
+        self.netboot.is_none()
+            || self.on_server
+            || !matches!(self.delivery, None | Some(Delivery::Sending) | Some(Delivery::Kept(_)))
     }
 
     /// The app with what earlier runs left unfinished: the first screen shows it in a window
@@ -822,6 +851,9 @@ impl App {
                 Vec::new()
             }
             Msg::PendingPushed { sent, left } => {
+                if self.netboot.is_some() && self.sealed.is_some() && left == 0 {
+                    self.on_server = true;
+                }
                 self.earlier = Some((sent, left));
                 Vec::new()
             }
@@ -1059,6 +1091,21 @@ impl App {
     fn on_tick(&mut self, now: Instant) -> Vec<Effect> {
         self.last_tick = Some(now);
         self.confirm.tick(now, &mut self.hold);
+        // Network boot: a certificate the server did not get is tried again every few seconds
+        // while the screen says not to switch off.
+        if self.netboot.is_some()
+            && self.sealed.is_some()
+            && !self.quitting
+            && matches!(self.delivery, Some(Delivery::Kept(_)))
+            && !self.on_server
+        {
+            if let Some(url) = self.settings.registry.clone() {
+                if self.netboot_asked.is_none_or(|t| now.saturating_duration_since(t) >= NETBOOT_RETRY) {
+                    self.netboot_asked = Some(now);
+                    return vec![Effect::PushPending(url)];
+                }
+            }
+        }
         // The supervisor waits with the code on screen: ask the registry now and then whether
         // it was approved, so the menu says "approved" without another key.
         let pending = matches!(&self.enrolment, Some(Ok(e)) if e.status == "pending");

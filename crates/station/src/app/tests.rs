@@ -563,3 +563,44 @@ fn the_workshop_and_the_destination_are_set_in_the_supervisor_menu_and_reach_the
     assert_eq!(parts.performed_by.and_then(|p| p.organisation).as_deref(), Some("ESAT du Lez"));
     assert_eq!(parts.post_sanitization.map(|p| p.destination), Some(certificate::Destination::InternalReuse));
 }
+
+/// A network-booted station (RAM only): after a failed delivery the certificate screen says not
+/// to switch off and the app tries the server again every NETBOOT_RETRY, until the spool is empty.
+#[test]
+fn a_network_booted_station_keeps_trying_and_says_not_to_switch_off_until_the_server_has_it() {
+    let t = Instant::now();
+    let url = "http://10.77.0.1:8760".to_string();
+    let sealed = || Sealed {
+        id: uuid::Uuid::now_v7(),
+        path: "x".into(),
+        result: Outcome::Sanitized,
+        attestation: certificate::attestation::reconditionne(&certificate::example::certificate("S1")),
+    };
+
+    let mut a = app(false, 1).with_netboot(Some(url.clone()));
+    a.settings.registry = Some(url.clone());
+    a.screen = Screen::Certificate;
+    a.update(Msg::Sealed(Ok(sealed())));
+    assert!(!a.certificate_safe(), "being sent: not yet on the server");
+    assert_eq!(a.update(Msg::Tick(t)), vec![], "no retry while the first delivery runs");
+    a.update(Msg::Delivered(Delivery::Kept("connection refused".into())));
+    assert!(!a.certificate_safe());
+    assert_eq!(a.update(Msg::Tick(ms(t, 100))), vec![Effect::PushPending(url.clone())]);
+    assert_eq!(a.update(Msg::Tick(ms(t, 2000))), vec![], "not more often than NETBOOT_RETRY");
+    a.update(Msg::PendingPushed { sent: 0, left: 1 });
+    assert!(!a.certificate_safe(), "still pending");
+    let later = ms(t, 100 + NETBOOT_RETRY.as_millis() as u64);
+    assert_eq!(a.update(Msg::Tick(later)), vec![Effect::PushPending(url.clone())]);
+    a.update(Msg::PendingPushed { sent: 1, left: 0 });
+    assert!(a.certificate_safe(), "the server has it");
+    assert_eq!(a.update(Msg::Tick(ms(later, 60_000))), vec![], "nothing left to send");
+
+    // Booted from the stick: the spool is on SV-DATA, a failed delivery is sent later.
+    let mut s = app(false, 1);
+    s.settings.registry = Some(url.clone());
+    s.screen = Screen::Certificate;
+    s.update(Msg::Sealed(Ok(sealed())));
+    s.update(Msg::Delivered(Delivery::Kept("connection refused".into())));
+    assert!(s.certificate_safe());
+    assert_eq!(s.update(Msg::Tick(ms(t, 100))), vec![]);
+}

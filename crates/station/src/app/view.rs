@@ -126,6 +126,7 @@ fn subtitle_key(app: &App) -> &'static str {
         Screen::WipeDone => "wipe.done_subtitle",
         Screen::Image => "image.subtitle",
         Screen::Grade => "grade.subtitle",
+        Screen::Certificate if app.sealed.is_some() && app.netboot.is_some() => "cert.done_netboot",
         Screen::Certificate if app.sealed.is_some() => "cert.done",
         Screen::Certificate => "cert.signing",
     }
@@ -828,8 +829,11 @@ fn render_certificate(app: &App, frame: &mut Frame, area: Rect) {
         lines.push(Line::from(Span::styled(format!("    {grounds}"), theme::quiet())));
     }
     let (status, key) = match &app.delivery {
+        _ if app.netboot.is_some() && app.on_server => (Status::Good, "cert.relayed"),
         Some(Delivery::Sent) => (Status::Good, "cert.sent"),
         Some(Delivery::Relayed) => (Status::Good, "cert.relayed"),
+        // Network boot: no stick keeps it; the app tries again (App::on_tick).
+        Some(Delivery::Kept(_)) if app.netboot.is_some() => (Status::Warning, "cert.netboot_retry"),
         Some(Delivery::Kept(_)) => (Status::Warning, "cert.kept"),
         Some(Delivery::NoRegistry) => (Status::Protected, "cert.no_registry"),
         Some(Delivery::Sending) | None => (Status::Busy, "cert.sending"),
@@ -842,7 +846,10 @@ fn render_certificate(app: &App, frame: &mut Frame, area: Rect) {
     }
     lines.push(Line::from(""));
     // Only a unit whose every disk is wiped and verified may be switched off and put away.
-    if sealed.result == Outcome::Sanitized {
+    if !app.certificate_safe() {
+        // Network boot: the certificate is only in RAM until the server has it.
+        lines.push(line(Status::Problem, &app.t("cert.netboot_unsent")));
+    } else if sealed.result == Outcome::Sanitized {
         lines.push(Line::from(Span::styled(app.t("cert.switch_off"), theme::heading())));
     } else {
         lines.push(line(Status::Problem, &app.t("cert.keep_on")));
