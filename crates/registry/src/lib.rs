@@ -55,6 +55,52 @@ pub async fn serve_state(
     server::run(listener, app(state), tls, shutdown).await
 }
 
+/// A registry serving on its own thread (a current-thread runtime), for a program that embeds one
+/// — the stations' and the bench server's tests: it stops, and its thread is joined, when this is
+/// dropped.
+#[derive(Debug)]
+pub struct Background {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Background {
+    /// Binds `addr` (the error is returned here, not in the thread), then serves `store` with
+    /// the log key `log`, over TLS when `tls` is given.
+    pub fn start(
+        addr: std::net::SocketAddr,
+        store: Arc<dyn Store>,
+        log: LogIdentity,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> std::io::Result<Background> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                serve_with_tls(listener, store, Arc::new(log), tls, async {
+                    let _ = stopped.await;
+                })
+                .await
+            })
+        });
+        Ok(Background { stop: Some(stop), thread: Some(thread) })
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// The default origin of a registry's log (and the name of its key).
 pub const DEFAULT_ORIGIN: &str = "seconde-vie.example/registry";
 

@@ -9,51 +9,6 @@ use certificate::{example, Probed, SanitizeResult, SigningIdentity};
 mod common;
 use common::*;
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
-}
-
-struct Answer {
-    status: u16,
-    location: String,
-    cookies: Vec<String>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.text()))
-    }
-}
-
-fn answer(mut r: ureq::http::Response<ureq::Body>) -> Answer {
-    let all = |name: &str| -> Vec<String> {
-        r.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
-    };
-    let location = all("location").into_iter().next().unwrap_or_default();
-    let cookies = all("set-cookie");
-    let body = r.body_mut().with_config().limit(50 << 20).read_to_vec().expect("body");
-    Answer { status: r.status().as_u16(), location, cookies, body }
-}
-
-fn form_encode(fields: &[(&str, &str)]) -> String {
-    let enc = |v: &str| -> String {
-        v.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
-    fields.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&")
-}
-
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field in {html}")) + marker.len();

@@ -3,74 +3,11 @@
 //! certificate, the page and the PDF (read back with pdftotext), the API, and the statement
 //! checked offline by `registry verify --validation` with the account's own key, never the
 //! registry's.
-//!
-//! The small browser-like client is the one of tests/web.rs, repeated here so this file stands
-//! alone.
 
 use certificate::{example, Probed, SigningIdentity};
 
 mod common;
 use common::*;
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .build()
-        .into()
-}
-
-struct Answer {
-    status: u16,
-    location: String,
-    cookies: Vec<String>,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-}
-
-fn answer(mut r: ureq::http::Response<ureq::Body>) -> Answer {
-    let headers: Vec<(String, String)> = r
-        .headers()
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
-    let get =
-        |name: &str| headers.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
-    let location = get("location").into_iter().next().unwrap_or_default();
-    let cookies = get("set-cookie");
-    let body = r.body_mut().with_config().limit(50 << 20).read_to_vec().expect("body");
-    Answer { status: r.status().as_u16(), location, cookies, headers, body }
-}
-
-fn form_encode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 struct Client<'a> {
     reg: &'a Registry,

@@ -6,64 +6,6 @@ use certificate::{example, Probed, SanitizeResult, SigningIdentity, SmartVerdict
 mod common;
 use common::*;
 
-/// An agent that does not follow redirects, so a refusal's 303 to /login is seen.
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .build()
-        .into()
-}
-
-struct Answer {
-    status: u16,
-    location: String,
-    cookies: Vec<String>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn answer(mut r: ureq::http::Response<ureq::Body>) -> Answer {
-    let header = |name: &str| {
-        r.headers()
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
-    let location = header("location").into_iter().next().unwrap_or_default();
-    let cookies = header("set-cookie");
-    let body = r.body_mut().with_config().limit(50 << 20).read_to_vec().expect("body");
-    Answer { status: r.status().as_u16(), location, cookies, body }
-}
-
-fn form_encode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// A browser-like client: a cookie jar of one session.
 struct Client<'a> {
     reg: &'a Registry,

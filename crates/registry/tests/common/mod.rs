@@ -173,3 +173,66 @@ pub fn signed(key: &SigningIdentity, disk_serial: &str) -> (String, Vec<u8>) {
 pub fn error_code(v: &serde_json::Value) -> &str {
     v["error"]["code"].as_str().unwrap_or("(no code)")
 }
+
+/// An HTTP agent that reports every status as an answer and follows no redirect, so a refusal's
+/// 303 to /login is seen: the browser-like clients of the web tests use it.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .build()
+        .into()
+}
+
+/// One HTTP answer, read whole.
+pub struct Answer {
+    pub status: u16,
+    pub location: String,
+    pub cookies: Vec<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.text()))
+    }
+}
+
+/// Reads a response into an [`Answer`].
+pub fn answer(mut r: ureq::http::Response<ureq::Body>) -> Answer {
+    let headers: Vec<(String, String)> = r
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let get =
+        |name: &str| headers.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let location = get("location").into_iter().next().unwrap_or_default();
+    let cookies = get("set-cookie");
+    let body = r.body_mut().with_config().limit(50 << 20).read_to_vec().expect("body");
+    Answer { status: r.status().as_u16(), location, cookies, headers, body }
+}
+
+/// `application/x-www-form-urlencoded`, as a browser sends a form.
+pub fn form_encode(fields: &[(&str, &str)]) -> String {
+    let enc = |v: &str| -> String {
+        v.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    fields.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&")
+}

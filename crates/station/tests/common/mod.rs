@@ -48,10 +48,10 @@ pub fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-/// A registry served in this test process on a real socket, with a real SQLite file.
+/// A registry served in this test process on a real socket, with a real SQLite file; it stops
+/// when dropped.
 pub struct LiveRegistry {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: registry::Background,
 }
 
 impl LiveRegistry {
@@ -70,37 +70,11 @@ impl LiveRegistry {
 
     fn start_with(db: &Path, addr: SocketAddr, tls: Option<Arc<registry::server::TlsConfig>>) -> Self {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(db).expect("db"));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
-                ready_tx.send(()).expect("ready");
-                let log = Arc::new(registry::LogIdentity {
-                    origin: registry::DEFAULT_ORIGIN.into(),
-                    key: certificate::SigningIdentity::from_seed(&[77; 32]),
-                });
-                registry::serve_with_tls(listener, store, log, tls, async {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("serve");
-            });
-        });
-        ready_rx.recv().expect("registry ready");
-        LiveRegistry { stop: Some(tx), thread: Some(thread) }
-    }
-}
-
-impl Drop for LiveRegistry {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        let log = registry::LogIdentity {
+            origin: registry::DEFAULT_ORIGIN.into(),
+            key: certificate::SigningIdentity::from_seed(&[77; 32]),
+        };
+        LiveRegistry { _server: registry::Background::start(addr, store, log, tls).expect("registry serves") }
     }
 }
 
