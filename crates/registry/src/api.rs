@@ -520,17 +520,26 @@ async fn ingest(
     .await
 }
 
+/// The certificate `id` if `principal` may see it. A donor's token sees its own lots only;
+/// anything else is "not found", not "forbidden", so it learns nothing about other donors'
+/// certificates.
+fn visible_or_404(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<crate::store::CertificateRow, ApiError> {
+    crate::web::visible_certificate(state.store.as_ref(), &principal.user, id)?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}"))
+    })
+}
+
 async fn get_certificate(
     State(state): State<AppState>,
     Extension(principal): Extension<Arc<Principal>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        // A donor's token sees its own lots only; anything else is "not found", not "forbidden",
-        // so it learns nothing about other donors' certificates.
-        let row = crate::web::visible_certificate(state.store.as_ref(), &principal.user, &id)?.ok_or_else(
-            || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}")),
-        )?;
+        let row = visible_or_404(&state, &principal, &id)?;
         // The body stays the file exactly as received (it verifies as is); a supervisor's
         // decision on it is named by a Link header (RFC 8288) and read at its own address.
         let mut response = ([(header::CONTENT_TYPE, "application/json")], row.document).into_response();
@@ -557,9 +566,7 @@ async fn get_validation(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let row = crate::web::visible_certificate(state.store.as_ref(), &principal.user, &id)?.ok_or_else(
-            || ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no certificate with id {id}")),
-        )?;
+        let row = visible_or_404(&state, &principal, &id)?;
         let v = state.store.validation(&row.id)?.ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -2309,22 +2309,28 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// A SQLite file with the schema as the registry left it after migration `n` (and nothing
+    /// more), for the tests of the migrations after it.
+    fn sqlite_at_migration(path: &std::path::Path, n: usize) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(path).expect("db");
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .expect("table");
+        for (i, step) in MIGRATIONS[..n].iter().enumerate() {
+            conn.execute_batch(&step.replace("{blob}", "BLOB")).expect("migration");
+            conn.execute("INSERT INTO schema_migrations VALUES (?1, 'then')", [i as i64 + 1]).expect("row");
+        }
+        conn
+    }
+
     #[test]
     fn a_database_from_before_migration_4_keeps_its_certificates_without_the_canonical_copy() {
         let dir = scratch("migration-4");
         let path = dir.join("r.sqlite");
         {
             // The schema as the registry left it before migration 4, with one certificate.
-            let conn = rusqlite::Connection::open(&path).expect("db");
-            conn.execute_batch(
-                "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-            )
-            .expect("table");
-            for (i, step) in MIGRATIONS[..3].iter().enumerate() {
-                conn.execute_batch(&step.replace("{blob}", "BLOB")).expect("migration");
-                conn.execute("INSERT INTO schema_migrations VALUES (?1, 'then')", [i as i64 + 1])
-                    .expect("row");
-            }
+            let conn = sqlite_at_migration(&path, 3);
             conn.execute_batch(
                 "INSERT INTO stations (key_id, public_key, requested_at) VALUES ('k', 'AAAA', 'then');
                  INSERT INTO certificates (id, station_key_id, document, canonical, content_sha256, result, finished_at, received_at, leaf_index)
@@ -2374,16 +2380,7 @@ mod tests {
         let stored = [signed("TWICE", Some("U")), signed("ONCE", None), signed("TWICE", Some("U"))];
         {
             // The schema before migration 5, and three certificates stored without flags.
-            let conn = rusqlite::Connection::open(&path).expect("db");
-            conn.execute_batch(
-                "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-            )
-            .expect("table");
-            for (i, step) in MIGRATIONS[..4].iter().enumerate() {
-                conn.execute_batch(&step.replace("{blob}", "BLOB")).expect("migration");
-                conn.execute("INSERT INTO schema_migrations VALUES (?1, 'then')", [i as i64 + 1])
-                    .expect("row");
-            }
+            let conn = sqlite_at_migration(&path, 4);
             conn.execute(
                 "INSERT INTO stations (key_id, public_key, requested_at) VALUES (?1, 'AAAA', 'then')",
                 [key.key_id()],
@@ -2443,16 +2440,7 @@ mod tests {
         let path = dir.join("r.sqlite");
         {
             // The schema as migration 6 left it, with one certificate and one account.
-            let conn = rusqlite::Connection::open(&path).expect("db");
-            conn.execute_batch(
-                "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
-            )
-            .expect("table");
-            for (i, step) in MIGRATIONS[..6].iter().enumerate() {
-                conn.execute_batch(&step.replace("{blob}", "BLOB")).expect("migration");
-                conn.execute("INSERT INTO schema_migrations VALUES (?1, 'then')", [i as i64 + 1])
-                    .expect("row");
-            }
+            let conn = sqlite_at_migration(&path, 6);
             conn.execute_batch(
                 "INSERT INTO stations (key_id, public_key, requested_at) VALUES ('k', 'AAAA', 'then');
                  INSERT INTO certificates (id, station_key_id, document, content_sha256, result, finished_at, received_at, leaf_index)
