@@ -119,10 +119,14 @@ fn chunks_of(ranges: &[ByteRange]) -> Vec<(u64, usize)> {
     out
 }
 
-/// How many threads generate a random pass (and check a read-back): one per processor, at most 8.
-/// Each is a CPU-bound generator; when the disk is the bottleneck they wait on free buffers.
+/// How many threads generate a random pass (and check a read-back): one per processor but one,
+/// at least one, at most 8. Each is a CPU-bound generator; when the disk is the bottleneck they
+/// wait on free buffers. One processor is left to the writer and the kernel's side of the I/O
+/// (its copy into a loop device's file, its submission to a real disk): on 2 cores, a second
+/// generator competed with that work and one generator wrote faster than two
+/// (scripts/bench-wipe.md, the fourth run).
 pub fn worker_threads() -> usize {
-    thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8)
+    thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)).clamp(1, 8)
 }
 
 /// Content for each chunk, in order: a fixed buffer for repeated patterns, a pipeline of
