@@ -464,12 +464,7 @@ pub async fn certificate_pdf(
     run(state, headers, q, move |state, ctx| {
         let c = load_visible(state, ctx, &id)?;
         let bytes = certificate_pdf_bytes(ctx.lang, &c, &state.web.public_url)?;
-        let disposition = format!("attachment; filename=\"certificat-{}.pdf\"", url_encode(&c.row.id));
-        let mut r = ([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response();
-        if let Ok(v) = HeaderValue::from_str(&disposition) {
-            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
-        Ok(r)
+        Ok(attachment("application/pdf", &format!("certificat-{}.pdf", url_encode(&c.row.id)), bytes))
     })
     .await
 }

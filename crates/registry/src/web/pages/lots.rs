@@ -194,13 +194,7 @@ pub async fn lot_report_pdf(
                 ),
             );
         }
-        let mut response = ([(header::CONTENT_TYPE, "application/pdf")], pdf.finish()).into_response();
-        if let Ok(v) =
-            HeaderValue::from_str(&format!("attachment; filename=\"lot-{}.pdf\"", url_encode(&lot)))
-        {
-            response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
-        Ok(response)
+        Ok(attachment("application/pdf", &format!("lot-{}.pdf", url_encode(&lot)), pdf.finish()))
     })
     .await
 }

@@ -32,6 +32,15 @@ fn html_response(status: StatusCode, h: Html) -> Response {
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], h.finish()).into_response()
 }
 
+/// A download: `body` as `content_type`, which the browser saves as `filename` (URL-safe already).
+fn attachment(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
+    let mut r = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
 fn redirect(to: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
 }

@@ -266,12 +266,7 @@ pub async fn validation_json(
         })?;
         let mut body = serde_json::to_vec_pretty(&file).map_err(|_| WebError::Internal)?;
         body.push(b'\n');
-        let disposition = format!("attachment; filename=\"validation-{}.json\"", url_encode(&row.id));
-        let mut r = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-        if let Ok(v) = HeaderValue::from_str(&disposition) {
-            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
-        Ok(r)
+        Ok(attachment("application/json", &format!("validation-{}.json", url_encode(&row.id)), body))
     })
     .await
 }
