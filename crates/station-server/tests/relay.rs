@@ -90,7 +90,8 @@ impl Server {
             .expect("station-server starts");
         let server = Server(child);
         let start = Instant::now();
-        while http_get(&format!("{url}/api/bench/v1/status")).is_none() {
+        // The bench server's own status, not just anything answering on the port.
+        while http_get(&format!("{url}/api/bench/v1/status")).is_none_or(|(code, _)| code != 200) {
             assert!(start.elapsed() < Duration::from_secs(20), "station-server did not answer on {url}");
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -152,8 +153,14 @@ fn spool_certificate(data: &Path, serial: &str, alter: bool) -> String {
 fn pcs_get_their_seat_and_certificates_reach_the_registry_through_the_relay() {
     let s = Scratch::new("relay");
     let db = s.0.join("registry.sqlite");
-    let reg_addr = free_port();
-    let srv_addr = free_port();
+    // Both listeners held while picking, so the two ports differ.
+    let (reg_listener, srv_listener) = (
+        std::net::TcpListener::bind("127.0.0.1:0").expect("bind"),
+        std::net::TcpListener::bind("127.0.0.1:0").expect("bind"),
+    );
+    let (reg_addr, srv_addr) =
+        (reg_listener.local_addr().expect("addr"), srv_listener.local_addr().expect("addr"));
+    drop((reg_listener, srv_listener));
     let url = format!("http://{srv_addr}");
     let server_data = s.0.join("server");
     let config = s.0.join("bench.toml");
