@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use sanitize::overwrite::{verify_pass_with_threads, worker_threads, write_pass_with_threads};
+use sanitize::overwrite::{verify_pass_tuned, worker_threads, write_pass_tuned, Tuning};
 use sanitize::{BlockDevice, OsEntropy, PassPattern, RandomAlgorithm};
 
 /// Takes every write and forgets it; reads give back the keystream itself, so the read-back
@@ -56,13 +56,20 @@ fn main() {
         for threads in 1..=worker_threads().max(2) {
             let mut disk = NullDisk { size, content: pattern.clone() };
             let t = Instant::now();
-            let out = write_pass_with_threads(&mut disk, &pattern, threads, &stop, |_, _| {});
+            let out = write_pass_tuned(&mut disk, &pattern, &Tuning::with_threads(threads), &stop, |_, _| {});
             let write = size as f64 / 1e6 / t.elapsed().as_secs_f64();
             assert_eq!(out.bytes, size);
             // The read-back: the disk's "read" regenerates the stream on the reader thread,
             // which stands for the kernel's copy; the checkers regenerate and compare.
             let t = Instant::now();
-            let out = verify_pass_with_threads(&mut disk, &pattern, None, threads, &stop, |_, _| {});
+            let out = verify_pass_tuned(
+                &mut disk,
+                &pattern,
+                None,
+                &Tuning::with_threads(threads),
+                &stop,
+                |_, _| {},
+            );
             let check = size as f64 / 1e6 / t.elapsed().as_secs_f64();
             assert_eq!((out.bytes, out.mismatched_bytes), (size, 0));
             println!("{algorithm},{threads},write,{write:.0}");

@@ -3,7 +3,7 @@
 //! (§4.7).
 //!
 //! Generated patterns (AES-128-CTR or ChaCha20 keystreams, addressed by disk offset) are produced
-//! by several threads at once, a few chunks ahead of the writer, so the disk does not wait for
+//! by several threads at once, a chunk ahead of the writer, so the disk does not wait for
 //! one processor core; repeated patterns are filled once. The read-back regenerates the stream
 //! the same way, on several checker threads.
 
@@ -19,13 +19,19 @@ use certificate::{ByteRange, DiskError};
 use crate::device::{AlignedBuffer, BlockDevice, ALIGN};
 use crate::pattern::PassPattern;
 
-/// Bytes per I/O: large enough that per-call overhead vanishes, small enough that progress moves
-/// and a bad range stays local. A multiple of both [`ALIGN`] and 3, so three-byte patterns
-/// (Gutmann's) start every chunk at the same phase and one filled buffer serves every chunk.
-pub const CHUNK: usize = 6 << 20;
+/// Bytes per I/O: large enough that per-call overhead vanishes (a real disk's queue still gets
+/// several requests from one, the block layer splits it at `max_sectors_kb`), small enough that a
+/// chunk just generated, or just read, is still in the processor's cache when the kernel copies it
+/// or the checker reads it: on a RAM-backed loop device, where the copy is the disk, 3 MiB chunks
+/// and one spare buffer wrote random passes at 0.97 of dd against 0.80 with 6 MiB chunks and three
+/// spares, and read them back at 0.81 against 0.65 (scripts/bench-wipe.md, the fifth run). A
+/// multiple of both [`ALIGN`] and 3, so three-byte patterns (Gutmann's) start every chunk at the
+/// same phase and one filled buffer serves every chunk.
+pub const CHUNK: usize = 3 << 20;
 
-/// How many generated chunks may wait ahead of the writer.
-const AHEAD: usize = 3;
+/// Buffers in flight beyond one per generator or checker thread: the one at the disk. More of
+/// them only pushed the ones waiting out of the cache.
+const SPARE: usize = 1;
 
 /// At most this many mismatching ranges are listed; the byte count always covers them all.
 pub const MAX_LISTED_RANGES: usize = 1000;
@@ -105,13 +111,13 @@ fn push_error(errors: &mut Vec<DiskError>, what: &str, e: &io::Error, start: u64
     errors.push(DiskError { message, range: Some(ByteRange { start, end }) });
 }
 
-/// The ranges of a phase, in order: `(offset, length)`, each at most [`CHUNK`] bytes.
-fn chunks_of(ranges: &[ByteRange]) -> Vec<(u64, usize)> {
+/// The ranges of a phase, in order: `(offset, length)`, each at most `chunk` bytes.
+fn chunks_of(ranges: &[ByteRange], chunk: usize) -> Vec<(u64, usize)> {
     let mut out = Vec::new();
     for r in ranges {
         let mut at = r.start;
         while at < r.end {
-            let n = (CHUNK as u64).min(r.end - at) as usize;
+            let n = (chunk as u64).min(r.end - at) as usize;
             out.push((at, n));
             at += n as u64;
         }
@@ -129,6 +135,46 @@ pub fn worker_threads() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)).clamp(1, 8)
 }
 
+/// How a pass drives its pipeline. [`Tuning::default`] is what every wipe uses; benchmarks
+/// (`examples/pass-rate`) try others on the same device to choose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Generator threads for a random pass, checker threads for a read-back (at least one).
+    pub threads: usize,
+    /// Bytes per I/O; rounded down to a multiple of [`ALIGN`] and 3 (at least one such unit).
+    pub chunk: usize,
+    /// Buffers in flight beyond one per thread.
+    pub spare: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning { threads: worker_threads(), chunk: CHUNK, spare: SPARE }
+    }
+}
+
+impl Tuning {
+    /// The default with `threads` threads (tests compare counts).
+    pub fn with_threads(threads: usize) -> Self {
+        Tuning { threads, ..Tuning::default() }
+    }
+
+    /// The I/O size in use: `chunk`, rounded down to a multiple of both [`ALIGN`] (O_DIRECT) and
+    /// 3 (three-byte patterns start every chunk in phase).
+    pub fn chunk_bytes(&self) -> usize {
+        const UNIT: usize = 3 * ALIGN;
+        (self.chunk / UNIT).max(1) * UNIT
+    }
+
+    fn thread_count(&self) -> usize {
+        self.threads.max(1)
+    }
+
+    fn buffers(&self) -> usize {
+        self.thread_count() + self.spare
+    }
+}
+
 /// Content for each chunk, in order: a fixed buffer for repeated patterns, a pipeline of
 /// generator threads for random ones.
 enum Source {
@@ -139,8 +185,8 @@ enum Source {
 /// Generated chunks in disk order. `threads` generators each take a free buffer, then claim the
 /// next chunk to fill (in that order, so a claimed chunk is always being filled and the chunk the
 /// writer needs next is always on its way), and hand it over tagged with its index; the writer
-/// puts early arrivals aside until their turn. With `threads + AHEAD` buffers, several chunks
-/// are ready before the writer asks, and the writer never waits on one particular generator.
+/// puts early arrivals aside until their turn. With a spare buffer beyond one per thread, the writer
+/// has the next chunk ready while one is at the disk, and never waits on one particular generator.
 struct Pipeline {
     ready: Receiver<(usize, AlignedBuffer)>,
     recycle: SyncSender<AlignedBuffer>,
@@ -153,14 +199,13 @@ impl Pipeline {
         scope: &'s thread::Scope<'s, '_>,
         pattern: &PassPattern,
         chunks: &[(u64, usize)],
-        threads: usize,
+        tuning: &Tuning,
     ) -> Pipeline {
-        let threads = threads.max(1);
-        let buffers = threads + AHEAD;
+        let (threads, buffers) = (tuning.thread_count(), tuning.buffers());
         let (ready_tx, ready) = sync_channel::<(usize, AlignedBuffer)>(buffers);
         let (recycle, recycle_rx) = sync_channel::<AlignedBuffer>(buffers);
         for _ in 0..buffers {
-            let _ = recycle.send(AlignedBuffer::zeroed(CHUNK));
+            let _ = recycle.send(AlignedBuffer::zeroed(tuning.chunk_bytes()));
         }
         let free = Arc::new(Mutex::new(recycle_rx));
         let claimed = Arc::new(AtomicUsize::new(0));
@@ -202,14 +247,14 @@ impl Source {
         scope: &'s thread::Scope<'s, '_>,
         pattern: &PassPattern,
         chunks: &[(u64, usize)],
-        threads: usize,
+        tuning: &Tuning,
     ) -> Source {
         if !pattern.is_generated() {
-            let mut buf = AlignedBuffer::zeroed(CHUNK);
+            let mut buf = AlignedBuffer::zeroed(tuning.chunk_bytes());
             pattern.fill(0, buf.as_mut_slice());
             return Source::Fixed(buf);
         }
-        Source::Generated(Pipeline::start(scope, pattern, chunks, threads))
+        Source::Generated(Pipeline::start(scope, pattern, chunks, tuning))
     }
 
     /// Runs `f` with the content of the next chunk (buffer start aligned, fixed patterns are
@@ -239,22 +284,22 @@ pub fn write_pass(
     stop: &AtomicBool,
     report: impl FnMut(u64, u64),
 ) -> PhaseOutcome {
-    write_pass_with_threads(dev, pattern, worker_threads(), stop, report)
+    write_pass_tuned(dev, pattern, &Tuning::default(), stop, report)
 }
 
-/// [`write_pass`] with `threads` generator threads (tests and benchmarks compare counts).
-pub fn write_pass_with_threads(
+/// [`write_pass`] with another [`Tuning`] (tests and benchmarks compare them).
+pub fn write_pass_tuned(
     dev: &mut dyn BlockDevice,
     pattern: &PassPattern,
-    threads: usize,
+    tuning: &Tuning,
     stop: &AtomicBool,
     mut report: impl FnMut(u64, u64),
 ) -> PhaseOutcome {
     let size = dev.size();
-    let chunks = chunks_of(&[ByteRange { start: 0, end: size }]);
+    let chunks = chunks_of(&[ByteRange { start: 0, end: size }], tuning.chunk_bytes());
     let mut out = PhaseOutcome::default();
     thread::scope(|scope| {
-        let mut source = Source::start(scope, pattern, &chunks, threads);
+        let mut source = Source::start(scope, pattern, &chunks, tuning);
         for &(offset, n) in &chunks {
             if stop.load(Ordering::Relaxed) {
                 out.interrupted = Some(format!("stopped by the operator at byte {offset}"));
@@ -326,30 +371,29 @@ pub fn verify_pass(
     stop: &AtomicBool,
     report: impl FnMut(u64, u64),
 ) -> PhaseOutcome {
-    verify_pass_with_threads(dev, pattern, ranges, worker_threads(), stop, report)
+    verify_pass_tuned(dev, pattern, ranges, &Tuning::default(), stop, report)
 }
 
-/// [`verify_pass`] with `threads` checker threads (tests and benchmarks compare counts).
-pub fn verify_pass_with_threads(
+/// [`verify_pass`] with another [`Tuning`] (tests and benchmarks compare them).
+pub fn verify_pass_tuned(
     dev: &mut dyn BlockDevice,
     pattern: &PassPattern,
     ranges: Option<&[ByteRange]>,
-    threads: usize,
+    tuning: &Tuning,
     stop: &AtomicBool,
     mut report: impl FnMut(u64, u64),
 ) -> PhaseOutcome {
     let size = dev.size();
     let whole = [ByteRange { start: 0, end: size }];
-    let chunks = chunks_of(ranges.unwrap_or(&whole));
+    let chunks = chunks_of(ranges.unwrap_or(&whole), tuning.chunk_bytes());
     let total: u64 = chunks.iter().map(|c| c.1 as u64).sum();
-    let threads = threads.max(1);
-    let buffers = threads + AHEAD + 1;
+    let (threads, buffers) = (tuning.thread_count(), tuning.buffers());
     let mut out = PhaseOutcome::default();
     let mut done = 0u64;
     let (full_tx, full_rx) = sync_channel::<(u64, usize, AlignedBuffer)>(buffers);
     let (free_tx, free_rx) = sync_channel::<AlignedBuffer>(buffers);
     for _ in 0..buffers {
-        let _ = free_tx.send(AlignedBuffer::zeroed(CHUNK));
+        let _ = free_tx.send(AlignedBuffer::zeroed(tuning.chunk_bytes()));
     }
     let full_rx = Mutex::new(full_rx);
     let checked = thread::scope(|scope| {

@@ -274,7 +274,7 @@ impl Keystream {
 }
 
 /// Bytes zeroed and then XORed with the keystream at a time: the piece is still in the
-/// processor's cache for the second step, so a 6 MiB chunk costs one pass over memory, not two.
+/// processor's cache for the second step, so a chunk costs one pass over memory, not two.
 const KEYSTREAM_PIECE: usize = 64 << 10;
 
 /// Writes `cipher`'s keystream over `buf` (the crates only XOR it onto data: zero first).

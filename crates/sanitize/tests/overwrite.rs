@@ -10,7 +10,7 @@ mod common;
 use certificate::{ByteRange, SanitizeResult, VerificationMode};
 use common::MemDisk;
 use proptest::prelude::*;
-use sanitize::overwrite::CHUNK;
+use sanitize::overwrite::{Tuning, CHUNK};
 use sanitize::{
     sanitize, verify_device, DeviceFile, EntropyError, EntropySource, Method, OsEntropy, PassPattern,
     RandomAlgorithm, RandomStream, WipeOptions,
@@ -280,21 +280,17 @@ fn a_random_pass_generated_in_parallel_equals_the_serial_stream() {
         pattern.fill(0, &mut whole);
         for threads in [1, 2, 3, 8] {
             let mut disk = MemDisk::filled(size, 0x3c);
-            let out = sanitize::overwrite::write_pass_with_threads(
-                &mut disk,
-                &pattern,
-                threads,
-                &never(),
-                |_, _| {},
-            );
+            let tuning = Tuning::with_threads(threads);
+            let out =
+                sanitize::overwrite::write_pass_tuned(&mut disk, &pattern, &tuning, &never(), |_, _| {});
             assert_eq!(out.bytes, size as u64);
             assert!(out.errors.is_empty() && out.interrupted.is_none(), "{out:?}");
             assert!(disk.data == whole, "{pattern:?} with {threads} threads differs from the serial stream");
-            let checked = sanitize::overwrite::verify_pass_with_threads(
+            let checked = sanitize::overwrite::verify_pass_tuned(
                 &mut disk,
                 &pattern,
                 None,
-                threads,
+                &tuning,
                 &never(),
                 |_, _| {},
             );
@@ -318,8 +314,14 @@ fn parallel_read_back_finds_every_altered_byte_of_a_random_pass() {
         // Two adjacent bytes across a chunk boundary are one range.
         disk.data[5 * CHUNK - 1] ^= 1;
         disk.data[5 * CHUNK] ^= 1;
-        let out =
-            sanitize::overwrite::verify_pass_with_threads(&mut disk, &pattern, None, 4, &never(), |_, _| {});
+        let out = sanitize::overwrite::verify_pass_tuned(
+            &mut disk,
+            &pattern,
+            None,
+            &Tuning::with_threads(4),
+            &never(),
+            |_, _| {},
+        );
         let mut expected: Vec<ByteRange> =
             spots.iter().map(|&at| ByteRange { start: at as u64, end: at as u64 + 1 }).collect();
         expected.push(ByteRange { start: 5 * CHUNK as u64 - 1, end: 5 * CHUNK as u64 + 1 });
@@ -455,5 +457,36 @@ fn sampled_verification_reads_the_stated_share_and_catches_the_edges() {
         );
         assert_eq!(out.mismatches, vec![ByteRange { start: pos, end: pos + 1 }]);
         fs::File::options().write(true).open(&path).expect("open").write_all_at(&[0], pos).expect("write");
+    }
+}
+
+/// Whatever the tuning (I/O size, spare buffers, threads), a pass writes the same bytes: a
+/// three-byte pattern stays in phase across chunks of any size, a random stream is the serial
+/// one, and the read-back of either finds nothing wrong.
+#[test]
+fn every_tuning_writes_the_same_bytes() {
+    let size = 5 * 100_000 + 4096 + 1;
+    let patterns = [
+        PassPattern::Repeat(vec![0x92, 0x49, 0x24]),
+        PassPattern::Random(RandomStream::Aes128Ctr { key: [3; 16] }),
+    ];
+    let tunings = [
+        Tuning { threads: 1, chunk: 100_000, spare: 0 },
+        Tuning { threads: 2, chunk: 1, spare: 3 },
+        Tuning { threads: 3, chunk: 1 << 20, spare: 1 },
+    ];
+    for pattern in &patterns {
+        let mut whole = vec![0u8; size];
+        pattern.fill(0, &mut whole);
+        for tuning in &tunings {
+            assert_eq!(tuning.chunk_bytes() % (3 * 4096), 0, "{tuning:?}");
+            let mut disk = MemDisk::filled(size, 0x3c);
+            let out = sanitize::overwrite::write_pass_tuned(&mut disk, pattern, tuning, &never(), |_, _| {});
+            assert_eq!(out.bytes, size as u64, "{tuning:?}");
+            assert!(disk.data == whole, "{pattern:?} written with {tuning:?} differs from the pattern");
+            let checked =
+                sanitize::overwrite::verify_pass_tuned(&mut disk, pattern, None, tuning, &never(), |_, _| {});
+            assert_eq!((checked.bytes, checked.mismatched_bytes), (size as u64, 0), "{tuning:?}");
+        }
     }
 }
