@@ -139,8 +139,14 @@ impl BlockDevice for DeviceFile {
     }
 }
 
-/// A heap buffer whose usable part starts on an [`ALIGN`] boundary, without `unsafe`: it
+/// A heap buffer whose usable part starts on an [`ALIGN`] boundary, without `unsafe` here: it
 /// over-allocates by one alignment unit and exposes the aligned window.
+///
+/// A buffer of a huge page or more (the overwrite's chunks) starts on a huge page boundary and
+/// asks for transparent huge pages: the kernel then pins and copies a 3 MiB I/O as two 2 MiB
+/// pages instead of 768 small ones, which on a RAM-backed loop device made O_DIRECT reads 1.22×
+/// and writes 1.47× as fast (scripts/bench-wipe.md, the fifth run). Where the kernel has THP
+/// off, the advice fails quietly and the buffer works the same with small pages.
 #[derive(Debug)]
 pub struct AlignedBuffer {
     storage: Vec<u8>,
@@ -151,8 +157,16 @@ pub struct AlignedBuffer {
 impl AlignedBuffer {
     /// A zero-filled buffer of `len` bytes (a multiple of [`ALIGN`]).
     pub fn zeroed(len: usize) -> Self {
-        let storage = vec![0u8; len + ALIGN];
-        let start = storage.as_ptr().align_offset(ALIGN);
+        use crate::firmware::ioctl::{advise_huge_pages, HUGE_PAGE};
+        let align = if len >= HUGE_PAGE { HUGE_PAGE } else { ALIGN };
+        // Whole huge pages, so the tail of the window is one too.
+        let mapped = len.next_multiple_of(align);
+        let mut storage = vec![0u8; mapped + align];
+        let start = storage.as_ptr().align_offset(align);
+        if align == HUGE_PAGE {
+            // Before the first touch, so the pages are huge from the first fault on.
+            let _ = advise_huge_pages(&mut storage[start..start + mapped]);
+        }
         AlignedBuffer { storage, start, len }
     }
 
@@ -164,5 +178,27 @@ impl AlignedBuffer {
     /// The aligned bytes, mutable.
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         &mut self.storage[self.start..self.start + self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::firmware::ioctl::HUGE_PAGE;
+
+    /// Small buffers are 4 KiB-aligned; chunk-sized ones start on a huge page; both are zeroed
+    /// and exactly as long as asked.
+    #[test]
+    fn buffers_are_aligned_zeroed_and_of_the_asked_length() {
+        for (len, align) in
+            [(ALIGN, ALIGN), (HUGE_PAGE - ALIGN, ALIGN), (HUGE_PAGE, HUGE_PAGE), (3 << 20, HUGE_PAGE)]
+        {
+            let mut buf = AlignedBuffer::zeroed(len);
+            assert_eq!(buf.as_slice().len(), len);
+            assert_eq!(buf.as_slice().as_ptr() as usize % align, 0, "{len} bytes");
+            assert!(buf.as_slice().iter().all(|&b| b == 0));
+            buf.as_mut_slice()[len - 1] = 1;
+            assert_eq!(buf.as_slice()[len - 1], 1);
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The kernel interfaces the Purge layer uses, each behind one safe, typed function
 //! (rustix-style): SG_IO for ATA PASS-THROUGH, NVME_IOCTL_ADMIN_CMD and NVME_IOCTL_ID for NVMe
-//! admin commands, and BLKGETSIZE64 / BLKSSZGET / BLKPBSZGET for block device geometry.
+//! admin commands, and BLKGETSIZE64 / BLKSSZGET / BLKPBSZGET for block device geometry; and the
+//! one the overwrite's buffers use, `madvise(MADV_HUGEPAGE)`.
 //!
 //! This is the one module of the workspace allowed `unsafe`: an `ioctl(2)` takes an untyped
 //! argument, and each function below pairs a request number with the exact argument type the
@@ -324,10 +325,53 @@ pub fn physical_block_size(fd: BorrowedFd<'_>) -> io::Result<u32> {
     Ok(size)
 }
 
+/// Size of a transparent huge page on x86-64 (and of a PMD on the other 64-bit architectures with
+/// 4 KiB pages): the unit [`advise_huge_pages`] works in.
+pub const HUGE_PAGE: usize = 2 << 20;
+
+/// Asks the kernel to back the whole [`HUGE_PAGE`]s inside `region` with transparent huge pages
+/// (`madvise(MADV_HUGEPAGE)`), where THP is set to `always` or `madvise`. The content is left as
+/// it is; only how the memory is mapped changes. Returns how many bytes were advised (0 when
+/// `region` holds no whole aligned huge page).
+#[doc(alias = "MADV_HUGEPAGE")]
+pub fn advise_huge_pages(region: &mut [u8]) -> io::Result<usize> {
+    let addr = region.as_mut_ptr() as usize;
+    let start = addr.next_multiple_of(HUGE_PAGE);
+    let end = (addr + region.len()) / HUGE_PAGE * HUGE_PAGE;
+    if end <= start {
+        return Ok(0);
+    }
+    // SAFETY: [start, end) lies inside `region`, memory this process owns and borrows mutably
+    // here, and is page-aligned as madvise(2) requires. MADV_HUGEPAGE is advice only: it does
+    // not change the memory's content, so no reference into it is invalidated.
+    let rc = unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(end - start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::mem::{offset_of, size_of};
+
+    /// Only the whole huge pages inside the region are advised; a region holding none is left
+    /// alone, and the content is unchanged.
+    #[test]
+    fn huge_page_advice_covers_the_whole_aligned_pages_inside_the_region() {
+        let mut storage = vec![7u8; 4 * HUGE_PAGE];
+        let first = storage.as_ptr().align_offset(HUGE_PAGE);
+        // One byte short of two whole pages on each side: exactly one aligned page inside.
+        let region = &mut storage[first + 1..first + 3 * HUGE_PAGE - 1];
+        match advise_huge_pages(region) {
+            Ok(advised) => assert_eq!(advised, HUGE_PAGE),
+            // A kernel built without transparent huge pages refuses the advice.
+            Err(e) => assert_eq!(e.raw_os_error(), Some(libc::EINVAL), "{e}"),
+        }
+        assert_eq!(advise_huge_pages(&mut storage[first + 1..first + HUGE_PAGE]).ok(), Some(0));
+        assert!(storage.iter().all(|&b| b == 7));
+    }
 
     #[test]
     fn request_numbers_match_the_headers() {
