@@ -111,6 +111,19 @@ pub fn check_password(account: &str, password: &str) -> Result<(), AccountError>
     Ok(())
 }
 
+/// `name` trimmed, if it is a valid account name: 1 to 64 letters, digits, `.`, `-`, `_`, `@`.
+fn account_name(name: &str) -> Result<&str, AccountError> {
+    let name = name.trim();
+    let valid = !name.is_empty()
+        && name.chars().count() <= 64
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    if valid {
+        Ok(name)
+    } else {
+        Err(AccountError::BadName(name.to_owned()))
+    }
+}
+
 /// Creates an account, hashing its password with Argon2id.
 pub fn add_user(
     store: &dyn Store,
@@ -119,13 +132,7 @@ pub fn add_user(
     password: &str,
     donors: &[String],
 ) -> Result<User, AccountError> {
-    let name = name.trim();
-    let valid = !name.is_empty()
-        && name.chars().count() <= 64
-        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
-    if !valid {
-        return Err(AccountError::BadName(name.to_owned()));
-    }
+    let name = account_name(name)?;
     check_password(name, password)?;
     match (role, donors.is_empty()) {
         (Role::Donor, true) => {
@@ -158,13 +165,7 @@ pub fn add_partner_user(
     password: &str,
     partner: &str,
 ) -> Result<User, AccountError> {
-    let name = name.trim();
-    let valid = !name.is_empty()
-        && name.chars().count() <= 64
-        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
-    if !valid {
-        return Err(AccountError::BadName(name.to_owned()));
-    }
+    let name = account_name(name)?;
     check_password(name, password)?;
     let hash = crate::web::auth::hash_password(password).map_err(AccountError::Hash)?;
     Ok(store.add_partner_user(name, &hash, partner)?)

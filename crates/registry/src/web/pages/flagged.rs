@@ -68,11 +68,7 @@ pub async fn flags_page(
         }
         if let (Some(last), true) = (found.last(), found.len() as u64 == FLAG_ROWS) {
             let (leaf, position) = last.cursor;
-            h.raw("<p><a rel=\"next\" href=\"/flags?before=")
-                .text(&format!("{leaf}.{position}"))
-                .raw("\">")
-                .text(tr(l, "next_page"))
-                .raw("</a></p>");
+            next_page(&mut h, l, &format!("/flags?before={leaf}.{position}"));
         }
         end(&mut h);
         Ok(html_response(StatusCode::OK, h))

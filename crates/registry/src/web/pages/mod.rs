@@ -112,6 +112,12 @@ fn labelled(l: Lang, key: &str, value: &str) -> String {
     }
 }
 
+/// The "next page" link under a list that stopped at its page size; `href` is already
+/// URL-encoded (it is HTML-escaped here).
+fn next_page(h: &mut Html, l: Lang, href: &str) {
+    h.raw("<p><a rel=\"next\" href=\"").text(href).raw("\">").text(tr(l, "next_page")).raw("</a></p>");
+}
+
 fn end(h: &mut Html) {
     h.raw("</main></body></html>");
 }

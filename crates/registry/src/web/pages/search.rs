@@ -119,11 +119,7 @@ pub async fn search(
             certificate_table(&mut h, l, &rows)?;
         }
         if let Some(next) = next {
-            h.raw("<p><a rel=\"next\" href=\"/search?")
-                .text(&query_string(&next))
-                .raw("\">")
-                .text(tr(l, "next_page"))
-                .raw("</a></p>");
+            next_page(&mut h, l, &format!("/search?{}", query_string(&next)));
         }
         end(&mut h);
         Ok(html_response(StatusCode::OK, h))

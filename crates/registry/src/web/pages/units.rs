@@ -106,6 +106,10 @@ fn unit_href(u: &UnitRow, auditor: bool) -> String {
 }
 
 fn unit_table(h: &mut Html, l: Lang, units: &[UnitRow], auditor: bool, with_case: bool) {
+    if units.is_empty() {
+        h.raw("<p>").text(tr(l, "units_none")).raw("</p>");
+        return;
+    }
     let with_state = auditor;
     h.raw("<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
     let mut cols = vec!["col_unit", "col_kind", "col_make_model", "col_grade", "col_price"];
@@ -168,22 +172,14 @@ pub async fn units_page(
                 ..UnitQuery::default()
             })?;
             h.raw("<h2>").text(tr(l, "units_ready_for_you")).raw("</h2>");
-            if ready.is_empty() {
-                h.raw("<p>").text(tr(l, "units_none")).raw("</p>");
-            } else {
-                unit_table(&mut h, l, &ready, false, false);
-            }
+            unit_table(&mut h, l, &ready, false, false);
             let own = state.store.units(&UnitQuery {
                 partner: p.user.partner.clone().or(Some(String::new())),
                 limit: UNIT_ROWS,
                 ..UnitQuery::default()
             })?;
             h.raw("<h2>").text(tr(l, "units_your_allocations")).raw("</h2>");
-            if own.is_empty() {
-                h.raw("<p>").text(tr(l, "units_none")).raw("</p>");
-            } else {
-                unit_table(&mut h, l, &own, false, true);
-            }
+            unit_table(&mut h, l, &own, false, true);
             end(&mut h);
             return Ok(html_response(StatusCode::OK, h));
         }
@@ -212,21 +208,15 @@ pub async fn units_page(
             limit: UNIT_ROWS,
             ..UnitQuery::default()
         })?;
-        if found.is_empty() {
-            h.raw("<p>").text(tr(l, "units_none")).raw("</p>");
-        } else {
-            unit_table(&mut h, l, &found, true, false);
-        }
+        unit_table(&mut h, l, &found, true, false);
         if let (Some(last), true) = (found.last(), found.len() as u64 == UNIT_ROWS) {
-            h.raw("<p><a rel=\"next\" href=\"/units?state=")
-                .text(&url_encode(wanted.map(UnitState::as_str).unwrap_or("")))
-                .raw("&amp;after_lot=")
-                .text(&url_encode(&last.lot))
-                .raw("&amp;after=")
-                .text(&url_encode(&last.reference))
-                .raw("\">")
-                .text(tr(l, "next_page"))
-                .raw("</a></p>");
+            let href = format!(
+                "/units?state={}&after_lot={}&after={}",
+                url_encode(wanted.map(UnitState::as_str).unwrap_or("")),
+                url_encode(&last.lot),
+                url_encode(&last.reference)
+            );
+            next_page(&mut h, l, &href);
         }
         end(&mut h);
         Ok(html_response(StatusCode::OK, h))
