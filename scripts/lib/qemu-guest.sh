@@ -77,16 +77,21 @@ accel_candidates() {
 # boot_guest ACCEL CONSOLE MARKER TIMEOUT QEMU_ARGS...: runs QEMU until the guest powers off, its
 # first serial port (ttyS0) written to CONSOLE.
 # Under KVM, a guest that has not printed MARKER on its console within $KVM_PROBE_SECONDS (nested
-# KVM can hang in early boot) is stopped and the call fails, so the caller can retry with TCG.
+# KVM can hang in early boot), or whose KVM stopped it with an internal error (nested KVM failing
+# to emulate firmware code; QEMU then waits paused), is stopped and the call fails, so the caller
+# can retry with TCG. QEMU's own messages go to stderr and to CONSOLE.qemu.
 boot_guest() {
     local accel=$1 console=$2 marker=$3 timeout=$4 pid waited=0 rc
     shift 4
     accel_args "$accel"
-    rm -f "$console"
-    qemu-system-x86_64 "${ACCEL_ARGS[@]}" -serial "file:$console" "$@" </dev/null &
+    rm -f "$console" "$console.qemu"
+    qemu-system-x86_64 "${ACCEL_ARGS[@]}" -serial "file:$console" "$@" </dev/null 2> >(tee "$console.qemu" >&2) &
     pid=$!
     while kill -0 "$pid" 2>/dev/null; do
-        if [ "$accel" = kvm ] && [ $waited -ge "${KVM_PROBE_SECONDS:-45}" ] && ! grep -q "$marker" "$console" 2>/dev/null; then
+        if [ "$accel" = kvm ] && grep -q "^KVM internal error" "$console.qemu" 2>/dev/null; then
+            echo "KVM stopped the guest with an internal error after $waited s; stopping it" >&2
+            kill "$pid" 2>/dev/null || true
+        elif [ "$accel" = kvm ] && [ $waited -ge "${KVM_PROBE_SECONDS:-45}" ] && ! grep -q "$marker" "$console" 2>/dev/null; then
             echo "KVM guest did not reach its /init in ${KVM_PROBE_SECONDS:-45} s; stopping it" >&2
             kill "$pid" 2>/dev/null || true
         elif [ $waited -ge "$timeout" ]; then
