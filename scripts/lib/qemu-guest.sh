@@ -80,13 +80,17 @@ accel_candidates() {
 # KVM can hang in early boot), or whose KVM stopped it with an internal error (nested KVM failing
 # to emulate firmware code; QEMU then waits paused), is stopped and the call fails, so the caller
 # can retry with TCG. QEMU's own messages go to stderr and to CONSOLE.qemu.
+# $QEMU is the command run (default qemu-system-x86_64; a function that execs QEMU elsewhere, in
+# a network namespace say, keeps the PID); $QEMU_PID holds QEMU's PID while it runs, for the
+# caller's clean-up.
 boot_guest() {
     local accel=$1 console=$2 marker=$3 timeout=$4 pid waited=0 rc
     shift 4
     accel_args "$accel"
     rm -f "$console" "$console.qemu"
-    qemu-system-x86_64 "${ACCEL_ARGS[@]}" -serial "file:$console" "$@" </dev/null 2> >(tee "$console.qemu" >&2) &
+    "${QEMU:-qemu-system-x86_64}" "${ACCEL_ARGS[@]}" -serial "file:$console" "$@" </dev/null 2> >(tee "$console.qemu" >&2) &
     pid=$!
+    QEMU_PID=$pid
     while kill -0 "$pid" 2>/dev/null; do
         if [ "$accel" = kvm ] && grep -q "^KVM internal error" "$console.qemu" 2>/dev/null; then
             echo "KVM stopped the guest with an internal error after $waited s; stopping it" >&2
@@ -102,5 +106,6 @@ boot_guest() {
         waited=$((waited + 1))
     done
     wait "$pid" && rc=0 || rc=$?
+    QEMU_PID=
     [ $rc -eq 0 ] && grep -q "$marker" "$console" 2>/dev/null
 }

@@ -55,21 +55,15 @@ fn main() {
         };
         for threads in 1..=worker_threads().max(2) {
             let mut disk = NullDisk { size, content: pattern.clone() };
+            let tuning = Tuning::with_threads(threads);
             let t = Instant::now();
-            let out = write_pass_tuned(&mut disk, &pattern, &Tuning::with_threads(threads), &stop, |_, _| {});
+            let out = write_pass_tuned(&mut disk, &pattern, &tuning, &stop, |_, _| {});
             let write = size as f64 / 1e6 / t.elapsed().as_secs_f64();
             assert_eq!(out.bytes, size);
             // The read-back: the disk's "read" regenerates the stream on the reader thread,
             // which stands for the kernel's copy; the checkers regenerate and compare.
             let t = Instant::now();
-            let out = verify_pass_tuned(
-                &mut disk,
-                &pattern,
-                None,
-                &Tuning::with_threads(threads),
-                &stop,
-                |_, _| {},
-            );
+            let out = verify_pass_tuned(&mut disk, &pattern, None, &tuning, &stop, |_, _| {});
             let check = size as f64 / 1e6 / t.elapsed().as_secs_f64();
             assert_eq!((out.bytes, out.mismatched_bytes), (size, 0));
             println!("{algorithm},{threads},write,{write:.0}");

@@ -173,6 +173,16 @@ impl Tuning {
     fn buffers(&self) -> usize {
         self.thread_count() + self.spare
     }
+
+    /// The pass's free buffers, every one of them already in the channel: one per thread and
+    /// the spares, each a chunk long.
+    fn buffer_pool(&self) -> (SyncSender<AlignedBuffer>, Receiver<AlignedBuffer>) {
+        let (free_tx, free_rx) = sync_channel::<AlignedBuffer>(self.buffers());
+        for _ in 0..self.buffers() {
+            let _ = free_tx.send(AlignedBuffer::zeroed(self.chunk_bytes()));
+        }
+        (free_tx, free_rx)
+    }
 }
 
 /// Content for each chunk, in order: a fixed buffer for repeated patterns, a pipeline of
@@ -203,10 +213,7 @@ impl Pipeline {
     ) -> Pipeline {
         let (threads, buffers) = (tuning.thread_count(), tuning.buffers());
         let (ready_tx, ready) = sync_channel::<(usize, AlignedBuffer)>(buffers);
-        let (recycle, recycle_rx) = sync_channel::<AlignedBuffer>(buffers);
-        for _ in 0..buffers {
-            let _ = recycle.send(AlignedBuffer::zeroed(tuning.chunk_bytes()));
-        }
+        let (recycle, recycle_rx) = tuning.buffer_pool();
         let free = Arc::new(Mutex::new(recycle_rx));
         let claimed = Arc::new(AtomicUsize::new(0));
         let chunks: Arc<[(u64, usize)]> = chunks.into();
@@ -391,10 +398,7 @@ pub fn verify_pass_tuned(
     let mut out = PhaseOutcome::default();
     let mut done = 0u64;
     let (full_tx, full_rx) = sync_channel::<(u64, usize, AlignedBuffer)>(buffers);
-    let (free_tx, free_rx) = sync_channel::<AlignedBuffer>(buffers);
-    for _ in 0..buffers {
-        let _ = free_tx.send(AlignedBuffer::zeroed(tuning.chunk_bytes()));
-    }
+    let (free_tx, free_rx) = tuning.buffer_pool();
     let full_rx = Mutex::new(full_rx);
     let checked = thread::scope(|scope| {
         let checkers: Vec<_> = (0..threads)
